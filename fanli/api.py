@@ -1,0 +1,69 @@
+"""The JSON API root: token authentication, one error shape, and each app's router.
+
+Every error answers ``{"code", "message", "details"}`` with the status the error names.
+Authentication is ``Authorization: Bearer <token>`` (tokens from ``fanli token create``) or a
+logged-in staff session.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, django_auth
+
+from fanli.common.exceptions import FanliError
+from fanli.common.services import api_token_user
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = api_token_user(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Fanli API",
+    version="1",
+    description="Rebates, discounts, loyalty and customer records. Amounts are integer minor units (fen).",
+    auth=[TokenAuth(), django_auth],
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(FanliError)
+def _fanli_error(request: HttpRequest, exc: FanliError) -> HttpResponse:
+    return api.create_response(request, exc.as_dict(), status=exc.http_status)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = [
+        {"path": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg", "")}
+        for err in exc.errors
+    ]
+    body = {"code": "validation_failed", "message": f"{len(errors)} error(s) in the request", "details": {"errors": errors}}
+    return api.create_response(request, body, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    body = {"code": "unauthorized", "message": "a valid API token or staff login is required", "details": {}}
+    return api.create_response(request, body, status=401)
+
+
+def _register_routers() -> None:
+    # Each app exposes ``router``; imported here so domain code never imports the API layer.
+    from fanli.rebates.api import router as rebates_router
+    from fanli.sales.api import router as sales_router
+
+    api.add_router("/", sales_router)
+    api.add_router("/", rebates_router)
+
+
+_register_routers()

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class CustomerKind(models.TextChoices):
+    DISTRIBUTOR = "distributor", "Distributor / 经销商"
+    DEALER = "dealer", "Dealer / 代理商"
+    RETAILER = "retailer", "Retailer / 零售商"
+    JOINT_VENTURE = "joint_venture", "Joint venture / 联营客户"
+    MEMBER = "member", "Member / 会员"
+
+
+class SizeClass(models.TextChoices):
+    LARGE = "large", "Large"
+    SMALL = "small", "Small"
+
+
+class CustomerStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+    CLOSED = "closed", "Closed"
+
+
+class Grade(models.Model):
+    """One rung of the customer-grade ladder (normal / VIP / super-VIP, or bronze / silver / gold)."""
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=100)
+    rank = models.PositiveSmallIntegerField(default=0, help_text="Higher is better.")
+
+    class Meta:
+        ordering = ["rank", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(models.Model):
+    code = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=CustomerKind.choices)
+    grade = models.ForeignKey(Grade, null=True, blank=True, on_delete=models.PROTECT, related_name="customers")
+    size_class = models.CharField(max_length=10, choices=SizeClass.choices, default=SizeClass.SMALL)
+    start_date = models.DateField(help_text="Start of the relationship; tenure is counted from here.")
+    region = models.CharField(max_length=60, blank=True, db_index=True)
+    industry = models.CharField(max_length=60, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_customers"
+    )
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="branches")
+    credit_limit_minor = models.BigIntegerField(default=0)
+    payment_terms_days = models.PositiveIntegerField(default=30)
+    tags = models.JSONField(default=list, blank=True)
+    email_opt_in = models.BooleanField(default=False)
+    sms_opt_in = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(credit_limit_minor__gte=0), name="customer_credit_limit_not_negative"),
+            models.CheckConstraint(condition=~models.Q(parent=models.F("id")), name="customer_not_own_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"

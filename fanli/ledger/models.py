@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from fanli.catalog.models import Product
+from fanli.customers.models import Customer
+from fanli.rebates.models import Policy, Statement
+
+
+class Account(models.TextChoices):
+    REBATE_EXPENSE = "rebate_expense", "Rebate expense / 返利费用"
+    ACCRUED_REBATES = "accrued_rebates", "Accrued rebates / 预提返利"
+    REBATES_PAYABLE = "rebates_payable", "Rebates payable / 应付返利"
+    REBATE_ACCOUNT = "rebate_account", "Customer rebate account / 返利账户"
+    CASH = "cash", "Cash and bank / 银行存款"
+    GOODS_ISSUED = "goods_issued", "Goods issued as rebate / 实物返利"
+    POINTS_LIABILITY = "points_liability", "Points liability / 积分负债"
+    RECEIVABLES = "receivables", "Receivables / 应收账款"
+
+
+class EntryKind(models.TextChoices):
+    ACCRUAL = "accrual", "Accrual"
+    ACCRUAL_RELEASE = "accrual_release", "Accrual release"
+    SETTLEMENT = "settlement", "Settlement"
+    PAYOUT = "payout", "Payout"
+    ORDER_OFFSET = "order_offset", "Order offset"
+    REVERSAL = "reversal", "Reversal"
+
+
+class LedgerEntry(models.Model):
+    effective_date = models.DateField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=20, choices=EntryKind.choices)
+    debit_account = models.CharField(max_length=20, choices=Account.choices)
+    credit_account = models.CharField(max_length=20, choices=Account.choices)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3, default="CNY")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries")
+    policy = models.ForeignKey(Policy, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    period_key = models.CharField(max_length=10, blank=True)
+    statement = models.ForeignKey(Statement, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries")
+    payout = models.ForeignKey("Payout", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries")
+    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
+    reason = models.CharField(max_length=200, blank=True)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "ledger entries"
+        indexes = [
+            models.Index(fields=["customer", "credit_account"]),
+            models.Index(fields=["customer", "debit_account"]),
+            models.Index(fields=["policy", "period_key"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount_minor__gt=0), name="ledger_amount_positive"),
+            models.CheckConstraint(
+                condition=~models.Q(debit_account=models.F("credit_account")), name="ledger_accounts_differ"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.debit_account}->{self.credit_account} {self.amount_minor}"
+
+
+class PayoutForm(models.TextChoices):
+    REBATE_ACCOUNT = "rebate_account", "Rebate-account credit / 返利账户"
+    CASH = "cash", "Cash / 现金"
+    GOODS = "goods", "Goods / 实物"
+    POINTS = "points", "Points / 积分"
+
+
+class Payout(models.Model):
+    """Payment of one statement, in the form its policy names."""
+
+    statement = models.OneToOneField(Statement, on_delete=models.PROTECT, related_name="payout")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payouts")
+    form = models.CharField(max_length=20, choices=PayoutForm.choices)
+    amount_minor = models.BigIntegerField()
+    goods_product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    goods_quantity = models.PositiveIntegerField(default=0)
+    goods_value_minor = models.BigIntegerField(default=0)
+    remainder_credit_minor = models.BigIntegerField(default=0)
+    points = models.BigIntegerField(default=0)
+    reference = models.CharField(max_length=100, blank=True)
+    paid_on = models.DateField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-paid_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount_minor__gt=0), name="payout_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(goods_value_minor__gte=0, remainder_credit_minor__gte=0, points__gte=0),
+                name="payout_parts_not_negative",
+            ),
+        ]
+
+
+class OrderOffset(models.Model):
+    """Rebate-account credit used against a customer's order, spread over its lines."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="order_offsets")
+    order_reference = models.CharField(max_length=60)
+    order_amount_minor = models.BigIntegerField()
+    offset_minor = models.BigIntegerField()
+    line_split = models.JSONField(default=list)
+    effective_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "order_reference"], name="order_offset_once_per_order"),
+            models.CheckConstraint(condition=models.Q(offset_minor__gt=0), name="order_offset_positive"),
+        ]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RebatesConfig(AppConfig):
+    name = "fanli.rebates"
+    label = "rebates"

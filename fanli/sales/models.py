@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from django.db import models
+
+from fanli.catalog.models import Product
+from fanli.customers.models import Customer
+
+
+class DocumentKind(models.TextChoices):
+    INVOICE = "invoice", "Invoice / 发票"
+    RETURN = "return", "Return / 退货"
+
+
+class ImportBatch(models.Model):
+    """One file (or API call) loaded into Fanli, with its outcome and every row error."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=20)
+    source_name = models.CharField(max_length=255)
+    source_sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    partial = models.BooleanField(default=False)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_created = models.PositiveIntegerField(default=0)
+    rows_unchanged = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    actor = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+
+class SalesDocument(models.Model):
+    number = models.CharField(max_length=60, unique=True)
+    kind = models.CharField(max_length=10, choices=DocumentKind.choices)
+    document_date = models.DateField()
+    basis_date = models.DateField(help_text="Date deciding the period: the reversed invoice's date for a return.")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="documents")
+    currency = models.CharField(max_length=3, default="CNY")
+    reverses = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="returns",
+        help_text="For a return: the invoice it reverses.",
+    )
+    total_minor = models.BigIntegerField(help_text="Signed sum of the lines' net amounts.")
+    due_date = models.DateField(null=True, blank=True)
+    paid_minor = models.BigIntegerField(default=0)
+    content_sha256 = models.CharField(max_length=64)
+    batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="documents")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["document_date", "number"]
+        indexes = [models.Index(fields=["customer", "document_date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(kind="invoice", total_minor__gte=0) | models.Q(kind="return", total_minor__lte=0)),
+                name="sales_document_total_sign_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reverses__isnull=True) | models.Q(kind="return"),
+                name="sales_document_only_returns_reverse",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class SalesLine(models.Model):
+    document = models.ForeignKey(SalesDocument, on_delete=models.PROTECT, related_name="lines")
+    line_number = models.PositiveIntegerField()
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    quantity_milli = models.BigIntegerField(help_text="Quantity x 1000, negative on returns.")
+    unit_price_minor = models.BigIntegerField()
+    net_amount_minor = models.BigIntegerField(help_text="After line discounts, excluding tax; negative on returns.")
+    # Denormalised from the document so that aggregations scan one table.
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    basis_date = models.DateField()
+    is_return = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["document_id", "line_number"]
+        indexes = [
+            models.Index(fields=["basis_date"], name="sales_line_basis_date"),
+            models.Index(fields=["customer", "basis_date"], name="sales_line_customer_basis"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "line_number"], name="sales_line_document_line_unique"),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(is_return=False, quantity_milli__gte=0, net_amount_minor__gte=0)
+                    | models.Q(is_return=True, quantity_milli__lte=0, net_amount_minor__lte=0)
+                ),
+                name="sales_line_sign_matches_kind",
+            ),
+            models.CheckConstraint(condition=models.Q(unit_price_minor__gte=0), name="sales_line_unit_price_not_negative"),
+        ]

@@ -1,0 +1,125 @@
+"""Settings for Fanli.
+
+Everything that differs between a laptop demo, CI and production comes from the environment:
+
+- ``DATABASE_URL``: any URL dj-database-url understands; default is an embedded SQLite file
+  ``var/fanli.sqlite3`` in write-ahead-log mode.
+- ``FANLI_DEBUG``: "1" for a development server (the default outside production).
+- ``FANLI_SECRET_KEY``: required when debug is off.
+- ``FANLI_ALLOWED_HOSTS``: comma separated.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("FANLI_VAR_DIR", BASE_DIR / "var"))
+
+DEBUG = os.environ.get("FANLI_DEBUG", "1") == "1"
+SECRET_KEY = os.environ.get("FANLI_SECRET_KEY") or (
+    "insecure-development-key-change-me" if DEBUG else ""
+)
+if not SECRET_KEY:
+    raise RuntimeError("FANLI_SECRET_KEY must be set when FANLI_DEBUG is not 1")
+ALLOWED_HOSTS = [h for h in os.environ.get("FANLI_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "fanli.common",
+    "fanli.customers",
+    "fanli.catalog",
+    "fanli.sales",
+    "fanli.rebates",
+    "fanli.ledger",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "fanli.urls"
+WSGI_APPLICATION = "fanli.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{VAR_DIR / 'fanli.sqlite3'}"
+    config = dj_database_url.parse(url, conn_max_age=0)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["OPTIONS"] = {
+            # Writers queue instead of failing; WAL lets readers run beside one writer.
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-200000;"
+            ),
+        }
+        config.setdefault("TEST", {})["NAME"] = os.environ.get("FANLI_TEST_SQLITE")
+    return config
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+TIME_ZONE = os.environ.get("FANLI_TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+# Business defaults.
+FANLI_CURRENCY = os.environ.get("FANLI_CURRENCY", "CNY")
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SESSION_COOKIE_HTTPONLY = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("FANLI_LOG_LEVEL", "WARNING")},
+}
