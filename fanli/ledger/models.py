@@ -78,7 +78,8 @@ class Payout(models.Model):
     statement = models.OneToOneField(Statement, on_delete=models.PROTECT, related_name="payout")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payouts")
     form = models.CharField(max_length=20, choices=PayoutForm.choices)
-    amount_minor = models.BigIntegerField()
+    amount_minor = models.BigIntegerField(help_text="The statement's amount; negative recovers a clawback.")
+    recovered_from_credit_minor = models.BigIntegerField(default=0, help_text="Clawback taken from rebate-account credit.")
     goods_product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     goods_quantity = models.PositiveIntegerField(default=0)
     goods_value_minor = models.BigIntegerField(default=0)
@@ -92,9 +93,12 @@ class Payout(models.Model):
     class Meta:
         ordering = ["-paid_on", "-id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount_minor__gt=0), name="payout_amount_positive"),
+            models.CheckConstraint(condition=~models.Q(amount_minor=0), name="payout_amount_not_zero"),
             models.CheckConstraint(
-                condition=models.Q(goods_value_minor__gte=0, remainder_credit_minor__gte=0, points__gte=0),
+                condition=models.Q(
+                    goods_value_minor__gte=0, remainder_credit_minor__gte=0, points__gte=0,
+                    recovered_from_credit_minor__gte=0,
+                ),
                 name="payout_parts_not_negative",
             ),
         ]

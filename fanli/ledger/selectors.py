@@ -1,0 +1,82 @@
+"""Ledger reads: balances per account (and customer), and the books' self-checks."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+from typing import Any
+
+from django.db import connection
+from django.db.models import Q, Sum
+
+from .models import Account, LedgerEntry
+
+# Liability and income-like accounts grow with credits; the others with debits.
+CREDIT_NORMAL = {Account.ACCRUED_REBATES, Account.REBATES_PAYABLE, Account.REBATE_ACCOUNT,
+                 Account.POINTS_LIABILITY, Account.CASH}
+
+
+def account_balances(*, customer_id: int | None = None, **filters: Any) -> dict[str, int]:
+    """Balance of each account, in its normal direction (liabilities positive)."""
+    qs = LedgerEntry.objects.all()
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    if filters:
+        qs = qs.filter(**filters)
+    balances: dict[str, int] = defaultdict(int)
+    for row in qs.values("debit_account").annotate(total=Sum("amount_minor")):
+        balances[row["debit_account"]] += row["total"]
+    for row in qs.values("credit_account").annotate(total=Sum("amount_minor")):
+        balances[row["credit_account"]] -= row["total"]
+    return {
+        account: (-value if account in CREDIT_NORMAL else value) for account, value in balances.items()
+    }
+
+
+def customer_balances(customer_id: int) -> dict[str, int]:
+    """What a customer has: rebate-account credit, payable not yet paid, paid out by form."""
+    b = account_balances(customer_id=customer_id)
+    paid = LedgerEntry.objects.filter(customer_id=customer_id, kind="payout", debit_account=Account.REBATES_PAYABLE)
+    by_form = {row["credit_account"]: row["total"] for row in paid.values("credit_account").annotate(total=Sum("amount_minor"))}
+    return {
+        "rebate_account_minor": b.get(Account.REBATE_ACCOUNT, 0),
+        "payable_minor": b.get(Account.REBATES_PAYABLE, 0),
+        "accrued_minor": b.get(Account.ACCRUED_REBATES, 0),
+        "paid_cash_minor": by_form.get(Account.CASH, 0),
+        "paid_goods_minor": by_form.get(Account.GOODS_ISSUED, 0),
+        "paid_points_minor": by_form.get(Account.POINTS_LIABILITY, 0),
+        "credited_minor": by_form.get(Account.REBATE_ACCOUNT, 0),
+    }
+
+
+def balance_between(*, account: str, keys: Q) -> int:
+    """Credit-normal balance of ``account`` over the entries matching ``keys``."""
+    qs = LedgerEntry.objects.filter(keys)
+    credit = qs.filter(credit_account=account).aggregate(s=Sum("amount_minor"))["s"] or 0
+    debit = qs.filter(debit_account=account).aggregate(s=Sum("amount_minor"))["s"] or 0
+    return credit - debit
+
+
+def accrued_by_customer(*, policy_id: int, period_key: str, customer_ids: Collection[int] | None = None) -> dict[int, int]:
+    """Accrued (estimated, not yet released) rebate per customer for one policy and period."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT customer_id, SUM(CASE WHEN credit_account = %s THEN amount_minor ELSE -amount_minor END) "
+            "FROM ledger_ledgerentry WHERE policy_id = %s AND period_key = %s "
+            "AND (credit_account = %s OR debit_account = %s) GROUP BY customer_id",
+            [Account.ACCRUED_REBATES, policy_id, period_key, Account.ACCRUED_REBATES, Account.ACCRUED_REBATES],
+        )
+        rows = {int(c): int(s) for c, s in cursor.fetchall() if c is not None}
+    if customer_ids is not None:
+        rows = {c: s for c, s in rows.items() if c in customer_ids}
+    return rows
+
+
+def trial_balance() -> dict[str, int]:
+    """Debits minus credits per account over the whole ledger; the values add up to zero."""
+    totals: dict[str, int] = defaultdict(int)
+    for row in LedgerEntry.objects.values("debit_account").annotate(total=Sum("amount_minor")):
+        totals[row["debit_account"]] += row["total"]
+    for row in LedgerEntry.objects.values("credit_account").annotate(total=Sum("amount_minor")):
+        totals[row["credit_account"]] -= row["total"]
+    return dict(totals)

@@ -1,0 +1,140 @@
+"""Explanations a customer can read: built from the engine's result when a statement is made,
+stored with it, and rendered as text for the CLI and the portal."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from fanli.common.money import format_minor, round_minor
+
+from .engine import Result
+from .selectors import Computed
+
+ROUNDING_RULE = "computed exactly, rounded once per customer, policy and period to 0.01, half-up (四舍五入)"
+
+
+def _d(value: Decimal | None) -> str | None:
+    if value is None:
+        return None
+    if value.is_infinite():
+        return "infinite"
+    return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
+
+
+def result_to_json(result: Result) -> dict[str, Any]:
+    return {
+        "eligible": result.eligible,
+        "metric": result.metric,
+        "metric_value": _d(result.metric_value),
+        "pay_base": _d(result.pay_base),
+        "mode": result.mode,
+        "tier_applied": None if result.tier_index is None else result.tier_index + 1,
+        "bands": [
+            {"tier": b.tier_index + 1, "from": _d(b.lower), "to": _d(b.upper), "portion": _d(b.portion),
+             "rate": b.rate, "amount": _d(b.amount)}
+            for b in result.bands
+        ],
+        "campaigns": [
+            {"name": c.name, "from": c.start.isoformat(), "until": c.end.isoformat(), "basis": _d(c.basis),
+             "extra_rate_percent": _d(c.rate_percent), "amount": _d(c.amount)}
+            for c in result.campaigns
+        ],
+        "caps": [{"name": c.name, "limit": _d(c.limit), "before": _d(c.before), "after": _d(c.after)} for c in result.caps],
+        "before_caps": _d(result.before_caps),
+        "unrounded": _d(result.unrounded),
+        "rounded_minor": result.amount_minor,
+        "next_tier_from": _d(result.next_threshold),
+        "gap_to_next_tier": _d(result.gap_to_next),
+        "notes": list(result.notes),
+    }
+
+
+def build_explanation(
+    computed: Computed, *, customer_code: str, previous: list[dict[str, Any]], earned_minor: int
+) -> dict[str, Any]:
+    item = computed.item
+    doc = item.document
+    calc = doc.calculation
+    tier_table = []
+    if getattr(calc, "type", "") == "tiers":
+        tiers = computed.overrides.get("tiers") if computed.overrides and "tiers" in computed.overrides else None
+        source = tiers or [t.model_dump(mode="json", by_alias=True) for t in calc.tiers]  # type: ignore[union-attr]
+        for row in source:
+            tier_table.append({k: v for k, v in row.items() if v is not None})
+    settled_before = sum(p["amount_minor"] for p in previous)
+    return {
+        "policy": {"code": doc.code, "name": doc.name, "version": item.version.number},
+        "customer": customer_code,
+        "period": {
+            "key": item.period.key, "start": item.period.start.isoformat(), "end": item.period.end.isoformat(),
+            "counted_from": item.counted_from.isoformat(), "counted_until": item.counted_until.isoformat(),
+        },
+        "eligibility": computed.eligible_reason,
+        "scope": doc.scope.model_dump(mode="json"),
+        "basis_source": doc.basis_source.value,
+        "basis": {
+            "amount": _d(computed.basis.amount), "quantity": _d(computed.basis.quantity),
+            "orders": computed.basis.orders, "prior_year_amount": _d(computed.basis.prior_amount),
+            "deducted_for_stacking": _d(computed.basis.deduction),
+        },
+        "calculation": calc.type,
+        "tier_table": tier_table,
+        "overrides": computed.overrides,
+        "result": result_to_json(computed.result),
+        "pool": computed.pool,
+        "rounding": ROUNDING_RULE,
+        "earned_minor": earned_minor,
+        "previous_statements": previous,
+        "previously_settled_minor": settled_before,
+        "amount_minor": earned_minor - settled_before,
+    }
+
+
+def explanation_text(explanation: dict[str, Any], *, currency: str = "CNY") -> str:
+    """The explanation as plain lines, for the CLI and printed statements."""
+    e = explanation
+    r = e["result"]
+    money = lambda minor: format_minor(minor, currency)  # noqa: E731
+    lines = [
+        f"Policy {e['policy']['code']} v{e['policy']['version']} — {e['policy']['name']}",
+        f"Customer {e['customer']}, period {e['period']['key']} ({e['period']['start']} to {e['period']['end']}), "
+        f"sales counted {e['period']['counted_from']} to {e['period']['counted_until']}",
+        f"Eligibility: {e['eligibility']}",
+        f"Basis ({e['basis_source']}): amount {e['basis']['amount']}, quantity {e['basis']['quantity']}, "
+        f"orders {e['basis']['orders']}"
+        + (f", same period last year {e['basis']['prior_year_amount']}" if e["basis"]["prior_year_amount"] else ""),
+        f"Metric {r['metric']} = {r['metric_value']}; calculation {e['calculation']}"
+        + (f", mode {r['mode']}" if r["mode"] else ""),
+    ]
+    if e["tier_table"]:
+        lines.append("Tier table:")
+        for index, tier in enumerate(e["tier_table"], start=1):
+            rate = f"{tier['rate_percent']}%" if "rate_percent" in tier else f"{tier.get('amount_per_unit')}/unit"
+            mark = "  <- applied" if r["tier_applied"] == index else ""
+            lines.append(f"  tier {index}: from {tier['from']}: {rate}{mark}")
+    for band in r["bands"]:
+        upper = f" to {band['to']}" if band["to"] is not None else ""
+        lines.append(f"  tier {band['tier']} (from {band['from']}{upper}): {band['portion']} x {band['rate']} = {band['amount']}")
+    for campaign in r["campaigns"]:
+        lines.append(
+            f"  campaign {campaign['name']} {campaign['from']}..{campaign['until']}: "
+            f"{campaign['basis']} x {campaign['extra_rate_percent']}% = {campaign['amount']}"
+        )
+    for cap in r["caps"]:
+        lines.append(f"  cap {cap['name']} {cap['limit']}: {cap['before']} -> {cap['after']}")
+    if e["pool"]:
+        lines.append(
+            f"Pooled with the group of {e['pool']['head']}: group basis {e['pool']['pooled_amount']}, "
+            f"group rebate {money(e['pool']['pooled_rebate_minor'])}, split by basis:"
+        )
+        for member in e["pool"]["members"]:
+            lines.append(f"  {member['customer']}: basis {member['amount']} -> {money(member['share_minor'])}")
+    for note in r["notes"]:
+        lines.append(f"Note: {note}")
+    lines.append(f"Unrounded {r['unrounded']}; {e['rounding']}: {money(round_minor(Decimal(r['unrounded'])))}")
+    lines.append(f"Earned for the period: {money(e['earned_minor'])}")
+    for previous in e["previous_statements"]:
+        lines.append(f"  less statement #{previous['sequence']} ({previous['kind']}): {money(previous['amount_minor'])}")
+    lines.append(f"This statement: {money(e['amount_minor'])}")
+    return "\n".join(lines)

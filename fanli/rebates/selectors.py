@@ -1,0 +1,445 @@
+"""Reads for rebates: set-based aggregation of sales, and the computation of results.
+
+How a period is computed (``compute_results``), whatever asks (settlement, accrual, progress,
+reconciliation, what-if):
+
+1. Policies sharing a date range are computed together. For each product, a bit mask says
+   which of those policies count it; products with the same mask form a *scope class*.
+2. One SQL statement scans ``sales_line`` once for the range and groups by customer, scope
+   class and *campaign segment* (the pieces the campaign windows cut the range into):
+   ``GROUP BY customer_id, class, segment``. Returns count in their invoice's period because
+   lines carry ``basis_date``.
+3. Python then adds up those few aggregate rows per policy and customer (or pool) into a
+   ``Basis`` and calls the pure engine. No Python object is ever made per sales line.
+
+Extra passes happen only when a policy needs them: last year's range for growth, a distinct
+document count for the orders metric, the paid share of each line for paid-basis policies.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+
+from fanli.catalog.models import Category, Product
+from fanli.common.money import split_proportionally
+from fanli.common.periods import Period, PeriodKind, period_containing
+from fanli.customers.models import Customer
+
+from .compile import CustomerFacts, ProductFacts, customer_eligible, product_in_scope, terms_for
+from .document import BasisSource, Metric, PolicyDocument, parse_policy_document
+from .engine import Basis, Result, calculate, project
+from .models import Enrolment, PolicyVersion
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+THOUSAND = Decimal(1000)
+
+
+# ---------------------------------------------------------------- master data facts
+
+
+def catalog_facts() -> dict[int, ProductFacts]:
+    categories = {c.id: (c.code, c.parent_id) for c in Category.objects.only("id", "code", "parent_id")}
+
+    def ancestry(category_id: int | None) -> tuple[str, ...]:
+        codes = []
+        seen = set()
+        while category_id is not None and category_id not in seen:
+            seen.add(category_id)
+            code, category_id = categories[category_id]
+            codes.append(code)
+        return tuple(codes)
+
+    chains = {cid: ancestry(cid) for cid in categories}
+    return {
+        p.id: ProductFacts(p.id, p.sku, chains.get(p.category_id, ()), p.brand.code if p.brand_id else None)
+        for p in Product.objects.select_related("brand").only("id", "sku", "category_id", "brand__code")
+    }
+
+
+def customer_facts(customer_ids: Collection[int] | None = None) -> dict[int, CustomerFacts]:
+    qs = Customer.objects.select_related("grade").only(
+        "id", "code", "kind", "grade__code", "region", "tags", "start_date", "parent_id", "status"
+    )
+    if customer_ids is not None:
+        qs = qs.filter(id__in=list(customer_ids))
+    return {
+        c.id: CustomerFacts(
+            c.id, c.code, c.kind, c.grade.code if c.grade_id else None, c.region, tuple(c.tags or ()),
+            c.start_date, c.parent_id, c.status,
+        )
+        for c in qs
+    }
+
+
+# ---------------------------------------------------------------- what a run computes
+
+
+@dataclass(frozen=True)
+class PolicyPeriod:
+    """One policy version to compute for one settlement period, counting sales up to ``as_of``."""
+
+    version: PolicyVersion
+    document: PolicyDocument
+    period: Period
+    as_of: date
+
+    @property
+    def counted_from(self) -> date:
+        return max(self.period.start, self.document.valid_from)
+
+    @property
+    def counted_until(self) -> date:
+        until = min(self.as_of, self.period.end)
+        if self.document.valid_until is not None:
+            until = min(until, self.document.valid_until)
+        return until
+
+
+@dataclass(frozen=True)
+class Computed:
+    item: PolicyPeriod
+    customer_id: int
+    basis: Basis
+    result: Result
+    amount_minor: int
+    eligible_reason: str
+    overrides: dict[str, Any] | None = None
+    pool: dict[str, Any] | None = None
+    classes_counted: tuple[int, ...] = field(default=())
+
+
+def policy_period_for(version: PolicyVersion, document: PolicyDocument, day: date) -> Period:
+    return period_containing(day, PeriodKind(document.settlement.period.value))
+
+
+def parsed(version: PolicyVersion) -> PolicyDocument:
+    return parse_policy_document(version.document)
+
+
+# ---------------------------------------------------------------- SQL
+
+
+def _in_list(ids: Iterable[int]) -> str:
+    return ",".join(str(int(i)) for i in ids) or "NULL"
+
+
+def _segments(windows: Iterable[tuple[date, date]], start: date, end: date) -> list[tuple[date, date]]:
+    """Cut start..end at every window edge; return the pieces covered by some window."""
+    clipped = [(max(a, start), min(b, end)) for a, b in windows if a <= end and b >= start]
+    if not clipped:
+        return []
+    edges = sorted({a for a, _ in clipped} | {date.fromordinal(b.toordinal() + 1) for _, b in clipped})
+    pieces = []
+    for left, right in itertools.pairwise(edges):
+        last = date.fromordinal(right.toordinal() - 1)
+        if any(a <= left and last <= b for a, b in clipped):
+            pieces.append((left, last))
+    return pieces
+
+
+def aggregate_sales(
+    *,
+    start: date,
+    end: date,
+    classes: dict[int, list[int]],
+    segments: list[tuple[date, date]],
+    customer_ids: Collection[int] | None = None,
+    paid_basis: bool = False,
+) -> list[tuple[int, int, int, int, int]]:
+    """Rows (customer_id, class_id, segment, amount_minor, quantity_milli) for start..end.
+
+    ``segment`` is 0 outside every campaign window, else 1 + the index in ``segments``.
+    With ``paid_basis`` the amount is the paid share of each invoice line (truncated to the
+    fen, the named rounding point for paid bases); returns count in full.
+    """
+    if not classes:
+        return []
+    class_case = " ".join(f"WHEN l.product_id IN ({_in_list(ids)}) THEN {cid}" for cid, ids in classes.items())
+    params: list[Any] = []
+    segment_sql = "0"
+    if segments:
+        whens = []
+        for index, (a, b) in enumerate(segments, start=1):
+            whens.append(f"WHEN l.basis_date BETWEEN %s AND %s THEN {index}")
+            params += [a, b]
+        segment_sql = f"CASE {' '.join(whens)} ELSE 0 END"
+    amount_sql = "l.net_amount_minor"
+    join = ""
+    if paid_basis:
+        join = "JOIN sales_salesdocument d ON d.id = l.document_id"
+        amount_sql = (
+            "CASE WHEN l.is_return OR d.paid_minor >= d.total_minor THEN l.net_amount_minor "
+            "WHEN d.total_minor = 0 THEN 0 ELSE (l.net_amount_minor * d.paid_minor) / d.total_minor END"
+        )
+    all_products = [pid for ids in classes.values() for pid in ids]
+    where = f"l.basis_date BETWEEN %s AND %s AND l.product_id IN ({_in_list(all_products)})"
+    params += [start, end]
+    if customer_ids is not None:
+        where += f" AND l.customer_id IN ({_in_list(customer_ids)})"
+    sql = (
+        f"SELECT l.customer_id, CASE {class_case} END AS scope_class, {segment_sql} AS segment, "
+        f"SUM({amount_sql}), SUM(l.quantity_milli) "
+        f"FROM sales_salesline l {join} WHERE {where} GROUP BY 1, 2, 3"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(int(r[0]), int(r[1]), int(r[2]), int(r[3] or 0), int(r[4] or 0)) for r in cursor.fetchall()]
+
+
+def count_orders(
+    *, start: date, end: date, product_ids: Collection[int], customer_ids: Collection[int] | None = None
+) -> dict[int, int]:
+    """Invoices with at least one in-scope line, per customer."""
+    where = f"l.basis_date BETWEEN %s AND %s AND l.is_return = %s AND l.product_id IN ({_in_list(product_ids)})"
+    if customer_ids is not None:
+        where += f" AND l.customer_id IN ({_in_list(customer_ids)})"
+    sql = f"SELECT l.customer_id, COUNT(DISTINCT l.document_id) FROM sales_salesline l WHERE {where} GROUP BY 1"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [start, end, False])
+        return {int(c): int(n) for c, n in cursor.fetchall()}
+
+
+# ---------------------------------------------------------------- computing results
+
+
+def _years_earlier(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _enrolments(policy_ids: Collection[int]) -> dict[tuple[int, int], Enrolment]:
+    return {(e.policy_id, e.customer_id): e for e in Enrolment.objects.filter(policy_id__in=list(policy_ids))}
+
+
+def _enrolment_in_force(enrolment: Enrolment | None, item: PolicyPeriod) -> Enrolment | None:
+    """The enrolment if its window overlaps the counted range of the period."""
+    if enrolment is None:
+        return None
+    if enrolment.valid_from is not None and enrolment.valid_from > item.counted_until:
+        return None
+    if enrolment.valid_until is not None and enrolment.valid_until < item.counted_from:
+        return None
+    return enrolment
+
+
+def _stack_order(items: list[PolicyPeriod]) -> list[PolicyPeriod]:
+    """Policies that stack after others come after them; otherwise order does not matter."""
+    by_code = {i.document.code: i for i in items}
+    done: list[PolicyPeriod] = []
+    seen: set[str] = set()
+
+    def visit(item: PolicyPeriod, trail: tuple[str, ...]) -> None:
+        code = item.document.code
+        if code in seen:
+            return
+        if code in trail:
+            raise ValueError(f"policies stack in a circle: {' -> '.join((*trail, code))}")
+        for dependency in item.document.stacks_after:
+            if dependency in by_code:
+                visit(by_code[dependency], (*trail, code))
+        seen.add(code)
+        done.append(item)
+
+    for item in sorted(items, key=lambda i: i.document.code):
+        visit(item, ())
+    return done
+
+
+def compute_results(
+    items: list[PolicyPeriod],
+    *,
+    customer_ids: Collection[int] | None = None,
+    include_customers: dict[int, set[int]] | None = None,
+    projected: bool = False,
+) -> list[Computed]:
+    """Results for every (policy, eligible customer with sales) — plus, per policy version id,
+    the customers in ``include_customers`` even when they no longer have sales (true-ups)."""
+    products = catalog_facts()
+    customers = customer_facts(customer_ids)
+    enrolments = _enrolments({i.version.policy_id for i in items})
+    results: list[Computed] = []
+    deductions: dict[tuple[str, int], Decimal] = {}
+    groups: dict[tuple[date, date], list[PolicyPeriod]] = defaultdict(list)
+    for item in items:
+        groups[(item.counted_from, item.counted_until)].append(item)
+    for (start, end), group in groups.items():
+        if start > end:
+            continue
+        results += _compute_group(
+            start, end, _stack_order(group), products, customers, enrolments, customer_ids,
+            include_customers or {}, deductions, projected,
+        )
+    return results
+
+
+def _compute_group(
+    start: date,
+    end: date,
+    group: list[PolicyPeriod],
+    products: dict[int, ProductFacts],
+    customers: dict[int, CustomerFacts],
+    enrolments: dict[tuple[int, int], Enrolment],
+    customer_ids: Collection[int] | None,
+    include_customers: dict[int, set[int]],
+    deductions: dict[tuple[str, int], Decimal],
+    projected: bool,
+) -> list[Computed]:
+    # 1. scope classes: products with the same set of counting policies share a class
+    masks: dict[int, int] = {}
+    for pid, facts in products.items():
+        mask = 0
+        for bit, item in enumerate(group):
+            if product_in_scope(item.document, facts)[0]:
+                mask |= 1 << bit
+        if mask:
+            masks[pid] = mask
+    classes: dict[int, list[int]] = defaultdict(list)
+    class_mask: dict[int, int] = {}
+    mask_class: dict[int, int] = {}
+    for pid, mask in sorted(masks.items()):
+        cid = mask_class.setdefault(mask, len(mask_class) + 1)
+        class_mask[cid] = mask
+        classes[cid].append(pid)
+
+    # 2. campaign segments and the aggregation pass(es)
+    windows = [(c.from_, c.until) for item in group for c in item.document.campaigns]
+    segments = _segments(windows, start, end)
+    rows = aggregate_sales(start=start, end=end, classes=classes, segments=segments, customer_ids=customer_ids)
+    paid_rows: list[tuple[int, int, int, int, int]] = []
+    if any(i.document.basis_source is BasisSource.PAID for i in group):
+        paid_rows = aggregate_sales(
+            start=start, end=end, classes=classes, segments=segments, customer_ids=customer_ids, paid_basis=True
+        )
+    prior_rows: list[tuple[int, int, int, int, int]] = []
+    if any(i.document.metric is Metric.GROWTH for i in group):
+        prior_rows = aggregate_sales(
+            start=_years_earlier(start), end=_years_earlier(end), classes=classes, segments=[],
+            customer_ids=customer_ids,
+        )
+
+    results: list[Computed] = []
+    for bit, item in enumerate(group):
+        doc = item.document
+        in_policy = {cid for cid, mask in class_mask.items() if mask & (1 << bit)}
+        source = paid_rows if doc.basis_source is BasisSource.PAID else rows
+        amount: dict[int, int] = defaultdict(int)
+        quantity: dict[int, int] = defaultdict(int)
+        seg_amount: dict[tuple[int, int], int] = defaultdict(int)
+        for customer_id, cid, segment, amount_minor, quantity_milli in source:
+            if cid in in_policy:
+                amount[customer_id] += amount_minor
+                quantity[customer_id] += quantity_milli
+                if segment:
+                    seg_amount[(customer_id, segment)] += amount_minor
+        prior: dict[int, int] = defaultdict(int)
+        for customer_id, cid, _segment, amount_minor, _q in prior_rows:
+            if cid in in_policy:
+                prior[customer_id] += amount_minor
+        orders: dict[int, int] = {}
+        if doc.metric is Metric.ORDERS:
+            policy_products = [pid for cid in in_policy for pid in classes[cid]]
+            orders = count_orders(start=start, end=end, product_ids=policy_products, customer_ids=customer_ids)
+        campaign_segments = [
+            [s for s, (a, b) in enumerate(segments, start=1) if c.from_ <= a and b <= c.until]
+            for c in doc.campaigns
+        ]
+
+        def basis_of(customer_id: int, doc: PolicyDocument = doc, campaign_segments: list = campaign_segments,
+                     amount: dict = amount, quantity: dict = quantity, seg_amount: dict = seg_amount,
+                     prior: dict = prior, orders: dict = orders) -> Basis:
+            return Basis(
+                amount=Decimal(amount.get(customer_id, 0)) / HUNDRED,
+                quantity=Decimal(quantity.get(customer_id, 0)) / THOUSAND,
+                orders=orders.get(customer_id, 0),
+                campaign_amounts=tuple(
+                    Decimal(sum(seg_amount.get((customer_id, s), 0) for s in segs)) / HUNDRED
+                    for segs in campaign_segments
+                ),
+                prior_amount=(Decimal(prior[customer_id]) / HUNDRED) if prior.get(customer_id) else None,
+                deduction=sum(
+                    (deductions.get((code, customer_id), ZERO) for code in doc.stacks_after), ZERO
+                ),
+            )
+
+        candidates = set(amount) | set(orders) | include_customers.get(item.version.id, set())
+        results += _policy_results(item, candidates, basis_of, customers, enrolments, projected)
+        for computed in results:
+            if computed.item is item:
+                deductions[(doc.code, computed.customer_id)] = Decimal(computed.amount_minor) / HUNDRED
+    return results
+
+
+def _policy_results(
+    item: PolicyPeriod,
+    candidates: set[int],
+    basis_of: Any,
+    customers: dict[int, CustomerFacts],
+    enrolments: dict[tuple[int, int], Enrolment],
+    projected: bool,
+) -> list[Computed]:
+    doc = item.document
+    policy_id = item.version.policy_id
+    eligible: dict[int, str] = {}
+    for customer_id in candidates:
+        facts = customers.get(customer_id)
+        if facts is None:
+            continue
+        enrolment = _enrolment_in_force(enrolments.get((policy_id, customer_id)), item)
+        ok, reason = customer_eligible(doc, facts, period_end=item.period.end, enrolled=enrolment is not None)
+        if ok:
+            eligible[customer_id] = reason
+
+    def run(terms_basis: Basis, overrides: dict | None) -> Result:
+        terms = terms_for(doc, overrides)
+        if projected:
+            elapsed = (item.counted_until - item.counted_from).days + 1
+            total = (item.period.end - item.counted_from).days + 1
+            return project(terms, terms_basis, elapsed_days=elapsed, total_days=total)
+        return calculate(terms, terms_basis)
+
+    out: list[Computed] = []
+    if doc.pooling == "parent":
+        pools: dict[int, list[int]] = defaultdict(list)
+        for customer_id in eligible:
+            facts = customers[customer_id]
+            pools[facts.parent_id or customer_id].append(customer_id)
+        for head, members in sorted(pools.items()):
+            members.sort()
+            bases = [basis_of(m) for m in members]
+            pooled = bases[0]
+            for b in bases[1:]:
+                pooled = pooled + b
+            enrolment = _enrolment_in_force(enrolments.get((policy_id, head)), item)
+            result = run(pooled, enrolment.overrides if enrolment else None)
+            weights = [max(int(b.amount * HUNDRED), 0) for b in bases]
+            shares = split_proportionally(result.amount_minor, weights)
+            pool_info = {
+                "head": customers[head].code if head in customers else str(head),
+                "members": [
+                    {"customer": customers[m].code, "amount": str(b.amount), "share_minor": s}
+                    for m, b, s in zip(members, bases, shares, strict=True)
+                ],
+                "pooled_amount": str(pooled.amount),
+                "pooled_rebate_minor": result.amount_minor,
+            }
+            for m, b, s in zip(members, bases, shares, strict=True):
+                out.append(Computed(item, m, b, result, s, eligible[m], None, pool_info))
+        return out
+    for customer_id in sorted(eligible):
+        enrolment = _enrolment_in_force(enrolments.get((policy_id, customer_id)), item)
+        overrides = enrolment.overrides if enrolment and enrolment.overrides else None
+        basis = basis_of(customer_id)
+        result = run(basis, overrides)
+        out.append(Computed(item, customer_id, basis, result, result.amount_minor, eligible[customer_id], overrides))
+    return out

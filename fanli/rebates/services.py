@@ -1,0 +1,533 @@
+"""Rebate writes: policies, enrolments, accrual and settlement runs, statement lifecycle.
+
+Settlement in one paragraph. ``settlement_run`` takes a period key. For every published policy
+whose settlement period (or interim period) has that kind, it computes the period, and it
+recomputes every earlier period of the policy that was already settled, so late invoices and
+returns become *adjustments* (true-ups or clawbacks) instead of edits. Before computing, it
+locks one ``SettlementLock`` row per (policy, period) in id order, so two runs started at once
+queue behind each other and the second finds nothing new. A statement is written only where the
+rebate earned differs from what earlier statements of that customer, policy and period already
+settled; its amount is the difference. The ledger then releases the accrued estimate and books
+the payable, each entry keyed by the statement so it is posted once.
+
+Accruals estimate the liability of the current period at the run rate so far; each month's run
+posts only the change against what is already accrued and not yet settled.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from pydantic import TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
+
+from fanli.catalog.models import Product
+from fanli.common.exceptions import NotFound, StateError, ValidationFailed
+from fanli.common.periods import Period, PeriodKind, parse_period, period_containing
+from fanli.common.services import audit_record, canonical_json, sha256_text
+from fanli.customers.models import Customer
+from fanli.ledger.models import Account, EntryKind
+from fanli.ledger.selectors import accrued_by_customer
+from fanli.ledger.services import Posting, entries_post
+
+from .document import PolicyDocument, Tier, Tiers, document_to_json, load_policy_text
+from .explain import build_explanation
+from .models import Enrolment, Policy, PolicyVersion, Run, SettlementLock, Statement
+from .selectors import Computed, PolicyPeriod, compute_results, parsed
+
+# ---------------------------------------------------------------- policies and enrolments
+
+
+@dataclass(frozen=True)
+class PolicyApplied:
+    version: PolicyVersion
+    created: bool
+
+
+def policy_apply(*, text: str, actor: Any, publish: bool = True) -> PolicyApplied:
+    """Validate a YAML/JSON policy document and store it as a new version.
+
+    Applying the same document again changes nothing. Publishing retires the version in force;
+    published versions are never edited, and statements keep pointing at the version they used.
+    """
+    document = load_policy_text(text)
+    _check_references(document)
+    body = document_to_json(document)
+    digest = sha256_text(canonical_json(body))
+    with transaction.atomic():
+        policy, _ = Policy.objects.get_or_create(code=document.code, defaults={"name": document.name})
+        Policy.objects.select_for_update().filter(pk=policy.pk).first()
+        latest = policy.versions.order_by("-number").first()
+        if latest is not None and latest.document_sha256 == digest:
+            if publish and latest.status == PolicyVersion.Status.DRAFT:
+                _publish(policy, latest, actor)
+                return PolicyApplied(latest, created=False)
+            if not publish or latest.status == PolicyVersion.Status.PUBLISHED:
+                return PolicyApplied(latest, created=False)
+        version = PolicyVersion.objects.create(
+            policy=policy,
+            number=(latest.number + 1) if latest else 1,
+            document=body,
+            document_sha256=digest,
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        if policy.name != document.name:
+            Policy.objects.filter(pk=policy.pk).update(name=document.name)
+        if publish:
+            _publish(policy, version, actor)
+        audit_record(
+            actor=actor, action="policy.version_create", object_type="policy_version", object_id=version.pk,
+            data={"policy": policy.code, "number": version.number, "sha256": digest, "published": publish},
+        )
+        return PolicyApplied(version, created=True)
+
+
+def _publish(policy: Policy, version: PolicyVersion, actor: Any) -> None:
+    PolicyVersion.objects.filter(policy=policy, status=PolicyVersion.Status.PUBLISHED).update(
+        status=PolicyVersion.Status.RETIRED
+    )
+    PolicyVersion.objects.filter(pk=version.pk).update(status=PolicyVersion.Status.PUBLISHED, published_at=timezone.now())
+    version.refresh_from_db()
+    audit_record(actor=actor, action="policy.publish", object_type="policy_version", object_id=version.pk,
+                 data={"policy": policy.code, "number": version.number})
+
+
+def _check_references(document: PolicyDocument) -> None:
+    """Codes the document names must exist, so a typo is an error now, not a silent zero later."""
+    errors = []
+    if document.payout.goods_sku and not Product.objects.filter(sku=document.payout.goods_sku).exists():
+        errors.append({"path": "payout.goods_sku", "message": f"no product with SKU {document.payout.goods_sku}"})
+    if errors:
+        raise ValidationFailed(f"the policy document has {len(errors)} error(s)", details={"errors": errors})
+
+
+OVERRIDE_KEYS = {"tiers", "rate_percent", "target", "bonus"}
+
+
+def enrolment_set(
+    *,
+    policy_code: str,
+    customer_code: str,
+    actor: Any,
+    valid_from: date | None = None,
+    valid_until: date | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Enrolment:
+    """Create or replace a customer's agreement (返利协议) under a policy."""
+    policy = Policy.objects.filter(code=policy_code).first()
+    if policy is None:
+        raise NotFound(f"no policy {policy_code}")
+    customer = Customer.objects.filter(code=customer_code).first()
+    if customer is None:
+        raise NotFound(f"no customer {customer_code}")
+    overrides = _valid_overrides(policy, overrides or {})
+    if valid_from and valid_until and valid_until < valid_from:
+        raise ValidationFailed("valid_until must not be before valid_from",
+                               details={"errors": [{"path": "valid_until", "message": "before valid_from"}]})
+    with transaction.atomic():
+        enrolment, created = Enrolment.objects.update_or_create(
+            policy=policy, customer=customer,
+            defaults={"valid_from": valid_from, "valid_until": valid_until, "overrides": overrides},
+        )
+        audit_record(
+            actor=actor, action="enrolment.set", object_type="enrolment", object_id=enrolment.pk,
+            data={"policy": policy_code, "customer": customer_code, "created": created, "overrides": overrides,
+                  "valid_from": str(valid_from or ""), "valid_until": str(valid_until or "")},
+        )
+    return enrolment
+
+
+def _valid_overrides(policy: Policy, overrides: dict[str, Any]) -> dict[str, Any]:
+    errors = [{"path": f"overrides.{key}", "message": f"cannot be overridden; use one of {', '.join(sorted(OVERRIDE_KEYS))}"}
+              for key in overrides if key not in OVERRIDE_KEYS]
+    version = policy.versions.filter(status=PolicyVersion.Status.PUBLISHED).first()
+    if version is not None and "tiers" in overrides and not isinstance(parsed(version).calculation, Tiers):
+        errors.append({"path": "overrides.tiers", "message": "the policy has no tier table"})
+    clean = dict(overrides)
+    if "tiers" in overrides and not errors:
+        try:
+            tiers = TypeAdapter(list[Tier]).validate_python(overrides["tiers"])
+            Tiers(type="tiers", mode="retroactive", tiers=tiers)  # thresholds ascending, first at 0
+            clean["tiers"] = [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tiers]
+        except PydanticValidationError as exc:
+            errors += [{"path": "overrides.tiers." + ".".join(str(p) for p in e["loc"]),
+                        "message": e["msg"].removeprefix("Value error, ")} for e in exc.errors(include_url=False)]
+    if errors:
+        raise ValidationFailed(f"the enrolment has {len(errors)} error(s)", details={"errors": errors})
+    return clean
+
+
+# ---------------------------------------------------------------- runs: shared parts
+
+
+def _period_or_error(key: str) -> Period:
+    try:
+        return parse_period(key)
+    except ValueError:
+        raise ValidationFailed(
+            f"{key!r} is not a period: use 2026, 2026-H1, 2026-Q1 or 2026-03",
+            details={"errors": [{"path": "period", "message": "unknown period key"}]},
+        ) from None
+
+
+def _published_versions(policy_codes: list[str] | None) -> list[PolicyVersion]:
+    qs = PolicyVersion.objects.filter(status=PolicyVersion.Status.PUBLISHED).select_related("policy")
+    if policy_codes:
+        qs = qs.filter(policy__code__in=policy_codes)
+        missing = set(policy_codes) - set(qs.values_list("policy__code", flat=True))
+        if missing:
+            raise NotFound(f"no published policy {', '.join(sorted(missing))}")
+    return list(qs.order_by("policy__code"))
+
+
+def _overlaps(document: PolicyDocument, period: Period) -> bool:
+    return document.valid_from <= period.end and (document.valid_until is None or document.valid_until >= period.start)
+
+
+def _lock(keys: set[tuple[int, str]]) -> None:
+    """Lock one row per (policy, period) in id order; concurrent runs queue here."""
+    ids = []
+    for policy_id, period_key in sorted(keys):
+        lock, _ = SettlementLock.objects.get_or_create(policy_id=policy_id, period_key=period_key)
+        ids.append(lock.pk)
+    list(SettlementLock.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+
+
+def _statement_history(keys: set[tuple[int, str]]) -> dict[tuple[int, str, int], list[Statement]]:
+    history: dict[tuple[int, str, int], list[Statement]] = defaultdict(list)
+    if not keys:
+        return history
+    policy_ids = {p for p, _ in keys}
+    period_keys = {k for _, k in keys}
+    for statement in Statement.objects.filter(policy_id__in=policy_ids, period_key__in=period_keys).order_by("sequence"):
+        if (statement.policy_id, statement.period_key) in keys:
+            history[(statement.policy_id, statement.period_key, statement.customer_id)].append(statement)
+    return history
+
+
+def _pinned_versions(keys: set[tuple[int, str]]) -> dict[tuple[int, str], PolicyVersion]:
+    """Each period keeps the version its first statement used."""
+    pinned: dict[tuple[int, str], PolicyVersion] = {}
+    first = (
+        Statement.objects.filter(policy_id__in={p for p, _ in keys}, sequence=1)
+        .select_related("policy_version__policy").order_by("id")
+    )
+    for statement in first:
+        key = (statement.policy_id, statement.period_key)
+        if key in keys and key not in pinned:
+            pinned[key] = statement.policy_version
+    return pinned
+
+
+# ---------------------------------------------------------------- settlement
+
+
+@dataclass(frozen=True)
+class _Planned:
+    version: PolicyVersion
+    document: PolicyDocument
+    period: Period  # the policy's settlement period the statements belong to
+    as_of: date  # sales counted up to here
+    final: bool  # False for an interim (on-account) statement
+
+
+def settlement_run(
+    *, period_key: str, actor: Any, today: date | None = None, policy_codes: list[str] | None = None
+) -> Run:
+    """Settle ``period_key`` for every policy that settles (or pays on account) on that period."""
+    period = _period_or_error(period_key)
+    today = today or timezone.localdate()
+    if period.end >= today:
+        raise StateError(
+            f"period {period.key} ends on {period.end}: it can be settled from {period.end + timedelta(days=1)}",
+            code="period_not_ended",
+        )
+    plans, skipped = _settlement_plan(period, _published_versions(policy_codes))
+    with transaction.atomic():
+        keys = {(p.version.policy_id, p.period.key) for p in plans}
+        _lock(keys)
+        # Earlier settled periods of these policies are recomputed for true-ups and clawbacks.
+        plans += _true_up_plans(plans)
+        keys = {(p.version.policy_id, p.period.key) for p in plans}
+        _lock(keys)
+        run = Run.objects.create(kind=Run.Kind.SETTLEMENT, period_key=period.key, as_of=today,
+                                 actor=actor if getattr(actor, "pk", None) else None)
+        statements = _settle(plans, run=run, run_period=period, today=today, actor=actor)
+        summary = _run_summary(statements, plans, skipped)
+        Run.objects.filter(pk=run.pk).update(summary=summary, finished_at=timezone.now())
+        run.refresh_from_db()
+        audit_record(actor=actor, action="settlement.run", object_type="run", object_id=run.pk, data=summary)
+    return run
+
+
+def _settlement_plan(period: Period, versions: list[PolicyVersion]) -> tuple[list[_Planned], list[dict[str, str]]]:
+    plans: list[_Planned] = []
+    skipped: list[dict[str, str]] = []
+    for version in versions:
+        document = parsed(version)
+        settles_on = PeriodKind(document.settlement.period.value)
+        interim = PeriodKind(document.settlement.interim.value) if document.settlement.interim else None
+        if period.kind is settles_on:
+            target, final = period, True
+        elif period.kind is interim:
+            target, final = period_containing(period.start, settles_on), period.end == period_containing(
+                period.start, settles_on).end
+        else:
+            skipped.append({"policy": document.code, "reason": f"settles by {settles_on.value}, not {period.kind.value}"})
+            continue
+        if not _overlaps(document, period):
+            skipped.append({"policy": document.code, "reason": f"not valid in {period.key}"})
+            continue
+        plans.append(_Planned(version, document, target, period.end, final))
+    return plans, skipped
+
+
+def _true_up_plans(plans: list[_Planned]) -> list[_Planned]:
+    extra: list[_Planned] = []
+    for plan in plans:
+        settled = (
+            Statement.objects.filter(policy_id=plan.version.policy_id, period_end__lt=plan.period.start,
+                                     kind__in=[Statement.Kind.SETTLEMENT, Statement.Kind.ADJUSTMENT])
+            .values_list("period_key", flat=True).distinct()
+        )
+        for key in sorted(set(settled)):
+            earlier = parse_period(key)
+            extra.append(_Planned(plan.version, plan.document, earlier, earlier.end, True))
+    return extra
+
+
+def _settle(plans: list[_Planned], *, run: Run, run_period: Period, today: date, actor: Any) -> list[Statement]:
+    keys = {(p.version.policy_id, p.period.key) for p in plans}
+    history = _statement_history(keys)
+    pinned = _pinned_versions(keys)
+    items: list[PolicyPeriod] = []
+    include: dict[int, set[int]] = defaultdict(set)
+    final: dict[tuple[int, str], bool] = {}
+    for plan in plans:
+        version = pinned.get((plan.version.policy_id, plan.period.key), plan.version)
+        document = plan.document if version.pk == plan.version.pk else parsed(version)
+        items.append(PolicyPeriod(version, document, plan.period, plan.as_of))
+        final[(version.policy_id, plan.period.key)] = plan.final
+    for policy_id, period_key, customer_id in history:
+        version = pinned.get((policy_id, period_key))
+        if version is not None:
+            include[version.pk].add(customer_id)
+    computed = compute_results(items, include_customers=include)
+    codes = dict(Customer.objects.filter(id__in={c.customer_id for c in computed}).values_list("id", "code"))
+    new: list[Statement] = []
+    for result in computed:
+        item = result.item
+        previous = history.get((item.version.policy_id, item.period.key, result.customer_id), [])
+        settled_minor = sum(s.amount_minor for s in previous)
+        if result.amount_minor == settled_minor:
+            continue
+        is_final = final[(item.version.policy_id, item.period.key)]
+        new.append(_statement_for(result, previous, codes[result.customer_id], is_final, run, run_period))
+    created = Statement.objects.bulk_create(new, batch_size=500)
+    _post_settlement(created, today=today, actor=actor)
+    return created
+
+
+def _statement_for(
+    result: Computed, previous: list[Statement], customer_code: str, is_final: bool, run: Run, run_period: Period
+) -> Statement:
+    item = result.item
+    document = item.document
+    previously_settled = sum(s.amount_minor for s in previous)
+    if not is_final:
+        kind = Statement.Kind.INTERIM
+        due_from = item.as_of
+    elif any(s.kind != Statement.Kind.INTERIM for s in previous):
+        kind = Statement.Kind.ADJUSTMENT
+        due_from = run_period.end
+    else:
+        kind = Statement.Kind.SETTLEMENT
+        due_from = item.period.end
+    prior = [
+        {"sequence": s.sequence, "kind": s.kind, "as_of": s.as_of.isoformat(), "amount_minor": s.amount_minor}
+        for s in previous
+    ]
+    return Statement(
+        customer_id=result.customer_id, policy_id=item.version.policy_id, policy_version=item.version,
+        period_key=item.period.key, period_start=item.period.start, period_end=item.period.end,
+        as_of=item.counted_until, sequence=len(previous) + 1, kind=kind, currency=document.currency,
+        basis_minor=int(result.basis.amount * 100), earned_minor=result.amount_minor,
+        previously_settled_minor=previously_settled, amount_minor=result.amount_minor - previously_settled,
+        due_date=due_from + timedelta(days=document.settlement.due_days),
+        explanation=build_explanation(result, customer_code=customer_code, previous=prior,
+                                      earned_minor=result.amount_minor),
+        run=run,
+    )
+
+
+def _post_settlement(statements: list[Statement], *, today: date, actor: Any) -> None:
+    """Release what was accrued for the period, then book the statement's amount as payable."""
+    postings: list[Posting] = []
+    by_period: dict[tuple[int, str], list[Statement]] = defaultdict(list)
+    for statement in statements:
+        by_period[(statement.policy_id, statement.period_key)].append(statement)
+    for (policy_id, period_key), group in by_period.items():
+        accrued = accrued_by_customer(policy_id=policy_id, period_key=period_key,
+                                      customer_ids={s.customer_id for s in group})
+        for statement in group:
+            common = {"customer_id": statement.customer_id, "policy_id": policy_id, "period_key": period_key,
+                      "statement_id": statement.pk, "effective_date": today}
+            postings.append(Posting(
+                EntryKind.ACCRUAL_RELEASE, Account.ACCRUED_REBATES, Account.REBATE_EXPENSE,
+                accrued.get(statement.customer_id, 0), f"statement:{statement.pk}:release",
+                reason="accrual released at settlement", **common,
+            ))
+            postings.append(Posting(
+                EntryKind.SETTLEMENT, Account.REBATE_EXPENSE, Account.REBATES_PAYABLE, statement.amount_minor,
+                f"statement:{statement.pk}:settle", reason=f"{statement.kind} #{statement.sequence}", **common,
+            ))
+    entries_post(postings=postings, actor=actor)
+
+
+def _run_summary(statements: list[Statement], plans: list[_Planned], skipped: list[dict[str, str]]) -> dict[str, Any]:
+    per_policy: dict[str, dict[str, int]] = {}
+    codes = {p.version.policy_id: p.document.code for p in plans}
+    for statement in statements:
+        row = per_policy.setdefault(codes[statement.policy_id], defaultdict(int))  # type: ignore[arg-type]
+        row[statement.kind] += 1
+        row["amount_minor"] += statement.amount_minor
+    return {
+        "periods": sorted({f"{p.document.code} {p.period.key}" for p in plans}),
+        "statements": len(statements),
+        "amount_minor": sum(s.amount_minor for s in statements),
+        "by_policy": {code: dict(row) for code, row in sorted(per_policy.items())},
+        "skipped": skipped,
+    }
+
+
+# ---------------------------------------------------------------- accrual
+
+
+def accrual_run(*, month_key: str, actor: Any, today: date | None = None, policy_codes: list[str] | None = None) -> Run:
+    """Post, per customer and policy, the change in the estimated liability at the month's end.
+
+    Estimate = the period's rebate projected at the run rate so far, less what statements
+    already settled for it; never below zero. Only the difference to the accrued balance is
+    posted, so running the month again posts nothing unless the data changed.
+    """
+    month = _period_or_error(month_key)
+    if month.kind is not PeriodKind.MONTH:
+        raise ValidationFailed("accruals run per month, e.g. 2026-03",
+                               details={"errors": [{"path": "month", "message": "not a month"}]})
+    today = today or timezone.localdate()
+    if month.end >= today:
+        raise StateError(f"month {month.key} ends on {month.end}: accrue it from {month.end + timedelta(days=1)}",
+                         code="period_not_ended")
+    items: list[PolicyPeriod] = []
+    for version in _published_versions(policy_codes):
+        document = parsed(version)
+        period = period_containing(month.end, PeriodKind(document.settlement.period.value))
+        if _overlaps(document, month):
+            items.append(PolicyPeriod(version, document, period, month.end))
+    with transaction.atomic():
+        keys = {(i.version.policy_id, i.period.key) for i in items}
+        _lock(keys)
+        run = Run.objects.create(kind=Run.Kind.ACCRUAL, period_key=month.key, as_of=today,
+                                 actor=actor if getattr(actor, "pk", None) else None)
+        history = _statement_history(keys)
+        accrued = {
+            (i.version.policy_id, i.period.key): accrued_by_customer(policy_id=i.version.policy_id, period_key=i.period.key)
+            for i in items
+        }
+        include: dict[int, set[int]] = defaultdict(set)
+        for item in items:
+            include[item.version.pk] |= set(accrued[(item.version.policy_id, item.period.key)])
+        computed = compute_results(items, include_customers=include, projected=True)
+        postings = []
+        seen: set[tuple[int, str, int]] = set()
+        for result in computed:
+            key = (result.item.version.policy_id, result.item.period.key)
+            seen.add((*key, result.customer_id))
+            settled = sum(s.amount_minor for s in history.get((*key, result.customer_id), []))
+            target = max(result.amount_minor - settled, 0)
+            postings.append(_accrual_posting(key, result.customer_id, target, accrued[key].get(result.customer_id, 0),
+                                             month))
+        for key, balances in accrued.items():  # customers no longer eligible: release to zero
+            for customer_id, balance in balances.items():
+                if (*key, customer_id) not in seen:
+                    postings.append(_accrual_posting(key, customer_id, 0, balance, month))
+        entries = entries_post(postings=[p for p in postings if p.amount_minor], actor=actor)
+        summary = {
+            "month": month.key,
+            "policies": sorted({i.document.code for i in items}),
+            "entries": len(entries),
+            "change_minor": sum(p.amount_minor for p in postings),
+            "estimated_outstanding_minor": sum(
+                max(r.amount_minor - sum(s.amount_minor for s in history.get(
+                    (r.item.version.policy_id, r.item.period.key, r.customer_id), [])), 0) for r in computed
+            ),
+        }
+        Run.objects.filter(pk=run.pk).update(summary=summary, finished_at=timezone.now())
+        run.refresh_from_db()
+        audit_record(actor=actor, action="accrual.run", object_type="run", object_id=run.pk, data=summary)
+    return run
+
+
+def _accrual_posting(key: tuple[int, str], customer_id: int, target: int, balance: int, month: Period) -> Posting:
+    policy_id, period_key = key
+    return Posting(
+        EntryKind.ACCRUAL, Account.REBATE_EXPENSE, Account.ACCRUED_REBATES, target - balance,
+        f"accrual:{policy_id}:{period_key}:{customer_id}:{month.key}:{balance}", month.end,
+        customer_id=customer_id, policy_id=policy_id, period_key=period_key,
+        reason=f"estimate at {month.end}: {target} accrued, was {balance}",
+    )
+
+
+# ---------------------------------------------------------------- statement lifecycle
+
+
+def _statement_for_update(statement_id: int) -> Statement:
+    statement = Statement.objects.select_for_update().filter(pk=statement_id).first()
+    if statement is None:
+        raise NotFound(f"no statement {statement_id}")
+    return statement
+
+
+def _move(statement_id: int, *, allowed: set[str], to: str, actor: Any, action: str, data: dict | None = None) -> Statement:
+    with transaction.atomic():
+        statement = _statement_for_update(statement_id)
+        if statement.state not in allowed:
+            raise StateError(
+                f"statement {statement_id} is {statement.state}; {action} needs {' or '.join(sorted(allowed))}",
+                details={"state": statement.state},
+            )
+        Statement.objects.filter(pk=statement.pk).update(state=to)
+        audit_record(actor=actor, action=f"statement.{action}", object_type="statement", object_id=statement.pk,
+                     data={"from": statement.state, "to": to, **(data or {})})
+        statement.state = to
+        return statement
+
+
+def statement_approve(*, statement_id: int, actor: Any) -> Statement:
+    return _move(statement_id, allowed={Statement.State.DRAFT}, to=Statement.State.APPROVED, actor=actor,
+                 action="approve")
+
+
+def statement_dispute(*, statement_id: int, reason: str, actor: Any) -> Statement:
+    if not reason.strip():
+        raise ValidationFailed("a dispute needs a reason", details={"errors": [{"path": "reason", "message": "empty"}]})
+    return _move(statement_id, allowed={Statement.State.DRAFT, Statement.State.APPROVED},
+                 to=Statement.State.DISPUTED, actor=actor, action="dispute", data={"reason": reason})
+
+
+def statement_resolve(*, statement_id: int, resolution: str, actor: Any) -> Statement:
+    """Close a dispute with the figure confirmed: the statement goes back to approved.
+
+    A dispute that shows wrong data is fixed by correcting the data; the next settlement
+    run then issues the adjustment. The statement itself never changes.
+    """
+    if not resolution.strip():
+        raise ValidationFailed("say how the dispute was resolved",
+                               details={"errors": [{"path": "resolution", "message": "empty"}]})
+    return _move(statement_id, allowed={Statement.State.DISPUTED}, to=Statement.State.APPROVED, actor=actor,
+                 action="resolve", data={"resolution": resolution})
