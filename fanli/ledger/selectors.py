@@ -80,3 +80,51 @@ def trial_balance() -> dict[str, int]:
     for row in LedgerEntry.objects.values("credit_account").annotate(total=Sum("amount_minor")):
         totals[row["credit_account"]] -= row["total"]
     return dict(totals)
+
+
+def ledger_check() -> dict[str, Any]:
+    """Prove the books: every account adds up to zero, every statement's amount is booked as
+    payable exactly once, every payout pays exactly its statement, no credit balance is negative."""
+    from fanli.rebates.models import Statement
+
+    problems: list[str] = []
+    balances = trial_balance()
+    if sum(balances.values()) != 0:
+        problems.append(f"debits and credits differ by {sum(balances.values())}")
+    booked = _net_by_statement("settlement", Account.REBATES_PAYABLE)
+    paid = _net_by_statement("payout", Account.REBATES_PAYABLE, sign=-1)
+    statements = Statement.objects.values_list("id", "amount_minor", "state")
+    for statement_id, amount, state in statements.iterator(chunk_size=5000):
+        if booked.get(statement_id, 0) != amount:
+            problems.append(f"statement {statement_id}: amount {amount} but {booked.get(statement_id, 0)} booked as payable")
+        expected_paid = amount if state == "paid" else 0
+        if paid.get(statement_id, 0) != expected_paid:
+            problems.append(f"statement {statement_id} ({state}): {paid.get(statement_id, 0)} paid, expected {expected_paid}")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT customer_id, SUM(CASE WHEN credit_account = %s THEN amount_minor ELSE -amount_minor END) "
+            "FROM ledger_ledgerentry WHERE credit_account = %s OR debit_account = %s GROUP BY customer_id",
+            [Account.REBATE_ACCOUNT] * 3,
+        )
+        for customer_id, balance in cursor.fetchall():
+            if balance < 0:
+                problems.append(f"customer {customer_id}: rebate credit is negative ({balance})")
+    return {
+        "balanced": not problems,
+        "entries": LedgerEntry.objects.count(),
+        "statements": len(statements),
+        "trial_balance": balances,
+        "problems": problems,
+    }
+
+
+def _net_by_statement(kind: str, account: str, *, sign: int = 1) -> dict[int, int]:
+    """Per statement, entries of ``kind`` crediting ``account`` minus those debiting it (times sign)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement_id, SUM(CASE WHEN credit_account = %s THEN amount_minor ELSE -amount_minor END) "
+            "FROM ledger_ledgerentry WHERE kind = %s AND statement_id IS NOT NULL "
+            "AND (credit_account = %s OR debit_account = %s) GROUP BY statement_id",
+            [account, kind, account, account],
+        )
+        return {int(s): sign * int(v) for s, v in cursor.fetchall()}

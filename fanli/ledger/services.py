@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 
+from fanli.catalog.models import Product
+from fanli.common.exceptions import Conflict, NotFound
+from fanli.common.money import split_proportionally
 from fanli.common.services import audit_record
 
-from .exceptions import LedgerError
-from .models import Account, EntryKind, LedgerEntry
+from .exceptions import LedgerError, StateError, ValidationFailed
+from .models import Account, EntryKind, LedgerEntry, OrderOffset, Payout, PayoutForm
 
 
 @dataclass(frozen=True)
@@ -96,4 +101,173 @@ def entry_reverse(*, entry: LedgerEntry, reason: str, actor: Any, effective_date
     return reversal
 
 
-__all__ = ["Account", "EntryKind", "Posting", "entries_post", "entry_reverse"]
+# ---------------------------------------------------------------- payouts and rebate credit
+
+def _actor_or_none(actor: Any) -> Any:
+    return actor if getattr(actor, "pk", None) else None
+
+
+def payout_record(*, statement_id: int, actor: Any, paid_on: date, reference: str = "") -> Payout:
+    """Pay an approved statement in its policy's form, once.
+
+    - rebate_account: the amount becomes credit usable against later orders;
+    - cash: paid by bank transfer (``reference`` carries the transfer number);
+    - goods: whole units of the policy's product at list price, the remainder kept as credit;
+    - points: ``points_per_yuan`` points per yuan, the value moved to the points liability.
+    A negative (clawback) statement is recovered from rebate-account credit first, the rest
+    becoming a receivable from the customer.
+    """
+    from fanli.rebates.models import Statement
+    from fanli.rebates.selectors import parsed
+
+    with transaction.atomic():
+        statement = Statement.objects.select_for_update().select_related("policy_version").filter(pk=statement_id).first()
+        if statement is None:
+            raise NotFound(f"no statement {statement_id}")
+        if statement.state != Statement.State.APPROVED:
+            raise StateError(f"statement {statement_id} is {statement.state}; only an approved statement is paid",
+                             details={"state": statement.state})
+        document = parsed(statement.policy_version)
+        form = document.payout.form.value
+        payout = Payout(statement=statement, customer_id=statement.customer_id, form=form,
+                        amount_minor=statement.amount_minor, reference=reference, paid_on=paid_on,
+                        actor=_actor_or_none(actor))
+        common = {"customer_id": statement.customer_id, "policy_id": statement.policy_id,
+                  "period_key": statement.period_key, "statement_id": statement.pk, "effective_date": paid_on}
+        legs: list[tuple[str, int, str]] = []  # (credit account, amount, reason)
+        if statement.amount_minor < 0:
+            owed = -statement.amount_minor
+            credit = max(customer_credit_minor(statement.customer_id), 0)
+            payout.recovered_from_credit_minor = min(credit, owed)
+            legs = [(Account.REBATE_ACCOUNT, -payout.recovered_from_credit_minor, "clawback taken from rebate credit"),
+                    (Account.RECEIVABLES, -(owed - payout.recovered_from_credit_minor), "clawback owed by the customer")]
+        elif form == PayoutForm.GOODS:
+            product = Product.objects.filter(sku=document.payout.goods_sku).first()
+            if product is None or product.list_price_minor <= 0:
+                raise StateError(f"goods payout needs product {document.payout.goods_sku} with a list price")
+            payout.goods_product = product
+            payout.goods_quantity = statement.amount_minor // product.list_price_minor
+            payout.goods_value_minor = payout.goods_quantity * product.list_price_minor
+            payout.remainder_credit_minor = statement.amount_minor - payout.goods_value_minor
+            legs = [(Account.GOODS_ISSUED, payout.goods_value_minor,
+                     f"{payout.goods_quantity} x {product.sku} at {product.list_price_minor}"),
+                    (Account.REBATE_ACCOUNT, payout.remainder_credit_minor, "goods remainder kept as credit")]
+        elif form == PayoutForm.POINTS:
+            rate = document.payout.points_per_yuan or Decimal(0)
+            payout.points = int((Decimal(statement.amount_minor) * rate / 100).to_integral_value(ROUND_FLOOR))
+            legs = [(Account.POINTS_LIABILITY, statement.amount_minor, f"{payout.points} points")]
+        else:
+            target = Account.CASH if form == PayoutForm.CASH else Account.REBATE_ACCOUNT
+            legs = [(target, statement.amount_minor, f"paid as {form}")]
+        try:
+            with transaction.atomic():
+                payout.save()
+        except IntegrityError:
+            raise StateError(f"statement {statement_id} is already paid", code="already_paid") from None
+        postings = []
+        for index, (account, amount, reason) in enumerate(legs):
+            debit, credit_account = (Account.REBATES_PAYABLE, account) if amount >= 0 else (account, Account.REBATES_PAYABLE)
+            postings.append(Posting(EntryKind.PAYOUT, debit, credit_account, abs(amount),
+                                    f"payout:{payout.pk}:{index}", payout_id=payout.pk, reason=reason, **common))
+        entries_post(postings=postings, actor=actor)
+        Statement.objects.filter(pk=statement.pk).update(state=Statement.State.PAID)
+        audit_record(actor=actor, action="payout.record", object_type="payout", object_id=payout.pk,
+                     data={"statement": statement.pk, "form": form, "amount_minor": statement.amount_minor,
+                           "goods_quantity": payout.goods_quantity, "points": payout.points})
+    return payout
+
+
+def customer_credit_minor(customer_id: int) -> int:
+    credit = LedgerEntry.objects.filter(customer_id=customer_id, credit_account=Account.REBATE_ACCOUNT)
+    debit = LedgerEntry.objects.filter(customer_id=customer_id, debit_account=Account.REBATE_ACCOUNT)
+    return (credit.aggregate(s=Sum("amount_minor"))["s"] or 0) - (debit.aggregate(s=Sum("amount_minor"))["s"] or 0)
+
+
+@dataclass(frozen=True)
+class CreditLimits:
+    max_percent: Decimal | None
+    max_amount_minor: int | None
+    min_order_minor: int | None
+    sources: tuple[str, ...]
+
+
+def credit_limits(customer_id: int) -> CreditLimits:
+    """The strictest limits of the policies whose payouts credited this customer."""
+    from fanli.rebates.selectors import parsed
+
+    percent: Decimal | None = None
+    amount: int | None = None
+    minimum: int | None = None
+    sources = []
+    payouts = Payout.objects.filter(customer_id=customer_id, form__in=[PayoutForm.REBATE_ACCOUNT, PayoutForm.GOODS])
+    versions = {p.statement.policy_version_id: p.statement.policy_version
+                for p in payouts.select_related("statement__policy_version")}
+    for version in versions.values():
+        rules = parsed(version).payout
+        sources.append(parsed(version).code)
+        if rules.max_offset_percent_per_order is not None:
+            value_percent = rules.max_offset_percent_per_order
+            percent = value_percent if percent is None else min(percent, value_percent)
+        if rules.max_offset_amount is not None:
+            value = int(rules.max_offset_amount * 100)
+            amount = value if amount is None else min(amount, value)
+        if rules.min_order_amount is not None:
+            value = int(rules.min_order_amount * 100)
+            minimum = value if minimum is None else max(minimum, value)
+    return CreditLimits(percent, amount, minimum, tuple(sorted(set(sources))))
+
+
+def rebate_credit_use(
+    *, customer_id: int, order_reference: str, line_amounts_minor: list[int], effective_date: date, actor: Any,
+    requested_minor: int | None = None,
+) -> OrderOffset:
+    """Use rebate-account credit against an order, within the policies' limits per order.
+
+    The offset is spread over the order's lines in proportion to their amounts, the parts
+    adding up exactly. The same order reference twice returns the first offset.
+    """
+    if not line_amounts_minor or any(a < 0 for a in line_amounts_minor):
+        raise ValidationFailed("an order needs lines with amounts that are not negative",
+                               details={"errors": [{"path": "lines", "message": "empty or negative"}]})
+    order_minor = sum(line_amounts_minor)
+    with transaction.atomic():
+        existing = OrderOffset.objects.filter(customer_id=customer_id, order_reference=order_reference).first()
+        if existing is not None:
+            if existing.order_amount_minor != order_minor or (
+                requested_minor is not None and requested_minor != existing.offset_minor
+            ):
+                raise Conflict(f"order {order_reference} already has a different offset", code="already_done")
+            return existing
+        limits = credit_limits(customer_id)
+        allowed = max(customer_credit_minor(customer_id), 0)
+        reasons = [f"credit balance {allowed}"]
+        if limits.min_order_minor is not None and order_minor < limits.min_order_minor:
+            raise ValidationFailed(
+                f"credit can be used on orders from {limits.min_order_minor / 100:.2f}; this order is {order_minor / 100:.2f}",
+                details={"errors": [{"path": "lines", "message": "order below the minimum for credit use"}]},
+            )
+        if limits.max_percent is not None:
+            by_percent = int((Decimal(order_minor) * limits.max_percent / 100).to_integral_value(ROUND_FLOOR))
+            allowed = min(allowed, by_percent)
+            reasons.append(f"{limits.max_percent}% of the order = {by_percent}")
+        if limits.max_amount_minor is not None:
+            allowed = min(allowed, limits.max_amount_minor)
+            reasons.append(f"at most {limits.max_amount_minor} per order")
+        allowed = min(allowed, order_minor)
+        offset = allowed if requested_minor is None else requested_minor
+        if offset <= 0 or offset > allowed:
+            raise ValidationFailed(
+                f"at most {allowed / 100:.2f} of credit can be used on this order ({'; '.join(reasons)})",
+                details={"errors": [{"path": "requested", "message": f"allowed {allowed}"}], "allowed_minor": allowed},
+            )
+        split = split_proportionally(offset, line_amounts_minor)
+        order = OrderOffset.objects.create(
+            customer_id=customer_id, order_reference=order_reference, order_amount_minor=order_minor,
+            offset_minor=offset, line_split=split, effective_date=effective_date,
+        )
+        entries_post(postings=[Posting(EntryKind.ORDER_OFFSET, Account.REBATE_ACCOUNT, Account.RECEIVABLES, offset,
+                                       f"offset:{order.pk}", effective_date, customer_id=customer_id,
+                                       reason=f"credit used on order {order_reference}")], actor=actor)
+        audit_record(actor=actor, action="credit.use", object_type="order_offset", object_id=order.pk,
+                     data={"order": order_reference, "offset_minor": offset, "split": split})
+    return order

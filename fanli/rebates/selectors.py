@@ -30,7 +30,7 @@ from django.db import connection
 
 from fanli.catalog.models import Category, Product
 from fanli.common.money import split_proportionally
-from fanli.common.periods import Period, PeriodKind, period_containing
+from fanli.common.periods import Period, PeriodKind, parse_period, period_containing
 from fanli.customers.models import Customer
 
 from .compile import CustomerFacts, ProductFacts, customer_eligible, product_in_scope, terms_for
@@ -443,3 +443,159 @@ def _policy_results(
         result = run(basis, overrides)
         out.append(Computed(item, customer_id, basis, result, result.amount_minor, eligible[customer_id], overrides))
     return out
+
+
+# ---------------------------------------------------------------- progress, lines, reconciliation
+
+
+def published_items(day: date) -> list[PolicyPeriod]:
+    """Each published policy valid on ``day``, for its period containing ``day``."""
+    items = []
+    for version in PolicyVersion.objects.filter(status=PolicyVersion.Status.PUBLISHED).select_related("policy"):
+        document = parsed(version)
+        if document.valid_from <= day and (document.valid_until is None or document.valid_until >= day):
+            items.append(PolicyPeriod(version, document, policy_period_for(version, document, day), day))
+    return items
+
+
+def _pool_members(customer: Customer) -> set[int]:
+    head = customer.parent_id or customer.id
+    return {head, *Customer.objects.filter(parent_id=head).values_list("id", flat=True)}
+
+
+def customer_progress(customer: Customer, day: date) -> list[dict[str, Any]]:
+    """For each policy the customer takes part in on ``day``: basis so far, tier reached, gap to
+    the next tier, rebate earned so far and projected for the whole period at the run rate."""
+    items = published_items(day)
+    members = _pool_members(customer)
+    actual = {(c.item.version.pk, c.customer_id): c for c in compute_results(items, customer_ids=members)}
+    projected = {
+        (c.item.version.pk, c.customer_id): c
+        for c in compute_results(items, customer_ids=members, projected=True)
+    }
+    rows = []
+    for item in items:
+        now = actual.get((item.version.pk, customer.pk))
+        if now is None:
+            continue
+        ahead = projected.get((item.version.pk, customer.pk))
+        result = now.result
+        rows.append({
+            "policy": item.document.code,
+            "policy_name": item.document.name,
+            "version": item.version.number,
+            "period": item.period.key,
+            "period_start": item.period.start,
+            "period_end": item.period.end,
+            "as_of": day,
+            "metric": result.metric,
+            "basis_amount": str(now.basis.amount),
+            "basis_quantity": str(now.basis.quantity),
+            "metric_value": None if result.metric_value is None else str(result.metric_value),
+            "tier_reached": None if result.tier_index is None else result.tier_index + 1,
+            "next_tier_from": None if result.next_threshold is None else str(result.next_threshold),
+            "gap_to_next_tier": None if result.gap_to_next is None else str(result.gap_to_next),
+            "earned_minor": now.amount_minor,
+            "projected_minor": ahead.amount_minor if ahead else now.amount_minor,
+            "pooled_with": now.pool["head"] if now.pool else None,
+            "notes": list(result.notes),
+        })
+    return rows
+
+
+def statement_lines(statement: Any, *, limit: int = 500) -> dict[str, Any]:
+    """The sales lines behind a statement, each counted or excluded with the reason.
+
+    Only documents recorded before the statement was made are listed, so the lines are the
+    ones the statement saw; later documents belong to a later adjustment.
+    """
+    from fanli.sales.models import SalesLine
+
+    document = parsed(statement.policy_version)
+    explanation = statement.explanation
+    period = explanation["period"]
+    customers = [statement.customer_id]
+    if explanation.get("pool"):
+        codes = [m["customer"] for m in explanation["pool"]["members"]]
+        customers = list(Customer.objects.filter(code__in=codes).values_list("id", flat=True))
+    products = catalog_facts()
+    scope = {pid: product_in_scope(document, facts) for pid, facts in products.items()}
+    lines = (
+        SalesLine.objects.filter(
+            customer_id__in=customers, basis_date__gte=period["counted_from"], basis_date__lte=period["counted_until"],
+            document__recorded_at__lte=statement.created_at,
+        )
+        .select_related("document", "product", "customer")
+        .order_by("basis_date", "document__number", "line_number")
+    )
+    listed = []
+    totals: dict[str, dict[str, int]] = defaultdict(lambda: {"lines": 0, "amount_minor": 0})
+    for line in lines.iterator(chunk_size=2000):
+        counted, reason = scope.get(line.product_id, (False, "unknown product"))
+        bucket = totals["counted" if counted else reason]
+        bucket["lines"] += 1
+        bucket["amount_minor"] += line.net_amount_minor
+        if len(listed) < limit:
+            listed.append({
+                "document": line.document.number, "kind": line.document.kind, "date": line.document.document_date,
+                "basis_date": line.basis_date, "customer": line.customer.code, "line": line.line_number,
+                "sku": line.product.sku, "quantity": str(Decimal(line.quantity_milli) / THOUSAND),
+                "net_amount_minor": line.net_amount_minor, "counted": counted, "reason": reason,
+            })
+    count = sum(t["lines"] for t in totals.values())
+    return {"lines": listed, "total_lines": count, "truncated": count > len(listed), "by_reason": dict(totals)}
+
+
+def reconcile(*, policy_codes: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """Recompute every settled figure from raw sales and compare with the statements.
+
+    A difference with documents recorded after the last statement is a pending adjustment
+    (the next settlement run issues it); a difference without is drift and needs a look.
+    """
+    from fanli.sales.models import SalesDocument
+
+    from .models import Statement
+
+    statements = Statement.objects.select_related("policy_version", "policy", "customer").order_by("id")
+    if policy_codes:
+        statements = statements.filter(policy__code__in=list(policy_codes))
+    groups: dict[tuple[int, str], list[Any]] = defaultdict(list)
+    for statement in statements:
+        groups[(statement.policy_id, statement.period_key)].append(statement)
+    items = []
+    include: dict[int, set[int]] = defaultdict(set)
+    for group in groups.values():
+        first = group[0]
+        document = parsed(first.policy_version)
+        items.append(PolicyPeriod(first.policy_version, document, parse_period(first.period_key),
+                                  max(s.as_of for s in group)))
+        include[first.policy_version_id] |= {s.customer_id for s in group}
+    recomputed = {(c.item.version.policy_id, c.item.period.key, c.customer_id): c.amount_minor
+                  for c in compute_results(items, include_customers=include)}
+    settled: dict[tuple[int, str, int], list[Any]] = defaultdict(list)
+    for group in groups.values():
+        for statement in group:
+            settled[(statement.policy_id, statement.period_key, statement.customer_id)].append(statement)
+    rows = []
+    for key in sorted(set(settled) | {k for k in recomputed if (k[0], k[1]) in groups}):
+        history = settled.get(key, [])
+        settled_minor = sum(s.amount_minor for s in history)
+        now = recomputed.get(key, 0)
+        if now == settled_minor:
+            continue
+        policy_id, period_key, customer_id = key
+        sample = history[-1] if history else groups[(policy_id, period_key)][0]
+        late = 0
+        if history:
+            late = SalesDocument.objects.filter(
+                customer_id=customer_id, basis_date__gte=sample.period_start, basis_date__lte=sample.period_end,
+                recorded_at__gt=history[-1].created_at,
+            ).count()
+        rows.append({
+            "policy": sample.policy.code, "period": period_key,
+            "customer": history[-1].customer.code if history else Customer.objects.get(pk=customer_id).code,
+            "settled_minor": settled_minor, "recomputed_minor": now, "difference_minor": now - settled_minor,
+            "late_documents": late,
+            "status": "pending adjustment" if late or not history else "drift",
+        })
+    return rows
