@@ -1,5 +1,317 @@
-"""JSON API endpoints (thin: parse, call a service or selector, shape the answer)."""
+"""JSON API for rebates and their money: the same operations as the ``fanli`` CLI.
 
-from ninja import Router
+Amounts are integer minor units (fen) named ``*_minor``. Errors answer
+``{"code", "message", "details"}`` (see ``fanli.api``).
+"""
 
-router = Router()
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Field, Router, Schema, Status
+
+from fanli.common.exceptions import NotFound, ValidationFailed
+from fanli.customers.models import Customer
+from fanli.ledger.models import Payout
+from fanli.ledger.selectors import customer_balances, ledger_check
+from fanli.ledger.services import payout_record, rebate_credit_use
+
+from .document import policy_json_schema
+from .explain import explanation_text
+from .models import Policy, PolicyVersion, Run, Statement
+from .selectors import customer_progress, reconcile, statement_lines
+from .services import (
+    accrual_run,
+    enrolment_set,
+    policy_apply,
+    settlement_run,
+    statement_approve,
+    statement_dispute,
+    statement_resolve,
+)
+
+router = Router(tags=["rebates"])
+
+
+def _customer(code: str) -> Customer:
+    customer = Customer.objects.filter(code=code).first()
+    if customer is None:
+        raise NotFound(f"no customer {code}")
+    return customer
+
+
+def _statement(statement_id: int) -> Statement:
+    statement = Statement.objects.select_related("policy", "customer", "policy_version").filter(pk=statement_id).first()
+    if statement is None:
+        raise NotFound(f"no statement {statement_id}")
+    return statement
+
+
+# ---------------------------------------------------------------- policies
+
+
+class PolicyApplyIn(Schema):
+    document: str | dict[str, Any] = Field(description="The policy as YAML/JSON text, or as a JSON object.")
+    publish: bool = True
+
+
+class PolicyVersionOut(Schema):
+    policy: str
+    number: int
+    status: str
+    created: bool = False
+    document: dict[str, Any]
+
+
+def _version_out(version: PolicyVersion, created: bool = False) -> dict[str, Any]:
+    return {"policy": version.policy.code, "number": version.number, "status": version.status, "created": created,
+            "document": version.document}
+
+
+@router.get("/policies/schema", summary="The policy document JSON Schema")
+def policy_schema(request: HttpRequest) -> dict[str, Any]:
+    return policy_json_schema()
+
+
+@router.get("/policies", response=list[PolicyVersionOut], summary="Published policies")
+def policy_list(request: HttpRequest) -> list[dict[str, Any]]:
+    versions = PolicyVersion.objects.filter(status=PolicyVersion.Status.PUBLISHED).select_related("policy")
+    return [_version_out(v) for v in versions.order_by("policy__code")]
+
+
+@router.post("/policies", response={200: PolicyVersionOut, 201: PolicyVersionOut}, summary="Apply a policy document")
+def policy_create(request: HttpRequest, body: PolicyApplyIn) -> Status:
+    text = body.document if isinstance(body.document, str) else json.dumps(body.document)
+    applied = policy_apply(text=text, actor=request.user, publish=body.publish)
+    return Status(201 if applied.created else 200, _version_out(applied.version, applied.created))
+
+
+@router.get("/policies/{code}", response=PolicyVersionOut, summary="A policy's version in force (or ?version=N)")
+def policy_detail(request: HttpRequest, code: str, version: int | None = None) -> dict[str, Any]:
+    qs = PolicyVersion.objects.filter(policy__code=code).select_related("policy")
+    found = qs.filter(number=version).first() if version else (
+        qs.filter(status=PolicyVersion.Status.PUBLISHED).first() or qs.order_by("-number").first())
+    if found is None:
+        raise NotFound(f"no policy {code}")
+    return _version_out(found)
+
+
+class EnrolmentIn(Schema):
+    customer: str
+    valid_from: date | None = None
+    valid_until: date | None = None
+    overrides: dict[str, Any] = Field(default_factory=dict)
+
+
+@router.put("/policies/{code}/enrolments", summary="Enrol a customer (返利协议), with optional overrides")
+def enrolment_put(request: HttpRequest, code: str, body: EnrolmentIn) -> dict[str, Any]:
+    if not Policy.objects.filter(code=code).exists():
+        raise NotFound(f"no policy {code}")
+    enrolment = enrolment_set(policy_code=code, customer_code=body.customer, actor=request.user,
+                              valid_from=body.valid_from, valid_until=body.valid_until, overrides=body.overrides)
+    return {"id": enrolment.pk, "policy": code, "customer": body.customer, "overrides": enrolment.overrides}
+
+
+# ---------------------------------------------------------------- runs
+
+
+class SettlementIn(Schema):
+    period: str = Field(description="2026-Q1, 2026-H1, 2026 or 2026-03")
+    policies: list[str] | None = None
+    today: date | None = Field(None, description="Run as if on this date (default: today).")
+
+
+class AccrualIn(Schema):
+    month: str = Field(description="e.g. 2026-03")
+    policies: list[str] | None = None
+    today: date | None = None
+
+
+class RunOut(Schema):
+    id: int
+    kind: str
+    period_key: str
+    as_of: date
+    summary: dict[str, Any]
+
+
+@router.post("/settlements", response=RunOut, summary="Settle a period (running it again posts nothing new)")
+def settlement_create(request: HttpRequest, body: SettlementIn) -> Run:
+    return settlement_run(period_key=body.period, actor=request.user, policy_codes=body.policies, today=body.today)
+
+
+@router.post("/accruals", response=RunOut, summary="Month-end accrual: post the change in estimated liability")
+def accrual_create(request: HttpRequest, body: AccrualIn) -> Run:
+    return accrual_run(month_key=body.month, actor=request.user, policy_codes=body.policies, today=body.today)
+
+
+# ---------------------------------------------------------------- statements
+
+
+class StatementOut(Schema):
+    id: int
+    customer: str
+    policy: str
+    policy_version: int
+    period_key: str
+    period_start: date
+    period_end: date
+    as_of: date
+    sequence: int
+    kind: str
+    currency: str
+    basis_minor: int
+    earned_minor: int
+    previously_settled_minor: int
+    amount_minor: int
+    state: str
+    due_date: date
+
+
+def _statement_out(s: Statement) -> dict[str, Any]:
+    return {
+        "id": s.pk, "customer": s.customer.code, "policy": s.policy.code, "policy_version": s.policy_version.number,
+        "period_key": s.period_key, "period_start": s.period_start, "period_end": s.period_end, "as_of": s.as_of,
+        "sequence": s.sequence, "kind": s.kind, "currency": s.currency, "basis_minor": s.basis_minor,
+        "earned_minor": s.earned_minor, "previously_settled_minor": s.previously_settled_minor,
+        "amount_minor": s.amount_minor, "state": s.state, "due_date": s.due_date,
+    }
+
+
+@router.get("/statements", response=list[StatementOut], summary="Statements, newest first")
+def statement_list(
+    request: HttpRequest, period: str | None = None, policy: str | None = None, customer: str | None = None,
+    state: str | None = None, limit: int = 100, offset: int = 0,
+) -> list[dict[str, Any]]:
+    qs = Statement.objects.select_related("policy", "customer", "policy_version").order_by("-id")
+    for value, lookup in ((period, "period_key"), (policy, "policy__code"), (customer, "customer__code"),
+                          (state, "state")):
+        if value:
+            qs = qs.filter(**{lookup: value})
+    limit = max(1, min(limit, 1000))
+    return [_statement_out(s) for s in qs[offset: offset + limit]]
+
+
+@router.get("/statements/{statement_id}", response=StatementOut)
+def statement_detail(request: HttpRequest, statement_id: int) -> dict[str, Any]:
+    return _statement_out(_statement(statement_id))
+
+
+@router.get("/statements/{statement_id}/explanation", summary="Why this amount: lines, tiers, campaigns, caps, rounding")
+def statement_explanation(request: HttpRequest, statement_id: int, lines: int = 500) -> dict[str, Any]:
+    statement = _statement(statement_id)
+    return {
+        "statement": _statement_out(statement),
+        "explanation": statement.explanation,
+        "text": explanation_text(statement.explanation, currency=statement.currency),
+        "lines": statement_lines(statement, limit=max(0, min(lines, 10_000))),
+    }
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+@router.post("/statements/{statement_id}/approve", response=StatementOut)
+def statement_approve_view(request: HttpRequest, statement_id: int) -> dict[str, Any]:
+    statement_approve(statement_id=statement_id, actor=request.user)
+    return _statement_out(_statement(statement_id))
+
+
+@router.post("/statements/{statement_id}/dispute", response=StatementOut)
+def statement_dispute_view(request: HttpRequest, statement_id: int, body: ReasonIn) -> dict[str, Any]:
+    statement_dispute(statement_id=statement_id, reason=body.reason, actor=request.user)
+    return _statement_out(_statement(statement_id))
+
+
+@router.post("/statements/{statement_id}/resolve", response=StatementOut)
+def statement_resolve_view(request: HttpRequest, statement_id: int, body: ReasonIn) -> dict[str, Any]:
+    statement_resolve(statement_id=statement_id, resolution=body.reason, actor=request.user)
+    return _statement_out(_statement(statement_id))
+
+
+class PayoutIn(Schema):
+    paid_on: date
+    reference: str = ""
+
+
+class PayoutOut(Schema):
+    id: int
+    statement: int
+    form: str
+    amount_minor: int
+    goods_sku: str | None
+    goods_quantity: int
+    goods_value_minor: int
+    remainder_credit_minor: int
+    recovered_from_credit_minor: int
+    points: int
+    paid_on: date
+
+
+def _payout_out(p: Payout) -> dict[str, Any]:
+    return {
+        "id": p.pk, "statement": p.statement_id, "form": p.form, "amount_minor": p.amount_minor,
+        "goods_sku": p.goods_product.sku if p.goods_product else None, "goods_quantity": p.goods_quantity,
+        "goods_value_minor": p.goods_value_minor, "remainder_credit_minor": p.remainder_credit_minor,
+        "recovered_from_credit_minor": p.recovered_from_credit_minor, "points": p.points, "paid_on": p.paid_on,
+    }
+
+
+@router.post("/statements/{statement_id}/payout", response={201: PayoutOut}, summary="Pay an approved statement")
+def payout_create(request: HttpRequest, statement_id: int, body: PayoutIn) -> Status:
+    payout = payout_record(statement_id=statement_id, actor=request.user, paid_on=body.paid_on, reference=body.reference)
+    return Status(201, _payout_out(payout))
+
+
+# ---------------------------------------------------------------- customers' rebates
+
+
+@router.get("/customers/{code}/progress", summary="Progress in each policy at a date (default today)")
+def progress(request: HttpRequest, code: str, date: date | None = None) -> list[dict[str, Any]]:
+    return customer_progress(_customer(code), date or timezone.localdate())
+
+
+@router.get("/customers/{code}/balances", summary="Rebate credit, payable, accrued and paid by form")
+def balances(request: HttpRequest, code: str) -> dict[str, int]:
+    return customer_balances(_customer(code).pk)
+
+
+class CreditUseIn(Schema):
+    order_reference: str = Field(min_length=1, max_length=60)
+    line_amounts_minor: list[int] = Field(min_length=1)
+    requested_minor: int | None = None
+    effective_date: date
+
+
+@router.post("/customers/{code}/credit-uses", summary="Use rebate credit on an order (once per order reference)")
+def credit_use(request: HttpRequest, code: str, body: CreditUseIn) -> dict[str, Any]:
+    if any(amount < 0 for amount in body.line_amounts_minor):
+        raise ValidationFailed("line amounts must not be negative",
+                               details={"errors": [{"path": "line_amounts_minor", "message": "negative"}]})
+    order = rebate_credit_use(
+        customer_id=_customer(code).pk, order_reference=body.order_reference,
+        line_amounts_minor=body.line_amounts_minor, effective_date=body.effective_date, actor=request.user,
+        requested_minor=body.requested_minor,
+    )
+    return {"order_reference": order.order_reference, "order_amount_minor": order.order_amount_minor,
+            "offset_minor": order.offset_minor, "line_split_minor": order.line_split}
+
+
+# ---------------------------------------------------------------- checks
+
+
+@router.get("/reconciliation", summary="Settled figures that differ from a recomputation over raw data")
+def reconciliation(request: HttpRequest, policy: str | None = None) -> dict[str, Any]:
+    """``policy``: comma-separated policy codes (default: all)."""
+    rows = reconcile(policy_codes=[p for p in policy.split(",") if p] if policy else None)
+    return {"matches": not rows, "differences": rows}
+
+
+@router.get("/ledger/check", summary="Trial balance and statement/payout consistency")
+def ledger_check_view(request: HttpRequest) -> dict[str, Any]:
+    return ledger_check()

@@ -1,0 +1,58 @@
+"""The base of every ``fanli`` command: errors as messages, never tracebacks.
+
+A ``FanliError`` (bad input, a missing object, a state that forbids the action) prints its
+message and each listed error (``path: message``) to stderr and exits with status 2; the
+command's own work goes in ``work``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from .exceptions import FanliError, ValidationFailed
+
+
+def parse_day(text: str, *, name: str = "date") -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed(f"{name} {text!r} is not a date: use YYYY-MM-DD",
+                               details={"errors": [{"path": name, "message": "not a date"}]}) from None
+
+
+class FanliCommand(BaseCommand):
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--as-user", dest="as_user", help="username recorded as the actor (audit)")
+
+    def actor(self, options: dict[str, Any]) -> Any:
+        username = options.get("as_user")
+        if not username:
+            return None
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise ValidationFailed(f"no user {username}", details={"errors": [{"path": "as_user", "message": "unknown"}]})
+        return user
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            self.work(*args, **options)
+        except FanliError as exc:
+            lines = [exc.message]
+            for error in (exc.details or {}).get("errors", []) if isinstance(exc.details, dict) else []:
+                where = error.get("path") or ", ".join(f"{k} {error[k]}" for k in ("line", "column") if k in error)
+                lines.append(f"  {where}: {error.get('message') or error.get('reason')}")
+            raise CommandError("\n".join(lines), returncode=2) from None
+
+    def work(self, *args: Any, **options: Any) -> None:
+        raise NotImplementedError
+
+    def out(self, text: str = "") -> None:
+        self.stdout.write(text)
+
+    def out_json(self, value: Any) -> None:
+        self.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str))

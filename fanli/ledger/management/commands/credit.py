@@ -1,0 +1,55 @@
+"""``fanli credit balance CUSTOMER`` and ``fanli credit use CUSTOMER ORDER --lines A,B,C [--amount X]``."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils import timezone
+
+from fanli.common.command import FanliCommand
+from fanli.common.exceptions import NotFound, ValidationFailed
+from fanli.common.money import format_minor, major_to_minor_exact
+from fanli.customers.models import Customer
+from fanli.ledger.selectors import customer_balances
+from fanli.ledger.services import rebate_credit_use
+
+
+def _minor(text: str, name: str) -> int:
+    try:
+        return major_to_minor_exact(Decimal(text.strip()))
+    except (InvalidOperation, ValueError):
+        raise ValidationFailed(f"{name} {text!r} is not an amount like 1234.50",
+                               details={"errors": [{"path": name, "message": "not an amount"}]}) from None
+
+
+class Command(FanliCommand):
+    help = "A customer's rebate balances, or use rebate-account credit against an order."
+
+    def add_arguments(self, parser: Any) -> None:
+        super().add_arguments(parser)
+        sub = parser.add_subparsers(dest="action", required=True)
+        balance = sub.add_parser("balance")
+        balance.add_argument("customer")
+        use = sub.add_parser("use")
+        use.add_argument("customer")
+        use.add_argument("order")
+        use.add_argument("--lines", required=True, help="line amounts in yuan, comma separated")
+        use.add_argument("--amount", help="credit to use (default: the most allowed)")
+
+    def work(self, *args: Any, **options: Any) -> None:
+        customer = Customer.objects.filter(code=options["customer"]).first()
+        if customer is None:
+            raise NotFound(f"no customer {options['customer']}")
+        if options["action"] == "balance":
+            for name, value in customer_balances(customer.pk).items():
+                self.out(f"{name.removesuffix('_minor'):22} {format_minor(value):>18}")
+            return
+        lines = [_minor(part, "lines") for part in options["lines"].split(",")]
+        order = rebate_credit_use(
+            customer_id=customer.pk, order_reference=options["order"], line_amounts_minor=lines,
+            effective_date=timezone.localdate(), actor=self.actor(options),
+            requested_minor=_minor(options["amount"], "amount") if options["amount"] else None,
+        )
+        split = ", ".join(format_minor(p) for p in order.line_split)
+        self.out(f"order {order.order_reference}: {format_minor(order.offset_minor)} of credit used ({split})")

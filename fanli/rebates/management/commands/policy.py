@@ -1,0 +1,62 @@
+"""``fanli policy schema | apply FILE... | list | show CODE``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fanli.common.command import FanliCommand
+from fanli.common.exceptions import NotFound, ValidationFailed
+from fanli.rebates.document import policy_json_schema
+from fanli.rebates.models import Policy, PolicyVersion
+from fanli.rebates.services import policy_apply
+
+
+class Command(FanliCommand):
+    help = "Rebate policy documents: print the JSON Schema, apply YAML/JSON files, list and show versions."
+
+    def add_arguments(self, parser: Any) -> None:
+        super().add_arguments(parser)
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("schema", help="print the policy document JSON Schema")
+        apply = sub.add_parser("apply", help="validate and publish policy files (a new version when changed)")
+        apply.add_argument("files", nargs="+")
+        apply.add_argument("--draft", action="store_true", help="store as a draft version, do not publish")
+        sub.add_parser("list", help="policies and their versions")
+        show = sub.add_parser("show", help="the published document of a policy")
+        show.add_argument("code")
+        show.add_argument("--version", type=int)
+
+    def work(self, *args: Any, **options: Any) -> None:
+        getattr(self, f"_{options['action']}")(options)
+
+    def _schema(self, options: dict[str, Any]) -> None:
+        self.out(json.dumps(policy_json_schema(), ensure_ascii=False, indent=2))
+
+    def _apply(self, options: dict[str, Any]) -> None:
+        actor = self.actor(options)
+        for name in options["files"]:
+            path = Path(name)
+            if not path.is_file():
+                raise ValidationFailed(f"{name}: no such file", details={"errors": [{"path": name, "message": "missing"}]})
+            try:
+                applied = policy_apply(text=path.read_text(encoding="utf-8"), actor=actor, publish=not options["draft"])
+            except ValidationFailed as exc:
+                raise ValidationFailed(f"{name}: {exc.message}", details=exc.details) from None
+            version = applied.version
+            state = "new version" if applied.created else "unchanged"
+            self.out(f"{name}: {version.policy.code} v{version.number} {version.status} ({state})")
+
+    def _list(self, options: dict[str, Any]) -> None:
+        for policy in Policy.objects.prefetch_related("versions"):
+            versions = ", ".join(f"v{v.number} {v.status}" for v in sorted(policy.versions.all(), key=lambda v: v.number))
+            self.out(f"{policy.code:24} {policy.name}  [{versions}]")
+
+    def _show(self, options: dict[str, Any]) -> None:
+        qs = PolicyVersion.objects.filter(policy__code=options["code"])
+        version = qs.filter(number=options["version"]).first() if options["version"] else (
+            qs.filter(status=PolicyVersion.Status.PUBLISHED).first() or qs.order_by("-number").first())
+        if version is None:
+            raise NotFound(f"no policy {options['code']}" + (f" v{options['version']}" if options["version"] else ""))
+        self.out_json({"version": version.number, "status": version.status, "document": version.document})

@@ -1,0 +1,54 @@
+"""``fanli statement list|approve|dispute|resolve``: the statement lifecycle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fanli.common.command import FanliCommand
+from fanli.common.money import format_minor
+from fanli.rebates.models import Statement
+from fanli.rebates.services import statement_approve, statement_dispute, statement_resolve
+
+
+class Command(FanliCommand):
+    help = "List statements, approve, dispute (with a reason) or resolve a dispute."
+
+    def add_arguments(self, parser: Any) -> None:
+        super().add_arguments(parser)
+        sub = parser.add_subparsers(dest="action", required=True)
+        listing = sub.add_parser("list")
+        listing.add_argument("--period")
+        listing.add_argument("--policy")
+        listing.add_argument("--customer")
+        listing.add_argument("--state", choices=[s.value for s in Statement.State])
+        listing.add_argument("--limit", type=int, default=50)
+        for name in ("approve", "dispute", "resolve"):
+            p = sub.add_parser(name)
+            p.add_argument("ids", nargs="+", type=int)
+            if name != "approve":
+                p.add_argument("--reason", required=True)
+
+    def work(self, *args: Any, **options: Any) -> None:
+        actor = self.actor(options)
+        action = options["action"]
+        if action == "list":
+            self._list(options)
+            return
+        for statement_id in options["ids"]:
+            if action == "approve":
+                statement = statement_approve(statement_id=statement_id, actor=actor)
+            elif action == "dispute":
+                statement = statement_dispute(statement_id=statement_id, reason=options["reason"], actor=actor)
+            else:
+                statement = statement_resolve(statement_id=statement_id, resolution=options["reason"], actor=actor)
+            self.out(f"statement {statement.pk}: {statement.state}")
+
+    def _list(self, options: dict[str, Any]) -> None:
+        qs = Statement.objects.select_related("policy", "customer").order_by("-id")
+        for field, lookup in (("period", "period_key"), ("policy", "policy__code"), ("customer", "customer__code"),
+                              ("state", "state")):
+            if options[field]:
+                qs = qs.filter(**{lookup: options[field]})
+        for s in qs[: options["limit"]]:
+            self.out(f"{s.pk:>7} {s.policy.code:20} {s.period_key:8} {s.customer.code:10} #{s.sequence} {s.kind:10} "
+                     f"{format_minor(s.amount_minor):>16} {s.state:9} due {s.due_date}")

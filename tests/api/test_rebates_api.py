@@ -1,0 +1,123 @@
+"""The rebate API over real HTTP (a live server), with token authentication."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from datetime import date
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+
+from fanli.common.services import api_token_create
+from fanli.ledger.models import LedgerEntry
+from fanli.rebates.models import PolicyVersion, Statement
+from tests.builders import catalog, credit_note, customer, invoice
+
+POLICY = {
+    "code": "dist-q", "name": "Distributor quarterly", "valid_from": "2026-01-01",
+    "settlement": {"period": "quarter", "due_days": 30},
+    "calculation": {"type": "tiers", "mode": "retroactive", "tiers": [
+        {"from": 0, "rate_percent": "1"}, {"from": 100000, "rate_percent": "2"}, {"from": 300000, "rate_percent": "3"}]},
+    "payout": {"form": "rebate_account", "max_offset_percent_per_order": "10"},
+}
+
+
+class Client:
+    def __init__(self, base: str, token: str | None) -> None:
+        self.base = base
+        self.token = token
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        if self.token:
+            request.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+
+@pytest.fixture
+def api(live_server, transactional_db):
+    user = User.objects.create_user("finance", password="x-secret-123", is_staff=True)
+    return Client(f"{live_server.url}/api", api_token_create(user=user, name="test"))
+
+
+def test_without_a_token_every_call_is_refused_with_401(live_server, transactional_db):
+    status, body = Client(f"{live_server.url}/api", None).call("GET", "/statements")
+    assert status == 401
+    assert body["code"] == "unauthorized"
+    status, body = Client(f"{live_server.url}/api", "fanli_wrong").call("GET", "/statements")
+    assert status == 401
+
+
+def test_the_openapi_document_is_published(api):
+    status, body = api.call("GET", "/openapi.json")
+    assert status == 200
+    assert "/api/settlements" in body["paths"]
+    assert "/api/statements/{statement_id}/explanation" in body["paths"]
+
+
+def test_a_policy_with_wrong_types_is_refused_with_every_error_by_path_and_nothing_is_stored(api):
+    bad = {**POLICY, "settlement": {"period": "fortnight"}, "calculation": {"type": "tiers", "mode": "retroactive",
+           "tiers": [{"from": "zero", "rate_percent": 1}]}, "valid_from": "tomorrow"}
+    status, body = api.call("POST", "/policies", {"document": bad})
+    assert status == 422
+    assert body["code"] == "validation_failed"
+    paths = {e["path"] for e in body["details"]["errors"]}
+    assert {"valid_from", "settlement.period", "calculation.tiers.0.from"} <= paths
+    assert PolicyVersion.objects.count() == 0
+
+
+def test_from_policy_to_settled_explained_and_paid_statement_over_http(api):
+    catalog()
+    acme = customer("C001")
+    march = invoice(acme, date(2026, 3, 20), ("TEA-1", "310000"))
+    status, body = api.call("POST", "/policies", {"document": POLICY})
+    assert (status, body["number"], body["status"]) == (201, 1, "published")
+    status, body = api.call("POST", "/policies", {"document": POLICY})
+    assert (status, body["number"], body["created"]) == (200, 1, False)
+
+    status, run = api.call("POST", "/settlements", {"period": "2026-Q1", "today": "2026-04-02"})
+    assert status == 200 and run["summary"]["statements"] == 1 and run["summary"]["amount_minor"] == 930_000
+    status, again = api.call("POST", "/settlements", {"period": "2026-Q1", "today": "2026-04-02"})
+    assert again["summary"]["statements"] == 0
+    assert LedgerEntry.objects.count() == 1
+
+    [statement] = api.call("GET", "/statements?customer=C001")[1]
+    status, explained = api.call("GET", f"/statements/{statement['id']}/explanation")
+    assert status == 200
+    assert explained["explanation"]["result"]["tier_applied"] == 3
+    assert "This statement: ¥9,300.00" in explained["text"]
+    assert explained["lines"]["lines"][0]["document"] == march.number
+
+    status, body = api.call("POST", f"/statements/{statement['id']}/payout", {"paid_on": "2026-04-10"})
+    assert (status, body["code"]) == (409, "invalid_state")
+    assert api.call("POST", f"/statements/{statement['id']}/approve")[0] == 200
+    status, payout = api.call("POST", f"/statements/{statement['id']}/payout", {"paid_on": "2026-04-10"})
+    assert (status, payout["form"], payout["amount_minor"]) == (201, "rebate_account", 930_000)
+    assert api.call("GET", "/customers/C001/balances")[1]["rebate_account_minor"] == 930_000
+
+    status, used = api.call("POST", "/customers/C001/credit-uses", {
+        "order_reference": "SO-9", "line_amounts_minor": [100_001, 99_999], "effective_date": "2026-04-11"})
+    assert (status, used["offset_minor"], used["line_split_minor"]) == (200, 20_000, [10_000, 10_000])
+
+    credit_note(acme, date(2026, 4, 15), ("TEA-1", "20000"), reverses=march)
+    status, recon = api.call("GET", "/reconciliation")
+    assert recon["differences"][0]["difference_minor"] == -350_000
+    api.call("POST", "/settlements", {"period": "2026-Q2", "today": "2026-07-01"})
+    assert list(Statement.objects.order_by("id").values_list("amount_minor", flat=True)) == [930_000, -350_000]
+    assert api.call("GET", "/reconciliation")[1] == {"matches": True, "differences": []}
+    assert api.call("GET", "/ledger/check")[1]["balanced"] is True
+
+
+def test_progress_for_an_unknown_customer_is_a_404_with_the_error_shape(api):
+    status, body = api.call("GET", "/customers/NOPE/progress?date=2026-02-01")
+    assert status == 404
+    assert body == {"code": "not_found", "message": "no customer NOPE", "details": {}}
