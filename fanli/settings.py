@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "fanli.sales",
     "fanli.rebates",
     "fanli.ledger",
+    "fanli.demo",
 ]
 
 MIDDLEWARE = [

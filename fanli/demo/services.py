@@ -1,0 +1,376 @@
+"""Writing the demo data set: ``demo_load``.
+
+Design overview: one transaction; master data first (users, grades, catalog, customers, then
+branches pointing at their parents), then the generated sales documents in chunks of a few
+thousand, each chunk written with three ``bulk_create`` calls (invoices, returns, lines) so a
+return in the same chunk finds its invoice's id. Every document's ``content_sha256`` comes
+from ``fanli.sales.fingerprint.document_fingerprint``, exactly as the import path computes it.
+The sample policies in ``policies/`` are published through the rebate services, and
+customers are enrolled where a policy requires an agreement (返利协议).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from fanli.catalog.models import Brand, Category, Product
+from fanli.common.services import api_token_create, audit_record
+from fanli.customers.models import Customer, Grade
+from fanli.sales.fingerprint import LineFacts, document_fingerprint
+from fanli.sales.models import SalesDocument, SalesLine
+
+from .exceptions import DemoDataPresent
+from .generate import (
+    BRANDS,
+    CATEGORY_TREE,
+    CURRENCY,
+    DEFAULT_CUSTOMERS,
+    DEFAULT_LINES,
+    DEFAULT_SEED,
+    GRADES,
+    SALES_REPRESENTATIVES,
+    CustomerSpec,
+    DocumentSpec,
+    MasterData,
+    documents_generate,
+    master_data_generate,
+)
+
+POLICY_DIRECTORY = Path(__file__).resolve().parent / "policies"
+DOCUMENTS_PER_CHUNK = 2000
+DEMO_USERS = (  # username, password, superuser
+    ("admin", "fanli-admin", True),
+    ("finance", "fanli-finance", False),
+)
+DEALER_POLICY_CODE = "dealer-annual"
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSummary:
+    seed: int
+    today: date
+    customers: int
+    branches: int
+    products: int
+    invoices: int
+    returns: int
+    lines: int
+    sales_total_minor: int
+    policies: tuple[str, ...]
+    enrolments: int
+    api_token: str
+    seconds: int
+    counts_by_kind: dict[str, int] = field(default_factory=dict)
+
+
+def demo_data_present() -> bool:
+    return Customer.objects.exists()
+
+
+def policy_texts() -> list[tuple[str, str]]:
+    """(file name, YAML text) of every sample policy, in file-name order."""
+    return [(path.name, path.read_text(encoding="utf-8")) for path in sorted(POLICY_DIRECTORY.glob("*.yaml"))]
+
+
+def demo_load(
+    *,
+    customers: int = DEFAULT_CUSTOMERS,
+    lines: int = DEFAULT_LINES,
+    seed: int = DEFAULT_SEED,
+    today: date,
+    progress: Progress | None = None,
+    publish_policies: bool = True,
+) -> DemoSummary:
+    """Load the demo data set into an empty database; refuse when customers already exist."""
+    started = time.monotonic()
+    if demo_data_present():
+        raise DemoDataPresent(
+            "demo data not loaded: the database already holds customers",
+            details={"customers": Customer.objects.count()},
+        )
+    rng = random.Random(seed)
+    master = master_data_generate(rng, customers=customers, today=today)
+    with transaction.atomic():
+        users = _users_create()
+        admin = users["admin"]
+        grades = _grades_create()
+        products = _catalog_create(master)
+        customer_ids = _customers_create(master, grades=grades, users=users)
+        invoices, returns, line_count, sales_total = _documents_create(
+            documents_generate(rng, master, lines=lines, today=today),
+            customer_ids=customer_ids,
+            product_ids=products,
+            total_lines=lines,
+            progress=progress,
+        )
+        policies: tuple[str, ...] = ()
+        enrolments = 0
+        if publish_policies:
+            policies, enrolments = _policies_publish(master, actor=admin, rng=random.Random(seed + 1), today=today)
+        token = api_token_create(user=admin, name="demo")
+        audit_record(
+            actor=admin,
+            action="demo.load",
+            object_type="demo",
+            data={"seed": seed, "customers": customers, "lines": lines, "today": today.isoformat()},
+        )
+    counts_by_kind: dict[str, int] = {}
+    for spec in master.customers:
+        counts_by_kind[spec.kind] = counts_by_kind.get(spec.kind, 0) + 1
+    return DemoSummary(
+        seed=seed,
+        today=today,
+        customers=len(master.customers),
+        branches=sum(1 for spec in master.customers if spec.parent_code),
+        products=len(master.products),
+        invoices=invoices,
+        returns=returns,
+        lines=line_count,
+        sales_total_minor=sales_total,
+        policies=policies,
+        enrolments=enrolments,
+        api_token=token,
+        seconds=round(time.monotonic() - started),
+        counts_by_kind=counts_by_kind,
+    )
+
+
+def _users_create() -> dict[str, Any]:
+    user_model = get_user_model()
+    users: dict[str, Any] = {}
+    for username, password, superuser in DEMO_USERS:
+        user = user_model.objects.filter(username=username).first()
+        if user is None:
+            if superuser:
+                user = user_model.objects.create_superuser(username, f"{username}@fanli.example", password)
+            else:
+                user = user_model.objects.create_user(username, f"{username}@fanli.example", password, is_staff=True)
+        users[username] = user
+    for username in sorted({name for names in SALES_REPRESENTATIVES.values() for name in names}):
+        user = user_model.objects.filter(username=username).first()
+        if user is None:
+            first, _, last = username.partition(".")
+            user = user_model.objects.create_user(username, f"{username}@fanli.example", None,
+                                                  first_name=first.title(), last_name=last.title())
+        users[username] = user
+    return users
+
+
+def _grades_create() -> dict[str, int]:
+    ids = {}
+    for spec in GRADES:
+        grade, _ = Grade.objects.get_or_create(code=spec.code, defaults={"name": spec.name, "rank": spec.rank})
+        ids[spec.code] = grade.pk
+    return ids
+
+
+def _catalog_create(master: MasterData) -> dict[str, int]:
+    """Categories, brands and products; returns product ids by SKU."""
+    category_ids: dict[str, int] = {}
+    for top in CATEGORY_TREE:
+        parent = Category.objects.create(code=top.code, name=top.name)
+        category_ids[top.code] = parent.pk
+        for leaf in Category.objects.bulk_create(
+            [Category(code=leaf.code, name=leaf.name, parent=parent) for leaf in top.leaves]
+        ):
+            category_ids[leaf.code] = leaf.pk
+    brand_ids = {brand.code: brand.pk for brand in Brand.objects.bulk_create(
+        [Brand(code=code, name=name) for code, name in BRANDS]
+    )}
+    created = Product.objects.bulk_create(
+        [
+            Product(
+                sku=spec.sku,
+                name=spec.name,
+                category_id=category_ids[spec.category_code],
+                brand_id=brand_ids[spec.brand_code],
+                unit=spec.unit,
+                list_price_minor=spec.list_price_minor,
+            )
+            for spec in master.products
+        ]
+    )
+    return {product.sku: product.pk for product in created}
+
+
+def _customer_model(spec: CustomerSpec, *, grades: dict[str, int], users: dict[str, Any], parent_id: int | None) -> Customer:
+    return Customer(
+        code=spec.code,
+        name=spec.name,
+        kind=spec.kind,
+        grade_id=grades[spec.grade_code],
+        size_class=spec.size_class,
+        start_date=spec.start_date,
+        region=spec.region,
+        industry=spec.industry,
+        owner=users[spec.owner_username],
+        parent_id=parent_id,
+        credit_limit_minor=spec.credit_limit_minor,
+        payment_terms_days=spec.payment_terms_days,
+        tags=list(spec.tags),
+        email_opt_in=spec.email_opt_in,
+        sms_opt_in=spec.sms_opt_in,
+        status=spec.status,
+    )
+
+
+def _customers_create(master: MasterData, *, grades: dict[str, int], users: dict[str, Any]) -> dict[str, int]:
+    """Stand-alone customers and parents first, then branches; returns ids by code."""
+    heads = [spec for spec in master.customers if spec.parent_code is None]
+    created = Customer.objects.bulk_create(
+        [_customer_model(spec, grades=grades, users=users, parent_id=None) for spec in heads], batch_size=500
+    )
+    ids = {customer.code: customer.pk for customer in created}
+    branches = [spec for spec in master.customers if spec.parent_code is not None]
+    created = Customer.objects.bulk_create(
+        [
+            _customer_model(spec, grades=grades, users=users, parent_id=ids[spec.parent_code])  # type: ignore[index]
+            for spec in branches
+        ],
+        batch_size=500,
+    )
+    ids.update({customer.code: customer.pk for customer in created})
+    return ids
+
+
+def _documents_create(
+    documents: Any,
+    *,
+    customer_ids: dict[str, int],
+    product_ids: dict[str, int],
+    total_lines: int,
+    progress: Progress | None,
+) -> tuple[int, int, int, int]:
+    """Write the document stream in chunks; returns (invoices, returns, lines, signed total)."""
+    invoice_ids: dict[str, int] = {}
+    counts = {"invoice": 0, "return": 0, "lines": 0, "total": 0}
+    chunk: list[DocumentSpec] = []
+
+    def flush() -> None:
+        models_by_number: dict[str, SalesDocument] = {}
+        for kind in ("invoice", "return"):
+            batch = []
+            for spec in chunk:
+                if spec.kind != kind:
+                    continue
+                document = SalesDocument(
+                    number=spec.number,
+                    kind=spec.kind,
+                    document_date=spec.document_date,
+                    basis_date=spec.basis_date,
+                    customer_id=customer_ids[spec.customer_code],
+                    currency=CURRENCY,
+                    reverses_id=invoice_ids[spec.reverses_number] if spec.reverses_number else None,
+                    total_minor=spec.total_minor,
+                    due_date=spec.due_date,
+                    paid_minor=spec.paid_minor,
+                    content_sha256=document_fingerprint(
+                        number=spec.number,
+                        kind=spec.kind,
+                        document_date=spec.document_date,
+                        customer_code=spec.customer_code,
+                        currency=CURRENCY,
+                        reverses_number=spec.reverses_number,
+                        due_date=spec.due_date,
+                        lines=[
+                            LineFacts(line.line_number, line.sku, line.quantity_milli, line.unit_price_minor,
+                                      line.net_amount_minor)
+                            for line in spec.lines
+                        ],
+                    ),
+                )
+                batch.append(document)
+                models_by_number[spec.number] = document
+            SalesDocument.objects.bulk_create(batch)
+            if kind == "invoice":
+                invoice_ids.update((document.number, document.pk) for document in batch)
+        sales_lines = []
+        for spec in chunk:
+            document_id = models_by_number[spec.number].pk
+            customer_id = customer_ids[spec.customer_code]
+            is_return = spec.kind == "return"
+            for line in spec.lines:
+                sales_lines.append(
+                    SalesLine(
+                        document_id=document_id,
+                        line_number=line.line_number,
+                        product_id=product_ids[line.sku],
+                        quantity_milli=line.quantity_milli,
+                        unit_price_minor=line.unit_price_minor,
+                        net_amount_minor=line.net_amount_minor,
+                        customer_id=customer_id,
+                        basis_date=spec.basis_date,
+                        is_return=is_return,
+                    )
+                )
+            counts[spec.kind] += 1
+            counts["total"] += spec.total_minor
+        SalesLine.objects.bulk_create(sales_lines)
+        counts["lines"] += len(sales_lines)
+        chunk.clear()
+        if progress is not None:
+            progress(counts["lines"], total_lines)
+
+    for spec in documents:
+        chunk.append(spec)
+        if len(chunk) >= DOCUMENTS_PER_CHUNK:
+            flush()
+    if chunk:
+        flush()
+    return counts["invoice"], counts["return"], counts["lines"], counts["total"]
+
+
+def _policies_publish(master: MasterData, *, actor: Any, rng: random.Random, today: date) -> tuple[tuple[str, ...], int]:
+    """Publish every sample policy and enrol dealers in the dealer agreement policy."""
+    from fanli.rebates.document import load_policy_text
+    from fanli.rebates.services import enrolment_set, policy_apply
+
+    codes = []
+    for _name, text in policy_texts():
+        policy_apply(text=text, actor=actor)
+        codes.append(load_policy_text(text).code)
+    enrolments = 0
+    for spec, overrides in dealer_enrolments(master, rng=rng, today=today):
+        enrolment_set(
+            policy_code=DEALER_POLICY_CODE,
+            customer_code=spec.code,
+            valid_from=None,
+            valid_until=None,
+            overrides=overrides,
+            actor=actor,
+        )
+        enrolments += 1
+    return tuple(codes), enrolments
+
+
+KEY_ACCOUNT_DEALER_TIERS = [  # a negotiated agreement: the higher tiers start earlier
+    {"from": "0", "rate_percent": "1"},
+    {"from": "300000", "rate_percent": "2"},
+    {"from": "1000000", "rate_percent": "3.5"},
+]
+
+
+def dealer_enrolments(
+    master: MasterData, *, rng: random.Random, today: date
+) -> list[tuple[CustomerSpec, dict[str, Any]]]:
+    """Active dealers with an agreement (about 70 %); key accounts get their own tier table."""
+    chosen = []
+    for spec in master.customers:
+        if spec.kind != "dealer" or spec.status != "active":
+            continue
+        if rng.random() >= 0.7:
+            continue
+        overrides: dict[str, Any] = {"tiers": KEY_ACCOUNT_DEALER_TIERS} if "key-account" in spec.tags else {}
+        chosen.append((spec, overrides))
+    return chosen
