@@ -89,7 +89,10 @@ def _database() -> dict:
                 "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-200000;"
             ),
         }
-        config.setdefault("TEST", {})["NAME"] = os.environ.get("FANLI_TEST_SQLITE")
+        # Tests use a file too (one per process), so concurrent-writer tests see real SQLite locking.
+        config.setdefault("TEST", {})["NAME"] = os.environ.get("FANLI_TEST_SQLITE") or str(
+            VAR_DIR / f"test-{os.getpid()}.sqlite3"
+        )
     return config
 
 
