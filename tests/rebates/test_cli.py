@@ -1,0 +1,88 @@
+"""The ``fanli`` commands: the same services, readable output, clear errors and exit codes."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from fanli.rebates.models import PolicyVersion, Statement
+from tests.builders import catalog, customer, invoice
+
+pytestmark = pytest.mark.django_db
+
+GOOD = """\
+code: dist-q
+name: Distributor quarterly
+valid_from: 2026-01-01
+settlement: {period: quarter, due_days: 30}
+calculation:
+  type: tiers
+  mode: retroactive
+  tiers: [{from: 0, rate_percent: 1}, {from: 100000, rate_percent: 2}, {from: 300000, rate_percent: 3}]
+"""
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_a_policy_file_with_wrong_types_is_refused_listing_every_error_and_stores_nothing(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(GOOD.replace("period: quarter", "period: weekly").replace("rate_percent: 2", "rate_percent: two")
+                   + "payout: {form: goods}\n", encoding="utf-8")
+    with pytest.raises(CommandError) as refused:
+        run("policy", "apply", str(bad))
+    message = str(refused.value)
+    assert message.startswith(f"{bad}: the policy document has 3 error(s)")
+    assert "settlement.period: Input should be 'month', 'quarter', 'half_year' or 'year'" in message
+    assert "calculation.tiers.1.rate_percent: Input should be a valid decimal" in message
+    assert "payout: goods payout needs goods_sku" in message
+    assert refused.value.returncode == 2
+    assert PolicyVersion.objects.count() == 0
+
+
+def test_a_file_that_is_not_yaml_is_refused_clearly(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("code: [unclosed\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="not valid YAML or JSON"):
+        run("policy", "apply", str(broken))
+
+
+def test_apply_settle_explain_progress_reconcile_and_check_from_the_command_line(tmp_path):
+    catalog()
+    path = tmp_path / "dist.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    assert run("policy", "apply", str(path)).strip() == f"{path}: dist-q v1 published (new version)"
+    assert run("policy", "apply", str(path)).strip() == f"{path}: dist-q v1 published (unchanged)"
+    buyer = customer("C001")
+    invoice(buyer, date(2026, 1, 10), ("TEA-1", "200000"), ("COLA-1", "150000"))
+    progress = run("progress", "C001", "--date", "2026-02-15")
+    assert "dist-q 2026-Q1: amount 350000, tier 3; earned ¥10,500.00" in progress
+    settled = run("settle", "2026-Q1", "--today", "2026-04-01")
+    assert settled.splitlines()[1].strip() == "dist-q: 1 settlement; ¥10,500.00"
+    assert "nothing new to settle" in run("settle", "2026-Q1", "--today", "2026-04-01")
+    statement = Statement.objects.get()
+    text = run("explain", str(statement.pk))
+    assert "tier 3: from 300000: 3%  <- applied" in text
+    assert "This statement: ¥10,500.00" in text
+    assert "counted: 2 line(s), ¥350,000.00" in text
+    assert run("reconcile").strip() == "every settled figure matches the raw data"
+    assert "the ledger balances" in run("ledger", "check")
+    run("statement", "approve", str(statement.pk))
+    assert "paid ¥10,500.00 as rebate_account" in run("payout", str(statement.pk), "--paid-on", "2026-04-05")
+    assert run("credit", "balance", "C001").splitlines()[0].split() == ["rebate_account", "¥10,500.00"]
+
+
+def test_unknown_objects_and_bad_dates_are_errors_not_tracebacks():
+    with pytest.raises(CommandError, match="no customer NOPE"):
+        run("progress", "NOPE")
+    with pytest.raises(CommandError, match="today '2026-13-01' is not a date"):
+        run("settle", "2026-Q1", "--today", "2026-13-01")
+    with pytest.raises(CommandError, match="no statement 999"):
+        run("explain", "999")
