@@ -1,5 +1,291 @@
-"""JSON API endpoints (thin: parse, call a service or selector, shape the answer)."""
+"""JSON API endpoints for imports, sales documents and master-data look-ups.
 
-from ninja import Router
+Thin: parse, call a service or selector, shape the answer. Errors are ``FanliError``s that
+``fanli.api`` turns into ``{"code", "message", "details"}``.
+"""
 
-router = Router()
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from django.http import HttpRequest
+from ninja import File, Form, Header, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from fanli.common.exceptions import ValidationFailed
+from fanli.common.money import minor_to_major
+from fanli.common.services import idempotent_call
+
+from .importing import DocumentInput, LineInput, import_file, planners, sales_document_submit
+from .models import ImportBatch, SalesDocument
+from .selectors import customer_get, import_batch_get, import_batch_list, product_get, sales_document_get
+
+router = Router(tags=["sales"])
+
+
+class RowErrorOut(Schema):
+    line: int | None
+    column: str | None
+    reason: str
+
+
+class ImportBatchOut(Schema):
+    id: int
+    kind: str
+    source_name: str
+    source_sha256: str
+    status: str
+    partial: bool
+    rows_total: int
+    rows_created: int
+    rows_updated: int
+    rows_unchanged: int
+    rows_rejected: int
+    errors: list[RowErrorOut]
+    started_at: datetime
+    finished_at: datetime | None
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    details: dict
+
+
+def _batch_out(batch: ImportBatch) -> dict:
+    return ImportBatchOut.from_orm(batch).model_dump(mode="json")
+
+
+# Registered before POST /imports/{kind} so that a numeric id is not taken for a kind.
+@router.get("/imports/{int:batch_id}", response={200: ImportBatchOut, 404: ErrorOut}, summary="One import and its errors")
+def import_detail(request: HttpRequest, batch_id: int) -> ImportBatch:
+    return import_batch_get(batch_id=batch_id)
+
+
+@router.post(
+    "/imports/{kind}",
+    response={200: ImportBatchOut, 422: ErrorOut},
+    summary="Import a CSV or XLSX file (grades, customers, products or sales)",
+)
+def import_upload(
+    request: HttpRequest, kind: str, file: Annotated[UploadedFile, File()], partial: Annotated[bool, Form()] = False
+) -> ImportBatch:
+    """All-or-nothing by default: any bad row refuses the file (422, ``details`` holds the batch
+    with every error). With ``partial`` the good records are written and the bad rows reported."""
+    if kind not in planners():
+        raise ValidationFailed(
+            f"unknown import kind {kind!r}", details={"kind": kind, "expected": sorted(planners())},
+            code="unknown_import_kind",
+        )
+    batch = import_file(
+        kind=kind, content=file.read(), filename=file.name or "upload.csv", actor=request.user, partial=partial
+    )
+    if batch.status == ImportBatch.Status.FAILED:
+        raise ValidationFailed(
+            f"{batch.source_name} was refused: {len(batch.errors)} error(s); nothing was written",
+            details=_batch_out(batch),
+            code="import_refused",
+        )
+    return batch
+
+
+@router.get("/imports", response=list[ImportBatchOut], summary="Recent imports")
+def import_list(request: HttpRequest, limit: int = 20) -> list[ImportBatch]:
+    return import_batch_list(limit=min(limit, 200))
+
+
+class SalesLineIn(Schema):
+    line_number: int
+    sku: str
+    quantity: str
+    unit_price: str
+    net_amount: str
+
+
+class SalesDocumentIn(Schema):
+    number: str
+    kind: str
+    document_date: date
+    customer_code: str
+    currency: str = ""
+    reverses: str | None = None
+    due_date: date | None = None
+    paid_amount: str | None = None
+    lines: list[SalesLineIn]
+
+
+class SalesLineOut(Schema):
+    line_number: int
+    sku: str
+    quantity: str
+    quantity_milli: int
+    unit_price: str
+    unit_price_minor: int
+    net_amount: str
+    net_amount_minor: int
+
+
+class SalesDocumentOut(Schema):
+    outcome: str | None = None
+    number: str
+    kind: str
+    document_date: date
+    basis_date: date
+    customer_code: str
+    currency: str
+    reverses: str | None
+    due_date: date | None
+    total_amount: str
+    total_minor: int
+    paid_minor: int
+    content_sha256: str
+    lines: list[SalesLineOut]
+
+
+def _document_out(document: SalesDocument, outcome: str | None = None) -> dict:
+    lines = sorted(document.lines.all(), key=lambda line: line.line_number)
+    return {
+        "outcome": outcome,
+        "number": document.number,
+        "kind": document.kind,
+        "document_date": document.document_date.isoformat(),
+        "basis_date": document.basis_date.isoformat(),
+        "customer_code": document.customer.code,
+        "currency": document.currency,
+        "reverses": document.reverses.number if document.reverses_id else None,
+        "due_date": document.due_date.isoformat() if document.due_date else None,
+        "total_amount": str(minor_to_major(document.total_minor)),
+        "total_minor": document.total_minor,
+        "paid_minor": document.paid_minor,
+        "content_sha256": document.content_sha256,
+        "lines": [
+            {
+                "line_number": line.line_number,
+                "sku": line.product.sku,
+                "quantity": _milli_text(line.quantity_milli),
+                "quantity_milli": line.quantity_milli,
+                "unit_price": str(minor_to_major(line.unit_price_minor)),
+                "unit_price_minor": line.unit_price_minor,
+                "net_amount": str(minor_to_major(line.net_amount_minor)),
+                "net_amount_minor": line.net_amount_minor,
+            }
+            for line in lines
+        ],
+    }
+
+
+def _milli_text(quantity_milli: int) -> str:
+    sign = "-" if quantity_milli < 0 else ""
+    whole, fraction = divmod(abs(quantity_milli), 1000)
+    return f"{sign}{whole}" + (f".{fraction:03d}".rstrip("0") if fraction else "")
+
+
+@router.post(
+    "/sales/documents",
+    response={200: SalesDocumentOut, 201: SalesDocumentOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Record one sales document (requires an Idempotency-Key header)",
+)
+def document_submit(
+    request: HttpRequest,
+    payload: SalesDocumentIn,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Status:
+    """Amounts and quantities are decimal strings in major units (``"1234.50"``). A replay with
+    the same key answers the first answer again; the same key with another body is 409, as is
+    the same document number with other content. 201 when created, 200 when unchanged or when
+    only the paid amount was updated."""
+    key = (idempotency_key or "").strip()
+    if not key:
+        raise ValidationFailed(
+            "the Idempotency-Key header is required",
+            details={"errors": [{"line": None, "column": "Idempotency-Key", "reason": "required"}]},
+            code="idempotency_key_required",
+        )
+    document = DocumentInput(
+        number=payload.number,
+        kind=payload.kind,
+        document_date=payload.document_date.isoformat(),
+        customer_code=payload.customer_code,
+        currency=payload.currency,
+        reverses=payload.reverses,
+        due_date=payload.due_date.isoformat() if payload.due_date else None,
+        paid_amount=payload.paid_amount,
+        lines=tuple(
+            LineInput(
+                line_number=line.line_number, sku=line.sku, quantity=line.quantity,
+                unit_price=line.unit_price, net_amount=line.net_amount,
+            )
+            for line in payload.lines
+        ),
+    )
+
+    def call() -> tuple[int, dict]:
+        result = sales_document_submit(document=document, actor=request.user)
+        status = 201 if result.outcome == "created" else 200
+        return status, _document_out(result.document, result.outcome)
+
+    status, body = idempotent_call(
+        scope="sales.document", key=key, request_body=payload.model_dump(mode="json"), call=call
+    )
+    return Status(status, body)
+
+
+@router.get(
+    "/sales/documents/{number}", response={200: SalesDocumentOut, 404: ErrorOut}, summary="One sales document"
+)
+def document_detail(request: HttpRequest, number: str) -> dict:
+    return _document_out(sales_document_get(number=number))
+
+
+class CustomerOut(Schema):
+    code: str
+    name: str
+    kind: str
+    grade: str | None
+    size_class: str
+    start_date: date
+    region: str
+    industry: str
+    parent_code: str | None
+    credit_limit_minor: int
+    payment_terms_days: int
+    tags: list[str]
+    email_opt_in: bool
+    sms_opt_in: bool
+    status: str
+
+
+@router.get("/customers/{code}", response={200: CustomerOut, 404: ErrorOut}, summary="One customer", tags=["customers"])
+def customer_detail(request: HttpRequest, code: str) -> dict:
+    customer = customer_get(code=code)
+    return {
+        "code": customer.code, "name": customer.name, "kind": customer.kind,
+        "grade": customer.grade.code if customer.grade_id else None, "size_class": customer.size_class,
+        "start_date": customer.start_date, "region": customer.region, "industry": customer.industry,
+        "parent_code": customer.parent.code if customer.parent_id else None,
+        "credit_limit_minor": customer.credit_limit_minor, "payment_terms_days": customer.payment_terms_days,
+        "tags": customer.tags, "email_opt_in": customer.email_opt_in, "sms_opt_in": customer.sms_opt_in,
+        "status": customer.status,
+    }
+
+
+class ProductOut(Schema):
+    sku: str
+    name: str
+    category_code: str
+    category_name: str
+    brand_code: str | None
+    unit: str
+    list_price_minor: int
+    active: bool
+
+
+@router.get("/products/{sku}", response={200: ProductOut, 404: ErrorOut}, summary="One product", tags=["catalog"])
+def product_detail(request: HttpRequest, sku: str) -> dict:
+    product = product_get(sku=sku)
+    return {
+        "sku": product.sku, "name": product.name, "category_code": product.category.code,
+        "category_name": product.category.name, "brand_code": product.brand.code if product.brand_id else None,
+        "unit": product.unit, "list_price_minor": product.list_price_minor, "active": product.active,
+    }

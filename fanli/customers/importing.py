@@ -1,0 +1,367 @@
+"""Planning imports of customer grades and customers (upsert by code).
+
+Design overview
+---------------
+Each planner reads every row once, validates it against dicts prepared once (stored customers
+by code, grades by code), and decides per row: create, update (some field differs) or
+unchanged. It only reads; ``apply`` writes with ``bulk_create``/``bulk_update`` inside the
+transaction that ``fanli.sales.importing.import_file`` opens. Reading files and parsing cells
+lives in ``fanli.sales.tabular``, shared by every kind.
+
+Rules:
+- A grade must exist before a customer names it: an unknown grade is an error. Grades are
+  loaded with the ``grades`` kind (code, name, rank) or the admin, never created on the fly
+  from a typo.
+- ``parent_code`` may name a customer stored already or one anywhere in the same file; a
+  customer cannot be its own parent and parent chains cannot loop.
+- A column left out of the file leaves that field as stored (defaults for new customers); a
+  present but empty cell sets the field's default (blank, none, zero, no).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fanli.sales.tabular import (
+    PROGRESS_EVERY_ROWS,
+    CellError,
+    Columns,
+    ColumnSpec,
+    ImportCounts,
+    ImportPlan,
+    Table,
+    chunked,
+    parse_bool,
+    parse_date,
+    parse_scaled,
+    resolve_columns,
+)
+
+from .models import Customer, CustomerKind, CustomerStatus, Grade, SizeClass
+
+Progress = Callable[[int, int], None]
+WRITE_CHUNK_ROWS = 2_000
+
+GRADE_COLUMNS = ColumnSpec(required=("code", "name"), optional=("rank",))
+CUSTOMER_COLUMNS = ColumnSpec(
+    required=("code", "name", "kind", "start_date"),
+    optional=(
+        "grade", "size_class", "region", "industry", "parent_code", "credit_limit", "payment_terms_days",
+        "tags", "email_opt_in", "sms_opt_in", "status",
+    ),
+)
+
+
+def _choice(text: str, values: list[str], column: str) -> str:
+    value = text.strip().lower().replace("-", "_").replace(" ", "_")
+    if value not in values:
+        raise CellError(f"{text!r} is not one of {', '.join(values)}")
+    return value
+
+
+# --------------------------------------------------------------------------- grades
+
+
+class GradePlan(ImportPlan):
+    def __init__(self) -> None:
+        super().__init__()
+        self.creates: list[Grade] = []
+        self.updates: list[Grade] = []
+        self.unchanged = 0
+
+    def apply(self, *, batch: Any) -> ImportCounts:
+        Grade.objects.bulk_create(self.creates)
+        if self.updates:
+            Grade.objects.bulk_update(self.updates, ["name", "rank"])
+        return ImportCounts(created=len(self.creates), updated=len(self.updates), unchanged=self.unchanged)
+
+
+def plan_grades(*, table: Table, partial: bool, progress: Progress | None = None) -> GradePlan:
+    columns = resolve_columns(table, GRADE_COLUMNS)
+    plan = GradePlan()
+    stored = {grade.code: grade for grade in Grade.objects.all()}
+    seen: dict[str, int] = {}
+    code_index, name_index, rank_index = columns.index("code"), columns.index("name"), columns.index("rank")
+    for row in table.rows:
+        plan.rows_total += 1
+        if row.problem:
+            plan.errors.add(row.line, None, row.problem)
+            plan.rows_rejected += 1
+            continue
+        code = row.cells[code_index].strip()
+        name = row.cells[name_index].strip()
+        ok = True
+        if not code:
+            plan.errors.add(row.line, "code", "required")
+            ok = False
+        elif code in seen:
+            plan.errors.add(row.line, "code", f"duplicate grade {code!r}, already on line {seen[code]}")
+            ok = False
+        if not name:
+            plan.errors.add(row.line, "name", "required")
+            ok = False
+        rank = None
+        if rank_index >= 0 and row.cells[rank_index].strip():
+            text = row.cells[rank_index].strip()
+            if not text.isdigit() or int(text) > 32767:
+                plan.errors.add(row.line, "rank", f"{text!r} is not a whole number from 0 to 32767")
+                ok = False
+            else:
+                rank = int(text)
+        if not ok:
+            plan.rows_rejected += 1
+            continue
+        seen[code] = row.line
+        grade = stored.get(code)
+        if grade is None:
+            plan.creates.append(Grade(code=code, name=name, rank=rank or 0))
+        elif grade.name != name or (rank is not None and grade.rank != rank):
+            grade.name = name
+            grade.rank = grade.rank if rank is None else rank
+            plan.updates.append(grade)
+        else:
+            plan.unchanged += 1
+    return plan
+
+
+# --------------------------------------------------------------------------- customers
+
+
+@dataclass(slots=True)
+class CustomerDraft:
+    code: str
+    line: int
+    values: dict[str, Any] = field(default_factory=dict)
+    parent_code: str | None = None
+    parent_given: bool = False
+
+
+_UPDATABLE_FIELDS = [
+    "name", "kind", "grade", "size_class", "start_date", "region", "industry", "parent", "credit_limit_minor",
+    "payment_terms_days", "tags", "email_opt_in", "sms_opt_in", "status",
+]
+_STORED_FIELDS = (
+    "id", "code", "name", "kind", "grade_id", "size_class", "start_date", "region", "industry", "parent_id",
+    "credit_limit_minor", "payment_terms_days", "tags", "email_opt_in", "sms_opt_in", "status",
+)
+
+
+class CustomerPlan(ImportPlan):
+    def __init__(self) -> None:
+        super().__init__()
+        self.drafts: list[CustomerDraft] = []
+        self.stored: dict[str, dict[str, Any]] = {}
+        self.outcomes: dict[str, str] = {}
+
+    def apply(self, *, batch: Any) -> ImportCounts:
+        counts = ImportCounts()
+        ids = {code: values["id"] for code, values in self.stored.items()}
+        new = [draft for draft in self.drafts if self.outcomes[draft.code] == "create"]
+        for chunk in chunked(new, WRITE_CHUNK_ROWS):
+            customers = [Customer(code=draft.code, **draft.values) for draft in chunk]
+            Customer.objects.bulk_create(customers)
+            ids.update((customer.code, customer.pk) for customer in customers)
+        counts.created = len(new)
+        # Parents of new customers are set once every customer of the file has an id.
+        parented = [
+            Customer(pk=ids[draft.code], parent_id=ids[draft.parent_code]) for draft in new if draft.parent_code
+        ]
+        for chunk in chunked(parented, WRITE_CHUNK_ROWS):
+            Customer.objects.bulk_update(chunk, ["parent"])
+        updated = [draft for draft in self.drafts if self.outcomes[draft.code] == "update"]
+        for chunk in chunked(updated, WRITE_CHUNK_ROWS):
+            customers = {customer.code: customer for customer in Customer.objects.filter(code__in=[d.code for d in chunk])}
+            for draft in chunk:
+                customer = customers[draft.code]
+                for name, value in draft.values.items():
+                    setattr(customer, name, value)
+                if draft.parent_given:
+                    customer.parent_id = ids[draft.parent_code] if draft.parent_code else None
+            Customer.objects.bulk_update(list(customers.values()), _UPDATABLE_FIELDS)
+        counts.updated = len(updated)
+        counts.unchanged = len(self.drafts) - counts.created - counts.updated
+        return counts
+
+
+def plan_customers(*, table: Table, partial: bool, progress: Progress | None = None) -> CustomerPlan:
+    columns = resolve_columns(table, CUSTOMER_COLUMNS)
+    plan = CustomerPlan()
+    plan.stored = {values["code"]: values for values in Customer.objects.values(*_STORED_FIELDS)}
+    stored_parent_codes = {values["id"]: values["code"] for values in plan.stored.values()}
+    grades = dict(Grade.objects.values_list("code", "id"))
+    seen: dict[str, int] = {}
+    rejected_codes: set[str] = set()
+    for row in table.rows:
+        plan.rows_total += 1
+        if progress is not None and plan.rows_total % PROGRESS_EVERY_ROWS == 0:
+            progress(plan.rows_total, max(plan.rows_total, table.estimated_row_count))
+        if row.problem:
+            plan.errors.add(row.line, None, row.problem)
+            plan.rows_rejected += 1
+            continue
+        draft = _customer_draft(plan, row.line, row.cells, columns, grades, seen)
+        if draft is None:
+            plan.rows_rejected += 1
+            code = row.cells[columns.index("code")].strip()
+            if code:
+                rejected_codes.add(code)
+            continue
+        seen[draft.code] = row.line
+        plan.drafts.append(draft)
+    # Parents: stored or in this file; no self-parenting, no loops.
+    parents: dict[str, str | None] = {
+        code: stored_parent_codes.get(values["parent_id"]) for code, values in plan.stored.items()
+    }
+    for draft in plan.drafts:
+        if draft.parent_given:
+            parents[draft.code] = draft.parent_code
+    accepted: list[CustomerDraft] = []
+    in_file = {draft.code for draft in plan.drafts}
+    for draft in plan.drafts:
+        reason = None
+        if draft.parent_code:
+            if draft.parent_code == draft.code:
+                reason = "a customer cannot be its own parent"
+            elif draft.parent_code in rejected_codes and draft.parent_code not in plan.stored:
+                reason = f"parent {draft.parent_code!r} is rejected in this file"
+            elif draft.parent_code not in in_file and draft.parent_code not in plan.stored:
+                reason = f"unknown parent customer {draft.parent_code!r}"
+            elif _loops(draft.code, parents):
+                reason = f"parent {draft.parent_code!r} makes a loop of parents"
+        if reason:
+            plan.errors.add(draft.line, "parent_code", reason)
+            plan.rows_rejected += 1
+        else:
+            accepted.append(draft)
+    plan.drafts = accepted
+    for draft in plan.drafts:
+        stored = plan.stored.get(draft.code)
+        if stored is None:
+            plan.outcomes[draft.code] = "create"
+            continue
+        differs = any(stored[name] != value for name, value in draft.values.items())
+        if draft.parent_given and stored_parent_codes.get(stored["parent_id"]) != draft.parent_code:
+            differs = True
+        plan.outcomes[draft.code] = "update" if differs else "unchanged"
+    return plan
+
+
+def _loops(code: str, parents: dict[str, str | None]) -> bool:
+    seen = {code}
+    current = parents.get(code)
+    while current is not None:
+        if current in seen:
+            return True
+        seen.add(current)
+        current = parents.get(current)
+    return False
+
+
+def _customer_draft(
+    plan: CustomerPlan, line: int, cells: list[str], columns: Columns, grades: dict[str, int], seen: dict[str, int]
+) -> CustomerDraft | None:
+    errors = plan.errors
+    ok = True
+
+    def text(name: str) -> str:
+        index = columns.index(name)
+        return cells[index].strip() if index >= 0 else ""
+
+    code = text("code")
+    if not code:
+        errors.add(line, "code", "required")
+        return None
+    if code in seen:
+        errors.add(line, "code", f"duplicate customer {code!r}, already on line {seen[code]}")
+        return None
+    draft = CustomerDraft(code=code, line=line)
+    values = draft.values
+    name = text("name")
+    if not name:
+        errors.add(line, "name", "required")
+        ok = False
+    values["name"] = name
+
+    def parse(column: str, field_name: str, parser: Callable[[str], Any], default: Any) -> None:
+        nonlocal ok
+        if column not in columns:
+            return
+        raw = text(column)
+        if not raw:
+            values[field_name] = default
+            return
+        try:
+            values[field_name] = parser(raw)
+        except CellError as error:
+            errors.add(line, column, str(error))
+            ok = False
+
+    if not text("kind"):
+        errors.add(line, "kind", "required")
+        ok = False
+    parse("kind", "kind", lambda raw: _choice(raw, CustomerKind.values, "kind"), None)
+    if not text("start_date"):
+        errors.add(line, "start_date", "required")
+        ok = False
+    parse("start_date", "start_date", parse_date, None)
+    parse("size_class", "size_class", lambda raw: _choice(raw, SizeClass.values, "size_class"), SizeClass.SMALL)
+    parse("status", "status", lambda raw: _choice(raw, CustomerStatus.values, "status"), CustomerStatus.ACTIVE)
+    parse("region", "region", _limited(60), "")
+    parse("industry", "industry", _limited(60), "")
+    parse("credit_limit", "credit_limit_minor", _credit_limit, 0)
+    parse("payment_terms_days", "payment_terms_days", _whole_days, 30)
+    parse("tags", "tags", _tags, [])
+    parse("email_opt_in", "email_opt_in", parse_bool, False)
+    parse("sms_opt_in", "sms_opt_in", parse_bool, False)
+
+    def grade(raw: str) -> int:
+        grade_id = grades.get(raw)
+        if grade_id is None:
+            raise CellError(f"unknown grade {raw!r} (load grades first: fanli import grades FILE)")
+        return grade_id
+
+    parse("grade", "grade_id", grade, None)
+    if len(name) > 200:
+        errors.add(line, "name", "longer than 200 characters")
+        ok = False
+    if len(code) > 40:
+        errors.add(line, "code", "longer than 40 characters")
+        ok = False
+    if "parent_code" in columns:
+        draft.parent_given = True
+        draft.parent_code = text("parent_code") or None
+    return draft if ok else None
+
+
+def _limited(length: int) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if len(raw) > length:
+            raise CellError(f"longer than {length} characters")
+        return raw
+
+    return parse
+
+
+def _credit_limit(raw: str) -> int:
+    value = parse_scaled(raw, places=2)
+    if value < 0:
+        raise CellError("credit limit must not be negative")
+    return value
+
+
+def _whole_days(raw: str) -> int:
+    if not raw.isdigit():
+        raise CellError(f"{raw!r} is not a whole number of days")
+    return int(raw)
+
+
+def _tags(raw: str) -> list[str]:
+    tags: list[str] = []
+    for part in raw.split(";"):
+        tag = part.strip()
+        if tag and tag not in tags:
+            tags.append(tag)
+    return tags
+

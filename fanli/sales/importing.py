@@ -1,0 +1,676 @@
+"""Loading master and sales data from CSV and XLSX files, and single sales documents.
+
+Design overview
+---------------
+``import_file`` is the one service behind ``fanli import`` and ``POST /api/imports/{kind}``:
+
+1. an ``ImportBatch`` row is created (status running) so every attempt leaves a record;
+2. ``fanli.sales.tabular`` reads the bytes (CSV or XLSX) into rows with their line numbers;
+3. the kind's planner (``grades``/``customers`` in ``fanli.customers.importing``, ``products``
+   in ``fanli.catalog.importing``, ``sales`` here) validates every row against lookups
+   prepared once (dicts keyed by code or SKU, existing documents fetched by number in chunks)
+   and decides, per record, create / update / unchanged / rejected, reading only;
+4. if the file is refused (any error without ``partial``) nothing is written and the batch is
+   saved as failed with every error; otherwise the plan is applied with ``bulk_create`` in
+   chunks, and the batch (counts, errors) and an audit event are written in the same
+   transaction.
+
+Sales documents are idempotent by number through ``document_fingerprint``: the same number
+with the same fingerprint is unchanged; a different fingerprint is a conflict, never applied;
+only a different paid amount on otherwise identical content updates ``paid_minor`` (payments
+arrive later). A document is atomic: one bad line rejects all of its lines. Returns are stored
+with negative quantities and amounts whatever sign the file used, and take the reversed
+invoice's date as their ``basis_date``.
+
+``sales_document_submit`` runs the same planner over one document given as JSON (the API).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from fanli.catalog.models import Product
+from fanli.common.exceptions import Conflict, ValidationFailed
+from fanli.common.services import audit_record
+from fanli.customers.models import Customer
+
+from .fingerprint import LineFacts, document_fingerprint
+from .models import DocumentKind, ImportBatch, SalesDocument, SalesLine
+from .selectors import sales_document_get
+from .tabular import (
+    PROGRESS_EVERY_ROWS,
+    CachedParser,
+    CellError,
+    Columns,
+    ColumnSpec,
+    FileRefused,
+    ImportCounts,
+    ImportPlan,
+    Row,
+    RowError,
+    Table,
+    chunked,
+    parse_date,
+    parse_positive_int,
+    parse_scaled,
+    read_table,
+    resolve_columns,
+)
+
+Progress = Callable[[int, int], None]
+
+WRITE_CHUNK_ROWS = 5_000
+LOOKUP_CHUNK_NUMBERS = 5_000
+
+SALES_COLUMNS = ColumnSpec(
+    required=(
+        "document_number", "kind", "document_date", "customer_code",
+        "line_number", "sku", "quantity", "unit_price", "net_amount",
+    ),
+    optional=("currency", "reverses", "due_date", "paid_amount"),
+)
+# Columns repeated on every line of a document; they must agree across its lines.
+DOCUMENT_COLUMNS = ("kind", "document_date", "customer_code", "currency", "reverses", "due_date", "paid_amount")
+
+_CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+
+
+# --------------------------------------------------------------------------- file import
+
+
+def import_file(
+    *,
+    kind: str,
+    path: Path | None = None,
+    content: bytes | None = None,
+    filename: str,
+    actor: Any,
+    partial: bool = False,
+    progress: Progress | None = None,
+) -> ImportBatch:
+    """Import one CSV or XLSX file of ``kind``; answer its batch (``status`` failed if refused)."""
+    planner = planners().get(kind)
+    if planner is None:
+        raise ValidationFailed(
+            f"unknown import kind {kind!r}",
+            details={"kind": kind, "expected": sorted(planners())},
+            code="unknown_import_kind",
+        )
+    if content is None:
+        if path is None:
+            raise ValidationFailed("give either a path or the file content", code="no_import_source")
+        content = path.read_bytes()
+    batch = ImportBatch.objects.create(
+        kind=kind,
+        source_name=filename[:255],
+        source_sha256=hashlib.sha256(content).hexdigest(),
+        partial=partial,
+        actor=actor if getattr(actor, "pk", None) else None,
+        status=ImportBatch.Status.RUNNING,
+    )
+    try:
+        table = read_table(content=content, filename=filename)
+        plan = planner(table=table, partial=partial, progress=progress)
+    except FileRefused as refused:
+        return _batch_refuse(batch=batch, actor=actor, errors=[error.as_dict() for error in refused.errors])
+    if plan.errors and not partial:
+        return _batch_refuse(
+            batch=batch, actor=actor, errors=plan.errors.as_list(), rows_total=plan.rows_total
+        )
+    try:
+        with transaction.atomic():
+            counts = plan.apply(batch=batch)
+            accepted = counts.created + counts.updated + counts.unchanged
+            batch.status = ImportBatch.Status.FAILED if plan.errors and not accepted else ImportBatch.Status.DONE
+            _batch_finish(batch=batch, actor=actor, plan=plan, counts=counts)
+    except IntegrityError:
+        reason = "another import wrote some of these records at the same time; run the import again"
+        return _batch_refuse(
+            batch=batch, actor=actor, rows_total=plan.rows_total,
+            errors=[RowError(None, None, reason).as_dict()],
+        )
+    if progress is not None:
+        progress(plan.rows_total, plan.rows_total)
+    return batch
+
+
+def planners() -> dict[str, Callable[..., ImportPlan]]:
+    """Every kind of file ``import_file`` accepts; an explicit registry, not dynamic imports."""
+    from fanli.catalog.importing import plan_products
+    from fanli.customers.importing import plan_customers, plan_grades
+
+    return {"grades": plan_grades, "customers": plan_customers, "products": plan_products, "sales": plan_sales}
+
+
+def _batch_refuse(
+    *, batch: ImportBatch, actor: Any, errors: list[dict[str, Any]], rows_total: int = 0
+) -> ImportBatch:
+    with transaction.atomic():
+        batch.status = ImportBatch.Status.FAILED
+        batch.rows_total = rows_total
+        batch.rows_created = batch.rows_updated = batch.rows_unchanged = 0
+        batch.rows_rejected = rows_total
+        batch.errors = errors
+        batch.finished_at = timezone.now()
+        batch.save()
+        audit_record(
+            actor=actor, action=f"import.{batch.kind}.refused", object_type="import_batch", object_id=batch.pk,
+            data={"source": batch.source_name, "rows_total": rows_total, "errors": len(errors)},
+        )
+    return batch
+
+
+def _batch_finish(*, batch: ImportBatch, actor: Any, plan: ImportPlan, counts: ImportCounts) -> None:
+    batch.rows_total = plan.rows_total
+    batch.rows_created = counts.created
+    batch.rows_updated = counts.updated
+    batch.rows_unchanged = counts.unchanged
+    batch.rows_rejected = plan.rows_rejected
+    batch.errors = plan.errors.as_list()
+    batch.finished_at = timezone.now()
+    batch.save()
+    audit_record(
+        actor=actor, action=f"import.{batch.kind}", object_type="import_batch", object_id=batch.pk,
+        data={
+            "source": batch.source_name, "status": batch.status, "partial": batch.partial,
+            "rows_total": batch.rows_total, "rows_created": counts.created, "rows_updated": counts.updated,
+            "rows_unchanged": counts.unchanged, "rows_rejected": batch.rows_rejected,
+        },
+    )
+
+
+# --------------------------------------------------------------------------- sales planning
+
+
+@dataclass(slots=True)
+class DocumentDraft:
+    number: str
+    first_line: int
+    header_texts: tuple[str, ...] | None
+    kind: str = ""
+    document_date: date | None = None
+    customer_id: int = 0
+    customer_code: str = ""
+    currency: str = ""
+    reverses_number: str | None = None
+    due_date: date | None = None
+    paid_minor: int = 0
+    # (line_number, sku, product_id, quantity_milli, unit_price_minor, net_amount_minor)
+    lines: list[tuple[int, str, int, int, int, int]] = field(default_factory=list)
+    line_numbers: dict[int, int] = field(default_factory=dict)
+    row_count: int = 0
+    rejected: bool = False
+    # Decided after every row was read.
+    basis_date: date | None = None
+    reverses_id: int | None = None
+    fingerprint: str = ""
+    outcome: str = ""  # create | unchanged | update_paid | conflict
+    existing_id: int | None = None
+
+    @property
+    def total_minor(self) -> int:
+        return sum(line[5] for line in self.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    id: int
+    number: str
+    kind: str
+    document_date: date
+    customer_id: int
+    content_sha256: str
+    paid_minor: int
+
+
+class SalesPlan(ImportPlan):
+    def __init__(self) -> None:
+        super().__init__()
+        self.drafts: dict[str, DocumentDraft] = {}
+        self.conflicts: list[str] = []
+
+    def apply(self, *, batch: ImportBatch | None) -> ImportCounts:
+        counts = ImportCounts()
+        accepted = [draft for draft in self.drafts.values() if not draft.rejected]
+        new_drafts = [draft for draft in accepted if draft.outcome == "create"]
+        # Invoices first, so a return in the same file can point at its invoice's new id.
+        new_invoices = [draft for draft in new_drafts if draft.kind == DocumentKind.INVOICE]
+        new_returns = [draft for draft in new_drafts if draft.kind != DocumentKind.INVOICE]
+        created_ids: dict[str, int] = {}
+        for chunk in [*chunked(new_invoices, WRITE_CHUNK_ROWS), *chunked(new_returns, WRITE_CHUNK_ROWS)]:
+            documents = [
+                SalesDocument(
+                    number=draft.number, kind=draft.kind, document_date=draft.document_date,
+                    basis_date=draft.basis_date, customer_id=draft.customer_id, currency=draft.currency,
+                    reverses_id=draft.reverses_id or (created_ids.get(draft.reverses_number) if draft.reverses_number else None),
+                    total_minor=draft.total_minor, due_date=draft.due_date, paid_minor=draft.paid_minor,
+                    content_sha256=draft.fingerprint, batch=batch,
+                )
+                for draft in chunk
+            ]
+            SalesDocument.objects.bulk_create(documents)
+            for document in documents:
+                created_ids[document.number] = document.pk
+        lines: list[SalesLine] = []
+        for draft in new_drafts:
+            document_id = created_ids[draft.number]
+            is_return = draft.kind == DocumentKind.RETURN
+            for line_number, _sku, product_id, quantity_milli, unit_price_minor, net_amount_minor in draft.lines:
+                lines.append(
+                    SalesLine(
+                        document_id=document_id, line_number=line_number, product_id=product_id,
+                        quantity_milli=quantity_milli, unit_price_minor=unit_price_minor,
+                        net_amount_minor=net_amount_minor, customer_id=draft.customer_id,
+                        basis_date=draft.basis_date, is_return=is_return,
+                    )
+                )
+            counts.created += len(draft.lines)
+            if len(lines) >= WRITE_CHUNK_ROWS:
+                SalesLine.objects.bulk_create(lines)
+                lines = []
+        if lines:
+            SalesLine.objects.bulk_create(lines)
+        paid_updates = [
+            SalesDocument(pk=draft.existing_id, paid_minor=draft.paid_minor)
+            for draft in accepted
+            if draft.outcome == "update_paid"
+        ]
+        for chunk in chunked(paid_updates, WRITE_CHUNK_ROWS):
+            SalesDocument.objects.bulk_update(chunk, ["paid_minor"])
+        for draft in accepted:
+            if draft.outcome == "update_paid":
+                counts.updated += len(draft.lines)
+            elif draft.outcome == "unchanged":
+                counts.unchanged += len(draft.lines)
+        return counts
+
+
+def plan_sales(*, table: Table, partial: bool, progress: Progress | None = None) -> SalesPlan:
+    columns = resolve_columns(table, SALES_COLUMNS)
+    return plan_sales_rows(rows=table.rows, columns=columns, estimated_rows=table.estimated_row_count, progress=progress)
+
+
+def plan_sales_rows(
+    *, rows: Iterable[Row], columns: Columns, estimated_rows: int, progress: Progress | None = None
+) -> SalesPlan:
+    """Validate sales lines and decide each document's outcome; reads, never writes."""
+    plan = SalesPlan()
+    reader = _SalesRowReader(plan=plan, columns=columns)
+    done = 0
+    for row in rows:
+        reader.read(row)
+        done += 1
+        if progress is not None and done % PROGRESS_EVERY_ROWS == 0:
+            progress(done, max(done, estimated_rows))
+    plan.rows_total = done
+    _decide_outcomes(plan)
+    _resolve_reversals(plan)
+    plan.rows_rejected = reader.rows_without_document + sum(
+        draft.row_count for draft in plan.drafts.values() if draft.rejected
+    )
+    return plan
+
+
+class _SalesRowReader:
+    """Turns rows into ``DocumentDraft``s; the hot loop of a sales import."""
+
+    def __init__(self, *, plan: SalesPlan, columns: Columns) -> None:
+        self.plan = plan
+        self.errors = plan.errors
+        self.drafts = plan.drafts
+        self.customers = dict(Customer.objects.values_list("code", "id"))
+        self.products = dict(Product.objects.values_list("sku", "id"))
+        self.default_currency = getattr(settings, "FANLI_CURRENCY", "CNY")
+        self.parse_money = CachedParser(lambda text: parse_scaled(text, places=2))
+        self.parse_quantity = CachedParser(lambda text: parse_scaled(text, places=3))
+        self.parse_date = CachedParser(parse_date)
+        self.parse_line_number = CachedParser(parse_positive_int)
+        index = columns.index
+        self.number_index = index("document_number")
+        self.header_indexes = tuple(index(name) for name in DOCUMENT_COLUMNS)
+        self.line_number_index = index("line_number")
+        self.sku_index = index("sku")
+        self.quantity_index = index("quantity")
+        self.unit_price_index = index("unit_price")
+        self.net_amount_index = index("net_amount")
+        self.rows_without_document = 0
+
+    def read(self, row: Row) -> None:
+        cells = row.cells
+        line = row.line
+        number = cells[self.number_index].strip() if self.number_index < len(cells) else ""
+        if row.problem is not None:
+            self.errors.add(line, None, row.problem)
+            self._reject(number, line)
+            return
+        if not number:
+            self.errors.add(line, "document_number", "required")
+            self.rows_without_document += 1
+            return
+        header_texts = tuple(cells[i].strip() if i >= 0 else "" for i in self.header_indexes)
+        draft = self.drafts.get(number)
+        if draft is None:
+            draft = DocumentDraft(number=number, first_line=line, header_texts=header_texts)
+            self.drafts[number] = draft
+            self._read_header(draft, line, header_texts)
+        elif draft.header_texts is None:
+            draft.header_texts = header_texts
+        elif header_texts != draft.header_texts:
+            for name, mine, theirs in zip(DOCUMENT_COLUMNS, header_texts, draft.header_texts, strict=True):
+                if mine != theirs:
+                    self.errors.add(
+                        line, name,
+                        f"{mine!r} differs from {theirs!r} on line {draft.first_line} of document {number}",
+                    )
+            draft.rejected = True
+        draft.row_count += 1
+        self._read_line(draft, line, cells)
+
+    def _reject(self, number: str, line: int) -> None:
+        if not number:
+            self.rows_without_document += 1
+            return
+        draft = self.drafts.get(number)
+        if draft is None:
+            draft = DocumentDraft(number=number, first_line=line, header_texts=None)
+            self.drafts[number] = draft
+        draft.row_count += 1
+        draft.rejected = True
+
+    def _read_header(self, draft: DocumentDraft, line: int, texts: tuple[str, ...]) -> None:
+        kind_text, date_text, customer_text, currency_text, reverses_text, due_text, paid_text = texts
+        errors = self.errors
+        ok = True
+        kind = kind_text.lower()
+        if kind not in (DocumentKind.INVOICE, DocumentKind.RETURN):
+            errors.add(line, "kind", f"{kind_text!r} is not invoice or return")
+            ok = False
+        draft.kind = kind
+        try:
+            draft.document_date = self.parse_date(date_text)
+        except CellError as error:
+            errors.add(line, "document_date", str(error))
+            ok = False
+        customer_id = self.customers.get(customer_text)
+        if customer_id is None:
+            errors.add(line, "customer_code", f"unknown customer {customer_text!r}" if customer_text else "required")
+            ok = False
+        else:
+            draft.customer_id = customer_id
+            draft.customer_code = customer_text
+        currency = currency_text.upper() or self.default_currency
+        if not _CURRENCY_CODE.fullmatch(currency):
+            errors.add(line, "currency", f"{currency_text!r} is not a three-letter currency code")
+            ok = False
+        draft.currency = currency
+        if reverses_text:
+            if kind == DocumentKind.INVOICE:
+                errors.add(line, "reverses", "an invoice cannot reverse another document; only a return can")
+                ok = False
+            draft.reverses_number = reverses_text
+        if due_text:
+            try:
+                draft.due_date = self.parse_date(due_text)
+            except CellError as error:
+                errors.add(line, "due_date", str(error))
+                ok = False
+        if paid_text:
+            try:
+                paid_minor = self.parse_money(paid_text)
+            except CellError as error:
+                errors.add(line, "paid_amount", str(error))
+                ok = False
+            else:
+                if kind == DocumentKind.RETURN:
+                    paid_minor = -abs(paid_minor)
+                elif paid_minor < 0:
+                    errors.add(line, "paid_amount", "paid amount of an invoice must not be negative")
+                    ok = False
+                draft.paid_minor = paid_minor
+        if not ok:
+            draft.rejected = True
+
+    def _read_line(self, draft: DocumentDraft, line: int, cells: list[str]) -> None:
+        errors = self.errors
+        ok = True
+        is_return = draft.kind == DocumentKind.RETURN
+        is_invoice = draft.kind == DocumentKind.INVOICE
+        line_number_text = cells[self.line_number_index]
+        line_number = 0
+        try:
+            line_number = self.parse_line_number(line_number_text)
+        except CellError as error:
+            errors.add(line, "line_number", str(error))
+            ok = False
+        else:
+            first = draft.line_numbers.get(line_number)
+            if first is not None:
+                errors.add(
+                    line, "line_number",
+                    f"duplicate line: document {draft.number} line {line_number} is already on line {first}",
+                )
+                ok = False
+            else:
+                draft.line_numbers[line_number] = line
+        sku = cells[self.sku_index].strip()
+        product_id = self.products.get(sku)
+        if product_id is None:
+            errors.add(line, "sku", f"unknown SKU {sku!r}" if sku else "required")
+            ok = False
+        quantity_milli = unit_price_minor = net_amount_minor = 0
+        try:
+            quantity_milli = self.parse_quantity(cells[self.quantity_index])
+        except CellError as error:
+            errors.add(line, "quantity", str(error))
+            ok = False
+        else:
+            if is_return:
+                quantity_milli = -abs(quantity_milli)
+            elif is_invoice and quantity_milli < 0:
+                errors.add(line, "quantity", "quantity on an invoice must not be negative (use a return)")
+                ok = False
+        try:
+            unit_price_minor = self.parse_money(cells[self.unit_price_index])
+        except CellError as error:
+            errors.add(line, "unit_price", str(error))
+            ok = False
+        else:
+            if unit_price_minor < 0:
+                errors.add(line, "unit_price", "unit price must not be negative")
+                ok = False
+        try:
+            net_amount_minor = self.parse_money(cells[self.net_amount_index])
+        except CellError as error:
+            errors.add(line, "net_amount", str(error))
+            ok = False
+        else:
+            if is_return:
+                net_amount_minor = -abs(net_amount_minor)
+            elif is_invoice and net_amount_minor < 0:
+                errors.add(line, "net_amount", "net amount on an invoice must not be negative (use a return)")
+                ok = False
+        if ok:
+            draft.lines.append((line_number, sku, product_id or 0, quantity_milli, unit_price_minor, net_amount_minor))
+        else:
+            draft.rejected = True
+
+
+def _stored_documents(numbers: Iterable[str]) -> dict[str, StoredDocument]:
+    found: dict[str, StoredDocument] = {}
+    for chunk in chunked(list(numbers), LOOKUP_CHUNK_NUMBERS):
+        for values in SalesDocument.objects.filter(number__in=chunk).values_list(
+            "id", "number", "kind", "document_date", "customer_id", "content_sha256", "paid_minor"
+        ):
+            document = StoredDocument(*values)
+            found[document.number] = document
+    return found
+
+
+def _decide_outcomes(plan: SalesPlan) -> None:
+    candidates = [draft for draft in plan.drafts.values() if not draft.rejected]
+    for draft in candidates:
+        draft.fingerprint = document_fingerprint(
+            number=draft.number, kind=draft.kind, document_date=draft.document_date,
+            customer_code=draft.customer_code, currency=draft.currency, reverses_number=draft.reverses_number,
+            due_date=draft.due_date,
+            lines=[LineFacts(line[0], line[1], line[3], line[4], line[5]) for line in draft.lines],
+        )
+    stored = _stored_documents(draft.number for draft in candidates)
+    for draft in candidates:
+        existing = stored.get(draft.number)
+        if existing is None:
+            draft.outcome = "create"
+        elif existing.content_sha256 != draft.fingerprint:
+            draft.outcome = "conflict"
+            draft.rejected = True
+            plan.conflicts.append(draft.number)
+            plan.errors.add(
+                draft.first_line, "document_number",
+                f"document {draft.number} already imported with different content",
+            )
+        else:
+            draft.existing_id = existing.id
+            draft.outcome = "update_paid" if existing.paid_minor != draft.paid_minor else "unchanged"
+
+
+def _resolve_reversals(plan: SalesPlan) -> None:
+    """Link new returns to the invoice they reverse and take its date as their basis date."""
+    drafts = plan.drafts
+    new_drafts = [draft for draft in drafts.values() if not draft.rejected and draft.outcome == "create"]
+    outside = {
+        draft.reverses_number
+        for draft in new_drafts
+        if draft.reverses_number and draft.reverses_number not in drafts
+    }
+    stored = _stored_documents(outside)
+    for draft in new_drafts:
+        draft.basis_date = draft.document_date
+        if not draft.reverses_number:
+            continue
+        target_number = draft.reverses_number
+        in_file = drafts.get(target_number)
+        if in_file is not None:
+            kind, target_date, customer_id = in_file.kind, in_file.document_date, in_file.customer_id
+            if in_file.rejected:
+                reason = f"reverses invoice {target_number}, which is rejected in this file"
+                _reject_draft(plan, draft, reason)
+                continue
+            draft.reverses_id = in_file.existing_id
+        elif target_number in stored:
+            target = stored[target_number]
+            kind, target_date, customer_id = target.kind, target.document_date, target.customer_id
+            draft.reverses_id = target.id
+        else:
+            _reject_draft(plan, draft, f"reverses unknown invoice {target_number!r}")
+            continue
+        if kind != DocumentKind.INVOICE:
+            _reject_draft(plan, draft, f"reverses {target_number}, which is not an invoice")
+        elif customer_id != draft.customer_id:
+            _reject_draft(plan, draft, f"reverses invoice {target_number} of another customer")
+        else:
+            draft.basis_date = target_date
+
+
+def _reject_draft(plan: SalesPlan, draft: DocumentDraft, reason: str) -> None:
+    draft.rejected = True
+    plan.errors.add(draft.first_line, "reverses", reason)
+
+
+# --------------------------------------------------------------------------- one document (API)
+
+
+@dataclass(frozen=True, slots=True)
+class LineInput:
+    line_number: int
+    sku: str
+    quantity: str
+    unit_price: str
+    net_amount: str
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInput:
+    number: str
+    kind: str
+    document_date: str
+    customer_code: str
+    lines: tuple[LineInput, ...]
+    currency: str = ""
+    reverses: str | None = None
+    due_date: str | None = None
+    paid_amount: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    outcome: str  # created | unchanged | updated
+    document: SalesDocument
+
+
+def sales_document_submit(*, document: DocumentInput, actor: Any) -> SubmitResult:
+    """Record one sales document with the rules of a file import (atomic, idempotent by number).
+
+    Errors raise ``ValidationFailed`` (``details["errors"]`` with ``line`` = position in
+    ``lines``, 1-based); the same number with other content raises ``Conflict``.
+    """
+    if not document.lines:
+        raise ValidationFailed(
+            "a sales document needs at least one line",
+            details={"errors": [RowError(None, "lines", "at least one line is required").as_dict()]},
+        )
+    names = SALES_COLUMNS.all
+    columns = Columns({name: position for position, name in enumerate(names)})
+    rows = []
+    for position, line in enumerate(document.lines, start=1):
+        values = {
+            "document_number": document.number, "kind": document.kind, "document_date": document.document_date,
+            "customer_code": document.customer_code, "currency": document.currency or "",
+            "reverses": document.reverses or "", "due_date": document.due_date or "",
+            "paid_amount": document.paid_amount or "", "line_number": str(line.line_number), "sku": line.sku,
+            "quantity": line.quantity, "unit_price": line.unit_price, "net_amount": line.net_amount,
+        }
+        rows.append(Row(position, [values[name] for name in names]))
+    plan = plan_sales_rows(rows=rows, columns=columns, estimated_rows=len(rows))
+    if plan.conflicts:
+        raise Conflict(
+            f"document {document.number} already imported with different content",
+            details={"number": document.number},
+            code="document_conflict",
+        )
+    if plan.errors:
+        raise ValidationFailed(
+            f"sales document {document.number} has {plan.errors.total} error(s)",
+            details={"errors": plan.errors.as_list()},
+        )
+    draft = plan.drafts[document.number.strip()]
+    with transaction.atomic():
+        batch = None
+        if draft.outcome != "unchanged":
+            batch = ImportBatch.objects.create(
+                kind="sales", source_name=f"api:{draft.number}"[:255], source_sha256=draft.fingerprint,
+                actor=actor if getattr(actor, "pk", None) else None, status=ImportBatch.Status.RUNNING,
+            )
+            try:
+                with transaction.atomic():
+                    counts = plan.apply(batch=batch)
+            except IntegrityError:
+                raise Conflict(
+                    f"document {draft.number} was recorded at the same time by another request",
+                    details={"number": draft.number},
+                    code="document_conflict",
+                ) from None
+            batch.status = ImportBatch.Status.DONE
+            _batch_finish(batch=batch, actor=actor, plan=plan, counts=counts)
+    outcome = {"create": "created", "update_paid": "updated", "unchanged": "unchanged"}[draft.outcome]
+    return SubmitResult(outcome=outcome, document=sales_document_get(number=draft.number))
+
