@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.core.management.color import no_style
+from django.db import connection, transaction
+from django.db.models import Max, Model
+from django.utils import timezone
 
 from fanli.catalog.models import Brand, Category, Product
 from fanli.common.services import api_token_create, audit_record
@@ -46,7 +49,7 @@ from .generate import (
 )
 
 POLICY_DIRECTORY = Path(__file__).resolve().parent / "policies"
-DOCUMENTS_PER_CHUNK = 2000
+DOCUMENTS_PER_CHUNK = 5000
 DEMO_USERS = (  # username, password, superuser
     ("admin", "fanli-admin", True),
     ("finance", "fanli-finance", False),
@@ -117,7 +120,7 @@ def demo_load(
         policies: tuple[str, ...] = ()
         enrolments = 0
         if publish_policies:
-            policies, enrolments = _policies_publish(master, actor=admin, rng=random.Random(seed + 1), today=today)
+            policies, enrolments = _policies_publish(master, actor=admin, rng=random.Random(seed + 1))
         token = api_token_create(user=admin, name="demo")
         audit_record(
             actor=admin,
@@ -245,93 +248,119 @@ def _customers_create(master: MasterData, *, grades: dict[str, int], users: dict
 
 
 def _documents_create(
-    documents: Any,
+    documents: Iterable[DocumentSpec],
     *,
     customer_ids: dict[str, int],
     product_ids: dict[str, int],
     total_lines: int,
     progress: Progress | None,
 ) -> tuple[int, int, int, int]:
-    """Write the document stream in chunks; returns (invoices, returns, lines, signed total)."""
-    invoice_ids: dict[str, int] = {}
+    """Write the document stream in chunks; returns (invoices, returns, lines, signed total).
+
+    Hundreds of thousands of rows go through ``executemany`` on plain tuples: building a model
+    instance per line costs more than the insert itself. Documents get explicit ids (so lines
+    and returns can point at them without reading them back) and the id sequences are reset
+    afterwards. The database's check constraints still guard every row.
+    """
+    adapt_date = connection.ops.adapt_datefield_value
+    recorded_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    document_insert = _insert_statement(SalesDocument, DOCUMENT_FIELDS)
+    line_insert = _insert_statement(SalesLine, LINE_FIELDS)
+    next_id = (SalesDocument.objects.aggregate(highest=Max("id"))["highest"] or 0) + 1
+    document_ids: dict[str, int] = {}
     counts = {"invoice": 0, "return": 0, "lines": 0, "total": 0}
-    chunk: list[DocumentSpec] = []
+    document_rows: list[tuple[Any, ...]] = []
+    line_rows: list[tuple[Any, ...]] = []
 
     def flush() -> None:
-        models_by_number: dict[str, SalesDocument] = {}
-        for kind in ("invoice", "return"):
-            batch = []
-            for spec in chunk:
-                if spec.kind != kind:
-                    continue
-                document = SalesDocument(
-                    number=spec.number,
-                    kind=spec.kind,
-                    document_date=spec.document_date,
-                    basis_date=spec.basis_date,
-                    customer_id=customer_ids[spec.customer_code],
-                    currency=CURRENCY,
-                    reverses_id=invoice_ids[spec.reverses_number] if spec.reverses_number else None,
-                    total_minor=spec.total_minor,
-                    due_date=spec.due_date,
-                    paid_minor=spec.paid_minor,
-                    content_sha256=document_fingerprint(
-                        number=spec.number,
-                        kind=spec.kind,
-                        document_date=spec.document_date,
-                        customer_code=spec.customer_code,
-                        currency=CURRENCY,
-                        reverses_number=spec.reverses_number,
-                        due_date=spec.due_date,
-                        lines=[
-                            LineFacts(line.line_number, line.sku, line.quantity_milli, line.unit_price_minor,
-                                      line.net_amount_minor)
-                            for line in spec.lines
-                        ],
-                    ),
-                )
-                batch.append(document)
-                models_by_number[spec.number] = document
-            SalesDocument.objects.bulk_create(batch)
-            if kind == "invoice":
-                invoice_ids.update((document.number, document.pk) for document in batch)
-        sales_lines = []
-        for spec in chunk:
-            document_id = models_by_number[spec.number].pk
-            customer_id = customer_ids[spec.customer_code]
-            is_return = spec.kind == "return"
-            for line in spec.lines:
-                sales_lines.append(
-                    SalesLine(
-                        document_id=document_id,
-                        line_number=line.line_number,
-                        product_id=product_ids[line.sku],
-                        quantity_milli=line.quantity_milli,
-                        unit_price_minor=line.unit_price_minor,
-                        net_amount_minor=line.net_amount_minor,
-                        customer_id=customer_id,
-                        basis_date=spec.basis_date,
-                        is_return=is_return,
-                    )
-                )
-            counts[spec.kind] += 1
-            counts["total"] += spec.total_minor
-        SalesLine.objects.bulk_create(sales_lines)
-        counts["lines"] += len(sales_lines)
-        chunk.clear()
+        with connection.cursor() as cursor:
+            cursor.executemany(document_insert, document_rows)
+            cursor.executemany(line_insert, line_rows)
+        counts["lines"] += len(line_rows)
+        document_rows.clear()
+        line_rows.clear()
         if progress is not None:
             progress(counts["lines"], total_lines)
 
     for spec in documents:
-        chunk.append(spec)
-        if len(chunk) >= DOCUMENTS_PER_CHUNK:
+        document_id = next_id
+        next_id += 1
+        document_ids[spec.number] = document_id
+        customer_id = customer_ids[spec.customer_code]
+        fingerprint = document_fingerprint(
+            number=spec.number,
+            kind=spec.kind,
+            document_date=spec.document_date,
+            customer_code=spec.customer_code,
+            currency=CURRENCY,
+            reverses_number=spec.reverses_number,
+            due_date=spec.due_date,
+            lines=[
+                LineFacts(line.line_number, line.sku, line.quantity_milli, line.unit_price_minor, line.net_amount_minor)
+                for line in spec.lines
+            ],
+        )
+        basis_date = adapt_date(spec.basis_date)
+        document_rows.append((
+            document_id,
+            spec.number,
+            spec.kind,
+            adapt_date(spec.document_date),
+            basis_date,
+            customer_id,
+            CURRENCY,
+            document_ids[spec.reverses_number] if spec.reverses_number else None,
+            spec.total_minor,
+            adapt_date(spec.due_date),
+            spec.paid_minor,
+            fingerprint,
+            recorded_at,
+        ))
+        is_return = spec.kind == "return"
+        line_rows.extend(
+            (
+                document_id,
+                line.line_number,
+                product_ids[line.sku],
+                line.quantity_milli,
+                line.unit_price_minor,
+                line.net_amount_minor,
+                customer_id,
+                basis_date,
+                is_return,
+            )
+            for line in spec.lines
+        )
+        counts[spec.kind] += 1
+        counts["total"] += spec.total_minor
+        if len(document_rows) >= DOCUMENTS_PER_CHUNK:
             flush()
-    if chunk:
+    if document_rows:
         flush()
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), [SalesDocument, SalesLine]):
+            cursor.execute(statement)
     return counts["invoice"], counts["return"], counts["lines"], counts["total"]
 
 
-def _policies_publish(master: MasterData, *, actor: Any, rng: random.Random, today: date) -> tuple[tuple[str, ...], int]:
+DOCUMENT_FIELDS = (
+    "id", "number", "kind", "document_date", "basis_date", "customer", "currency", "reverses", "total_minor",
+    "due_date", "paid_minor", "content_sha256", "recorded_at",
+)
+LINE_FIELDS = (
+    "document", "line_number", "product", "quantity_milli", "unit_price_minor", "net_amount_minor", "customer",
+    "basis_date", "is_return",
+)
+
+
+def _insert_statement(model: type[Model], field_names: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in field_names)
+    placeholders = ", ".join(["%s"] * len(field_names))
+    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
+
+
+def _policies_publish(master: MasterData, *, actor: Any, rng: random.Random) -> tuple[tuple[str, ...], int]:
     """Publish every sample policy and enrol dealers in the dealer agreement policy."""
     from fanli.rebates.document import load_policy_text
     from fanli.rebates.services import enrolment_set, policy_apply
@@ -341,7 +370,7 @@ def _policies_publish(master: MasterData, *, actor: Any, rng: random.Random, tod
         policy_apply(text=text, actor=actor)
         codes.append(load_policy_text(text).code)
     enrolments = 0
-    for spec, overrides in dealer_enrolments(master, rng=rng, today=today):
+    for spec, overrides in dealer_enrolments(master, rng=rng):
         enrolment_set(
             policy_code=DEALER_POLICY_CODE,
             customer_code=spec.code,
@@ -361,9 +390,7 @@ KEY_ACCOUNT_DEALER_TIERS = [  # a negotiated agreement: the higher tiers start e
 ]
 
 
-def dealer_enrolments(
-    master: MasterData, *, rng: random.Random, today: date
-) -> list[tuple[CustomerSpec, dict[str, Any]]]:
+def dealer_enrolments(master: MasterData, *, rng: random.Random) -> list[tuple[CustomerSpec, dict[str, Any]]]:
     """Active dealers with an agreement (about 70 %); key accounts get their own tier table."""
     chosen = []
     for spec in master.customers:

@@ -1,0 +1,278 @@
+"""The demo data set: deterministic, internally consistent, and refusing to load twice."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import date, timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import F
+
+from fanli.customers.models import Customer, CustomerKind
+from fanli.demo.exceptions import DemoDataPresent
+from fanli.demo.generate import (
+    DEFAULT_CUSTOMERS,
+    DEFAULT_SEED,
+    documents_generate,
+    master_data_generate,
+    sales_window,
+)
+from fanli.demo.services import DEALER_POLICY_CODE, dealer_enrolments, demo_load, policy_texts
+from fanli.rebates.compile import CustomerFacts, customer_eligible
+from fanli.rebates.document import load_policy_text
+from fanli.rebates.models import Enrolment, PolicyVersion
+from fanli.sales.fingerprint import LineFacts, document_fingerprint
+from fanli.sales.models import SalesDocument, SalesLine
+
+TODAY = date(2026, 11, 23)
+SMALL = {"customers": 60, "lines": 3000, "seed": DEFAULT_SEED, "today": TODAY}
+DEMO_KINDS = {CustomerKind.DISTRIBUTOR, CustomerKind.DEALER, CustomerKind.RETAILER, CustomerKind.JOINT_VENTURE}
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def small_load(db):
+    return demo_load(**SMALL)
+
+
+def _generated(seed: int = DEFAULT_SEED, customers: int = 60, lines: int = 3000):
+    rng = random.Random(seed)
+    master = master_data_generate(rng, customers=customers, today=TODAY)
+    return master, list(documents_generate(rng, master, lines=lines, today=TODAY))
+
+
+def test_the_same_seed_generates_identical_documents_and_another_seed_does_not():
+    _, first = _generated()
+    _, again = _generated()
+    _, other = _generated(seed=DEFAULT_SEED + 1)
+
+    assert first == again
+    assert [d.total_minor for d in first] != [d.total_minor for d in other]
+
+
+def test_a_small_load_has_exactly_the_expected_documents_and_totals(small_load):
+    documents = SalesDocument.objects.order_by("number")
+
+    assert small_load.lines == SalesLine.objects.count() == 3000
+    assert (small_load.invoices, small_load.returns) == (881, 18)
+    assert documents.first().number == "INV-2024-000001"
+    assert documents.filter(kind="return").first().number == "RET-2024-000001"
+    assert sum(documents.values_list("total_minor", flat=True)) == small_load.sales_total_minor == 1_987_834_290
+    assert sum(documents.values_list("paid_minor", flat=True)) == 1_852_332_698
+
+
+def test_sales_cover_two_years_ending_with_the_month_before_today(small_load):
+    start, end = sales_window(TODAY)
+    dates = SalesDocument.objects.values_list("document_date", flat=True)
+
+    assert (start, end) == (date(2024, 11, 1), date(2026, 10, 31))
+    assert start <= min(dates) and max(dates) <= end
+
+
+def test_every_customer_kind_and_parents_with_branches_are_present(small_load):
+    kinds = set(Customer.objects.values_list("kind", flat=True))
+    branch_counts = defaultdict(int)
+    for parent_id in Customer.objects.filter(parent__isnull=False).values_list("parent_id", flat=True):
+        branch_counts[parent_id] += 1
+
+    assert kinds == DEMO_KINDS
+    assert len(branch_counts) >= 2
+    assert all(2 <= count <= 6 for count in branch_counts.values())
+    assert not Customer.objects.filter(parent__isnull=False, parent__parent__isnull=False).exists()
+
+
+def test_about_two_percent_of_documents_are_returns(small_load):
+    returns = SalesDocument.objects.filter(kind="return").count()
+    share = returns / SalesDocument.objects.count()
+
+    assert 0.015 <= share <= 0.025
+
+
+def test_returns_reverse_an_earlier_invoice_of_the_same_customer_and_count_in_its_period(small_load):
+    returns = SalesDocument.objects.filter(kind="return").select_related("reverses")
+
+    for document in returns:
+        invoice = document.reverses
+        assert invoice is not None and invoice.kind == "invoice"
+        assert invoice.customer_id == document.customer_id
+        assert document.basis_date == invoice.document_date < document.document_date
+        assert document.total_minor < 0
+        invoice_lines = {line.product_id: line for line in invoice.lines.all()}
+        for line in document.lines.all():
+            original = invoice_lines[line.product_id]
+            assert line.is_return and line.basis_date == invoice.document_date
+            assert -original.quantity_milli <= line.quantity_milli < 0
+            assert -original.net_amount_minor <= line.net_amount_minor <= 0
+    assert any(
+        (d.document_date.month - 1) // 3 != (d.basis_date.month - 1) // 3 for d in returns
+    ), "some returns cross into the next quarter"
+
+
+def test_every_document_total_is_the_signed_sum_of_its_lines(small_load):
+    sums = defaultdict(int)
+    for document_id, net in SalesLine.objects.values_list("document_id", "net_amount_minor"):
+        sums[document_id] += net
+
+    for document_id, total in SalesDocument.objects.values_list("id", "total_minor"):
+        assert sums[document_id] == total
+
+
+def test_every_content_fingerprint_matches_the_shared_definition(small_load):
+    lines = defaultdict(list)
+    for line in SalesLine.objects.select_related("product"):
+        lines[line.document_id].append(
+            LineFacts(line.line_number, line.product.sku, line.quantity_milli, line.unit_price_minor, line.net_amount_minor)
+        )
+
+    for document in SalesDocument.objects.select_related("customer", "reverses"):
+        assert document.content_sha256 == document_fingerprint(
+            number=document.number,
+            kind=document.kind,
+            document_date=document.document_date,
+            customer_code=document.customer.code,
+            currency=document.currency,
+            reverses_number=document.reverses.number if document.reverses else None,
+            due_date=document.due_date,
+            lines=lines[document.pk],
+        )
+
+
+def test_money_and_quantities_are_integers_never_floats(small_load):
+    document_values = SalesDocument.objects.values_list("total_minor", "paid_minor")
+    line_values = SalesLine.objects.values_list("quantity_milli", "unit_price_minor", "net_amount_minor")
+    customer_values = Customer.objects.values_list("credit_limit_minor", "payment_terms_days")
+
+    for row in [*document_values, *line_values, *customer_values]:
+        assert all(type(value) is int for value in row)
+
+
+def test_invoices_are_due_after_the_payment_terms_and_never_overpaid(small_load):
+    for document in SalesDocument.objects.filter(kind="invoice").select_related("customer"):
+        assert document.due_date == document.document_date + timedelta(days=document.customer.payment_terms_days)
+        assert 0 <= document.paid_minor <= document.total_minor
+    recent = SalesDocument.objects.filter(kind="invoice", due_date__gt=sales_window(TODAY)[1])
+    assert any(d.paid_minor < d.total_minor for d in recent), "recent invoices are partly unpaid"
+
+
+def test_no_sales_fall_before_a_customer_starts(small_load):
+    assert not SalesDocument.objects.filter(document_date__lt=F("customer__start_date")).exists()
+
+
+def test_double_eleven_days_sell_more_than_an_ordinary_october_day():
+    _, documents = _generated(customers=200, lines=30000)
+    per_day = defaultdict(int)
+    for document in documents:
+        per_day[document.document_date] += 1
+
+    double_eleven = sum(per_day[date(2025, 11, day)] for day in range(1, 12)) / 11
+    october = sum(per_day[date(2025, 10, day)] for day in range(1, 32)) / 31
+    assert double_eleven > 1.8 * october
+
+
+@pytest.mark.parametrize("name", [name for name, _text in policy_texts()])
+def test_each_sample_policy_file_is_a_valid_policy_document(name):
+    text = dict(policy_texts())[name]
+
+    document = load_policy_text(text)
+
+    assert f"{document.code}.yaml" == name
+
+
+def test_every_sample_policy_has_dozens_of_eligible_customers_in_the_default_data_set():
+    rng = random.Random(DEFAULT_SEED)
+    master = master_data_generate(rng, customers=DEFAULT_CUSTOMERS, today=TODAY)
+    enrolled = {spec.code for spec, _overrides in dealer_enrolments(master, rng=random.Random(DEFAULT_SEED + 1))}
+    year_end = date(2025, 12, 31)
+
+    for _name, text in policy_texts():
+        document = load_policy_text(text)
+        eligible = [
+            spec for spec in master.customers
+            if customer_eligible(
+                document,
+                CustomerFacts(0, spec.code, spec.kind, spec.grade_code, spec.region, spec.tags, spec.start_date, None,
+                              spec.status),
+                period_end=year_end,
+                enrolled=document.code == DEALER_POLICY_CODE and spec.code in enrolled,
+            )[0]
+        ]
+        assert len(eligible) >= 30, document.code
+
+
+def test_key_account_dealers_get_their_own_tier_table():
+    rng = random.Random(DEFAULT_SEED)
+    master = master_data_generate(rng, customers=DEFAULT_CUSTOMERS, today=TODAY)
+
+    enrolments = dealer_enrolments(master, rng=random.Random(DEFAULT_SEED + 1))
+
+    overridden = [spec for spec, overrides in enrolments if overrides]
+    assert overridden and all("key-account" in spec.tags for spec in overridden)
+
+
+def test_the_load_publishes_every_sample_policy_and_enrols_dealers(small_load):
+    published = set(
+        PolicyVersion.objects.filter(status=PolicyVersion.Status.PUBLISHED).values_list("policy__code", flat=True)
+    )
+
+    assert published == {load_policy_text(text).code for _name, text in policy_texts()}
+    assert set(small_load.policies) == published
+    enrolments = Enrolment.objects.filter(policy__code=DEALER_POLICY_CODE)
+    assert enrolments.count() == small_load.enrolments > 0
+    assert set(enrolments.values_list("customer__kind", flat=True)) == {"dealer"}
+
+
+def test_demo_users_can_log_in_and_the_admin_has_a_token(small_load, client):
+    from fanli.common.services import api_token_user
+
+    assert client.login(username="admin", password="fanli-admin")
+    assert client.login(username="finance", password="fanli-finance")
+    assert api_token_user(small_load.api_token).username == "admin"
+
+
+def test_a_document_created_after_the_load_gets_a_fresh_id(small_load):
+    highest = SalesDocument.objects.order_by("-id").first()
+
+    document = SalesDocument.objects.create(
+        number="MANUAL-1", kind="invoice", document_date=TODAY, basis_date=TODAY, customer=highest.customer,
+        total_minor=0, content_sha256="0" * 64,
+    )
+
+    assert document.pk > highest.pk
+
+
+def test_loading_twice_is_refused(small_load):
+    with pytest.raises(DemoDataPresent):
+        demo_load(**SMALL)
+    with pytest.raises(CommandError, match="already holds customers"):
+        call_command("demo", "load", "--customers", "60", "--lines", "3000", stdout=StringIO())
+    assert SalesDocument.objects.count() == small_load.invoices + small_load.returns
+
+
+def test_if_empty_does_nothing_on_a_loaded_database(small_load):
+    output = StringIO()
+
+    call_command("demo", "load", "--if-empty", stdout=output)
+
+    assert "already holds customers" in output.getvalue()
+    assert Customer.objects.count() == 60
+    assert SalesLine.objects.count() == 3000
+
+
+def test_the_command_loads_prints_progress_and_a_summary(db):
+    output = StringIO()
+
+    call_command(
+        "demo", "load", "--customers", "30", "--lines", "800", "--today", "2026-11-23", stdout=output,
+    )
+
+    text = output.getvalue()
+    assert "sales lines 800 / 800 (100 %)" in text
+    assert "customers: 30" in text and "API token for admin" in text
+    assert SalesLine.objects.count() == 800
