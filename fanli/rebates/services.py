@@ -330,7 +330,28 @@ def _settle(plans: list[_Planned], *, run: Run, run_period: Period, today: date,
         new.append(_statement_for(result, previous, codes[result.customer_id], is_final, run, run_period))
     created = Statement.objects.bulk_create(new, batch_size=500)
     _post_settlement(created, today=today, actor=actor)
+    _release_leftover_accruals(
+        {key for key, is_final in final.items() if is_final}, {(s.policy_id, s.period_key, s.customer_id) for s in created},
+        run=run, today=today, actor=actor,
+    )
     return created
+
+
+def _release_leftover_accruals(
+    periods: set[tuple[int, str]], settled: set[tuple[int, str, int]], *, run: Run, today: date, actor: Any
+) -> None:
+    """A closed period owes nothing more than its statements: release estimates left for
+    customers who ended up with no new statement (e.g. returns brought them to zero)."""
+    postings = []
+    for policy_id, period_key in sorted(periods):
+        for customer_id, balance in accrued_by_customer(policy_id=policy_id, period_key=period_key).items():
+            if balance and (policy_id, period_key, customer_id) not in settled:
+                postings.append(Posting(
+                    EntryKind.ACCRUAL_RELEASE, Account.ACCRUED_REBATES, Account.REBATE_EXPENSE, balance,
+                    f"release:{policy_id}:{period_key}:{customer_id}:run{run.pk}", today, customer_id=customer_id,
+                    policy_id=policy_id, period_key=period_key, reason="period closed: estimate not needed",
+                ))
+    entries_post(postings=postings, actor=actor)
 
 
 def _statement_for(

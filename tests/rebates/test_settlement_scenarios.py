@@ -98,3 +98,17 @@ def test_month_end_accrual_posts_the_change_in_estimate_and_settlement_releases_
     assert balances[Account.ACCRUED_REBATES] == 0
     assert balances[Account.REBATES_PAYABLE] == 1_086_000
     assert balances[Account.REBATE_EXPENSE] == 1_086_000
+
+
+def test_an_estimate_for_a_customer_who_ends_the_period_with_nothing_is_released_at_settlement(shop):
+    acme = customer("C001")
+    sale = invoice(acme, date(2026, 1, 10), ("TEA-1", "50000"))
+    accrual_run(month_key="2026-01", actor=None, today=date(2026, 2, 1))
+    assert account_balances(customer_id=acme.pk)[Account.ACCRUED_REBATES] > 0
+    credit_note(acme, date(2026, 2, 1), ("TEA-1", "50000"), reverses=sale)
+    settlement_run(period_key="2026-Q1", actor=None, today=date(2026, 4, 1))
+    assert Statement.objects.count() == 0
+    balances = account_balances(customer_id=acme.pk)
+    assert (balances[Account.ACCRUED_REBATES], balances[Account.REBATE_EXPENSE]) == (0, 0)
+    settlement_run(period_key="2026-Q1", actor=None, today=date(2026, 4, 2))
+    assert LedgerEntry.objects.count() == 2
