@@ -198,30 +198,41 @@ def _lock(keys: set[tuple[int, str]]) -> None:
     list(SettlementLock.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
 
 
-def _statement_history(keys: set[tuple[int, str]]) -> dict[tuple[int, str, int], list[Statement]]:
-    history: dict[tuple[int, str, int], list[Statement]] = defaultdict(list)
+@dataclass(frozen=True, slots=True)
+class _Settled:
+    """What an earlier statement settled; read as plain values, never as a model."""
+
+    sequence: int
+    kind: str
+    as_of: date
+    amount_minor: int
+
+
+def _statement_history(keys: set[tuple[int, str]]) -> dict[tuple[int, str, int], list[_Settled]]:
+    history: dict[tuple[int, str, int], list[_Settled]] = defaultdict(list)
     if not keys:
         return history
-    policy_ids = {p for p, _ in keys}
-    period_keys = {k for _, k in keys}
-    for statement in Statement.objects.filter(policy_id__in=policy_ids, period_key__in=period_keys).order_by("sequence"):
-        if (statement.policy_id, statement.period_key) in keys:
-            history[(statement.policy_id, statement.period_key, statement.customer_id)].append(statement)
+    rows = (
+        Statement.objects.filter(policy_id__in={p for p, _ in keys}, period_key__in={k for _, k in keys})
+        .order_by("sequence")
+        .values_list("policy_id", "period_key", "customer_id", "sequence", "kind", "as_of", "amount_minor")
+    )
+    for policy_id, period_key, customer_id, sequence, kind, as_of, amount_minor in rows.iterator(chunk_size=5000):
+        if (policy_id, period_key) in keys:
+            history[(policy_id, period_key, customer_id)].append(_Settled(sequence, kind, as_of, amount_minor))
     return history
 
 
 def _pinned_versions(keys: set[tuple[int, str]]) -> dict[tuple[int, str], PolicyVersion]:
     """Each period keeps the version its first statement used."""
-    pinned: dict[tuple[int, str], PolicyVersion] = {}
     first = (
         Statement.objects.filter(policy_id__in={p for p, _ in keys}, sequence=1)
-        .select_related("policy_version__policy").order_by("id")
+        .values_list("policy_id", "period_key", "policy_version_id").distinct()
     )
-    for statement in first:
-        key = (statement.policy_id, statement.period_key)
-        if key in keys and key not in pinned:
-            pinned[key] = statement.policy_version
-    return pinned
+    version_of = {(policy_id, period_key): version_id for policy_id, period_key, version_id in first
+                  if (policy_id, period_key) in keys}
+    versions = PolicyVersion.objects.select_related("policy").in_bulk(set(version_of.values()))
+    return {key: versions[version_id] for key, version_id in version_of.items()}
 
 
 # ---------------------------------------------------------------- settlement
@@ -355,7 +366,7 @@ def _release_leftover_accruals(
 
 
 def _statement_for(
-    result: Computed, previous: list[Statement], customer_code: str, is_final: bool, run: Run, run_period: Period
+    result: Computed, previous: list[_Settled], customer_code: str, is_final: bool, run: Run, run_period: Period
 ) -> Statement:
     item = result.item
     document = item.document
