@@ -262,8 +262,9 @@ def _documents_create(
     and returns can point at them without reading them back) and the id sequences are reset
     afterwards. The database's check constraints still guard every row.
     """
-    adapt_date = connection.ops.adapt_datefield_value
-    recorded_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    copying = connection.vendor == "postgresql"
+    adapt_date = _unchanged if copying else connection.ops.adapt_datefield_value
+    recorded_at = timezone.now() if copying else connection.ops.adapt_datetimefield_value(timezone.now())
     document_insert = _insert_statement(SalesDocument, DOCUMENT_FIELDS)
     line_insert = _insert_statement(SalesLine, LINE_FIELDS)
     next_id = (SalesDocument.objects.aggregate(highest=Max("id"))["highest"] or 0) + 1
@@ -273,9 +274,8 @@ def _documents_create(
     line_rows: list[tuple[Any, ...]] = []
 
     def flush() -> None:
-        with connection.cursor() as cursor:
-            cursor.executemany(document_insert, document_rows)
-            cursor.executemany(line_insert, line_rows)
+        _rows_insert(SalesDocument, DOCUMENT_FIELDS, document_insert, document_rows)
+        _rows_insert(SalesLine, LINE_FIELDS, line_insert, line_rows)
         counts["lines"] += len(line_rows)
         document_rows.clear()
         line_rows.clear()
@@ -351,6 +351,23 @@ LINE_FIELDS = (
     "document", "line_number", "product", "quantity_milli", "unit_price_minor", "net_amount_minor", "customer",
     "basis_date", "is_return",
 )
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+def _rows_insert(model: type[Model], field_names: tuple[str, ...], insert: str, rows: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL: ``COPY``, an order of magnitude faster than row inserts; elsewhere ``executemany``."""
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.executemany(insert, rows)
+            return
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(model._meta.get_field(name).column) for name in field_names)
+        with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def _insert_statement(model: type[Model], field_names: tuple[str, ...]) -> str:
