@@ -11,9 +11,9 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer, SessionAuth
 
 from fanli.common.exceptions import FanliError
 from fanli.common.services import api_token_user
@@ -27,11 +27,19 @@ class TokenAuth(HttpBearer):
         return user
 
 
+class StaffSessionAuth(SessionAuth):
+    """A logged-in session counts only for staff; customers will get their own portal API."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        return user if user is not None and getattr(user, "is_staff", False) else None
+
+
 api = NinjaAPI(
     title="Fanli API",
     version="1",
     description="Rebates, discounts, loyalty and customer records. Amounts are integer minor units (fen).",
-    auth=[TokenAuth(), django_auth],
+    auth=[TokenAuth(), StaffSessionAuth()],
     urls_namespace="api",
 )
 
@@ -43,12 +51,26 @@ def _fanli_error(request: HttpRequest, exc: FanliError) -> HttpResponse:
 
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    errors = [
-        {"path": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg", "")}
-        for err in exc.errors
-    ]
+    errors = [{"path": _request_path(tuple(err.get("loc", ()))), "message": err.get("msg", "")} for err in exc.errors]
     body = {"code": "validation_failed", "message": f"{len(errors)} error(s) in the request", "details": {"errors": errors}}
     return api.create_response(request, body, status=422)
+
+
+def _request_path(loc: tuple[Any, ...]) -> str:
+    """("body", "body", "period") -> "period"; ("query", "date") -> "date"."""
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "form", "file"):
+        source = parts.pop(0)
+        if source == "body" and len(parts) > 1:
+            parts.pop(0)  # the parameter name the whole body is bound to
+    return ".".join(str(p) for p in parts) or "(request)"
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    codes = {403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+    body = {"code": codes.get(exc.status_code, "http_error"), "message": str(exc), "details": {}}
+    return api.create_response(request, body, status=exc.status_code)
 
 
 @api.exception_handler(AuthenticationError)

@@ -93,7 +93,7 @@ def policy_create(request: HttpRequest, body: PolicyApplyIn) -> Status:
 @router.get("/policies/{code}", response=PolicyVersionOut, summary="A policy's version in force (or ?version=N)")
 def policy_detail(request: HttpRequest, code: str, version: int | None = None) -> dict[str, Any]:
     qs = PolicyVersion.objects.filter(policy__code=code).select_related("policy")
-    found = qs.filter(number=version).first() if version else (
+    found = qs.filter(number=version).first() if version is not None else (
         qs.filter(status=PolicyVersion.Status.PUBLISHED).first() or qs.order_by("-number").first())
     if found is None:
         raise NotFound(f"no policy {code}")

@@ -36,6 +36,7 @@ from fanli.customers.models import Customer
 from .compile import CustomerFacts, ProductFacts, customer_eligible, product_in_scope, terms_for
 from .document import BasisSource, Metric, PolicyDocument, parse_policy_document
 from .engine import Basis, Result, calculate, project
+from .exceptions import PolicyError
 from .models import Enrolment, PolicyVersion
 
 ZERO = Decimal(0)
@@ -244,7 +245,7 @@ def _stack_order(items: list[PolicyPeriod]) -> list[PolicyPeriod]:
         if code in seen:
             return
         if code in trail:
-            raise ValueError(f"policies stack in a circle: {' -> '.join((*trail, code))}")
+            raise PolicyError(f"policies stack in a circle: {' -> '.join((*trail, code))}", code="stacking_cycle")
         for dependency in item.document.stacks_after:
             if dependency in by_code:
                 visit(by_code[dependency], (*trail, code))

@@ -35,7 +35,7 @@ from fanli.ledger.models import Account, EntryKind
 from fanli.ledger.selectors import accrued_by_customer
 from fanli.ledger.services import Posting, entries_post
 
-from .document import PolicyDocument, Tier, Tiers, document_to_json, load_policy_text
+from .document import FlatRate, PolicyDocument, TargetBonus, Tier, Tiers, document_to_json, load_policy_text
 from .explain import build_explanation
 from .models import Enrolment, Policy, PolicyVersion, Run, SettlementLock, Statement
 from .selectors import Computed, PolicyPeriod, compute_results, parsed
@@ -102,6 +102,25 @@ def _check_references(document: PolicyDocument) -> None:
     errors = []
     if document.payout.goods_sku and not Product.objects.filter(sku=document.payout.goods_sku).exists():
         errors.append({"path": "payout.goods_sku", "message": f"no product with SKU {document.payout.goods_sku}"})
+    published = {
+        v.policy.code: parsed(v).stacks_after
+        for v in PolicyVersion.objects.filter(status=PolicyVersion.Status.PUBLISHED).select_related("policy")
+    }
+    published[document.code] = document.stacks_after
+    for index, code in enumerate(document.stacks_after):
+        if code not in published:
+            errors.append({"path": f"stacks_after.{index}", "message": f"no published policy {code}"})
+            continue
+        trail, todo = [document.code, code], list(published.get(code, []))
+        while todo:
+            step = todo.pop()
+            if step == document.code:
+                errors.append({"path": f"stacks_after.{index}",
+                               "message": f"policies would stack in a circle through {code}"})
+                break
+            if step not in trail:
+                trail.append(step)
+                todo += published.get(step, [])
     if errors:
         raise ValidationFailed(f"the policy document has {len(errors)} error(s)", details={"errors": errors})
 
@@ -143,20 +162,48 @@ def enrolment_set(
 
 
 def _valid_overrides(policy: Policy, overrides: dict[str, Any]) -> dict[str, Any]:
-    errors = [{"path": f"overrides.{key}", "message": f"cannot be overridden; use one of {', '.join(sorted(OVERRIDE_KEYS))}"}
-              for key in overrides if key not in OVERRIDE_KEYS]
+    """Overrides must fit the policy's calculation: ``tiers`` for a tier table (same unit as the
+    policy's tiers), ``rate_percent`` for a flat rate, ``target``/``bonus`` for a target bonus."""
     version = policy.versions.filter(status=PolicyVersion.Status.PUBLISHED).first()
-    if version is not None and "tiers" in overrides and not isinstance(parsed(version).calculation, Tiers):
-        errors.append({"path": "overrides.tiers", "message": "the policy has no tier table"})
+    calculation = parsed(version).calculation if version is not None else None
+    fits = {"tiers": Tiers, "rate_percent": FlatRate, "target": TargetBonus, "bonus": TargetBonus}
+    errors = []
+    for key in overrides:
+        if key not in OVERRIDE_KEYS:
+            errors.append({"path": f"overrides.{key}",
+                           "message": f"cannot be overridden; use one of {', '.join(sorted(OVERRIDE_KEYS))}"})
+        elif calculation is not None and not isinstance(calculation, fits[key]):
+            errors.append({"path": f"overrides.{key}", "message": f"the policy's calculation is {calculation.type}"})
     clean = dict(overrides)
-    if "tiers" in overrides and not errors:
+    checks: dict[str, Any] = {
+        "rate_percent": TypeAdapter(FlatRate.model_fields["rate_percent"].annotation),
+        "target": TypeAdapter(TargetBonus.model_fields["target"].annotation),
+        "bonus": TypeAdapter(TargetBonus.model_fields["bonus"].annotation),
+    }
+    for key, adapter in checks.items():
+        if key in overrides and not any(e["path"] == f"overrides.{key}" for e in errors):
+            try:
+                value = adapter.validate_python(str(overrides[key]))
+                if key == "rate_percent" and not 0 <= value <= 100:
+                    raise ValueError("must be a percentage between 0 and 100")
+                if value < 0 or (key == "target" and value == 0):
+                    raise ValueError("must be positive")
+                clean[key] = str(value)
+            except (PydanticValidationError, ValueError) as exc:
+                message = str(exc).splitlines()[-1].strip() if isinstance(exc, PydanticValidationError) else str(exc)
+                errors.append({"path": f"overrides.{key}", "message": message})
+    if "tiers" in overrides and isinstance(calculation, Tiers) and not errors:
         try:
             tiers = TypeAdapter(list[Tier]).validate_python(overrides["tiers"])
-            Tiers(type="tiers", mode="retroactive", tiers=tiers)  # thresholds ascending, first at 0
+            Tiers(type="tiers", mode=calculation.mode, tiers=tiers)  # thresholds ascending, first at 0
+            if (tiers[0].rate_percent is None) != (calculation.tiers[0].rate_percent is None):
+                raise ValueError("use the same unit as the policy's tiers (rate_percent or amount_per_unit)")
             clean["tiers"] = [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tiers]
         except PydanticValidationError as exc:
             errors += [{"path": "overrides.tiers." + ".".join(str(p) for p in e["loc"]),
                         "message": e["msg"].removeprefix("Value error, ")} for e in exc.errors(include_url=False)]
+        except ValueError as exc:
+            errors.append({"path": "overrides.tiers", "message": str(exc)})
     if errors:
         raise ValidationFailed(f"the enrolment has {len(errors)} error(s)", details={"errors": errors})
     return clean

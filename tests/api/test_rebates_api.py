@@ -121,3 +121,19 @@ def test_progress_for_an_unknown_customer_is_a_404_with_the_error_shape(api):
     status, body = api.call("GET", "/customers/NOPE/progress?date=2026-02-01")
     assert status == 404
     assert body == {"code": "not_found", "message": "no customer NOPE", "details": {}}
+
+
+def test_a_logged_in_user_who_is_not_staff_cannot_use_the_api(client, db):
+    User.objects.create_user("portal", password="x-secret-123", is_staff=False)
+    User.objects.create_user("clerk", password="x-secret-123", is_staff=True)
+    assert client.login(username="portal", password="x-secret-123")
+    response = client.get("/api/statements")
+    assert (response.status_code, response.json()["code"]) == (401, "unauthorized")
+    assert client.login(username="clerk", password="x-secret-123")
+    assert client.get("/api/statements").status_code == 200
+
+
+def test_request_errors_name_the_field_without_transport_prefixes(api):
+    status, body = api.call("POST", "/settlements", {"today": "2026-04-01"})
+    assert status == 422
+    assert body["details"]["errors"] == [{"path": "period", "message": "Field required"}]

@@ -148,3 +148,36 @@ def test_settlement_laws_hold_for_any_sales_and_returns(sales, settle_q1_on):
         assert sum(trial_balance().values()) == 0
         assert ledger_check()["problems"] == []
         transaction.set_rollback(True)
+
+
+def test_stacking_after_an_unknown_policy_or_in_a_circle_is_refused_when_applied():
+    from fanli.common.exceptions import ValidationFailed
+    from fanli.rebates.models import PolicyVersion
+
+    apply("base", "calculation: {type: flat_rate, rate_percent: 10}")
+    with pytest.raises(ValidationFailed) as unknown:
+        apply("extra", "stacks_after: [nope]\ncalculation: {type: flat_rate, rate_percent: 10}")
+    assert unknown.value.details["errors"] == [{"path": "stacks_after.0", "message": "no published policy nope"}]
+    apply("extra", "stacks_after: [base]\ncalculation: {type: flat_rate, rate_percent: 10}")
+    with pytest.raises(ValidationFailed) as circle:
+        apply("base", "stacks_after: [extra]\ncalculation: {type: flat_rate, rate_percent: 10}")
+    assert circle.value.details["errors"][0]["message"] == "policies would stack in a circle through extra"
+    assert PolicyVersion.objects.count() == 2
+
+
+def test_enrolment_overrides_must_fit_the_policys_calculation():
+    from fanli.common.exceptions import ValidationFailed
+    from fanli.rebates.services import enrolment_set
+
+    apply("flat", "calculation: {type: flat_rate, rate_percent: 1}\neligibility: {enrolment_required: true}")
+    customer("C1")
+    for overrides, expected in (
+        ({"rate_percent": "150"}, {"path": "overrides.rate_percent", "message": "must be a percentage between 0 and 100"}),
+        ({"tiers": [{"from": 0, "rate_percent": 1}]}, {"path": "overrides.tiers", "message": "the policy's calculation is flat_rate"}),
+        ({"target": 5}, {"path": "overrides.target", "message": "the policy's calculation is flat_rate"}),
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            enrolment_set(policy_code="flat", customer_code="C1", actor=None, overrides=overrides)
+        assert refused.value.details["errors"] == [expected]
+    enrolment = enrolment_set(policy_code="flat", customer_code="C1", actor=None, overrides={"rate_percent": 2.5})
+    assert enrolment.overrides == {"rate_percent": "2.5"}
