@@ -217,21 +217,31 @@ def plan_customers(*, table: Table, partial: bool, progress: Progress | None = N
     for draft in plan.drafts:
         if draft.parent_given:
             parents[draft.code] = draft.parent_code
-    accepted: list[CustomerDraft] = []
     in_file = {draft.code for draft in plan.drafts}
+    reasons: dict[str, str] = {}
     for draft in plan.drafts:
-        reason = None
         if draft.parent_code:
             if draft.parent_code == draft.code:
-                reason = "a customer cannot be its own parent"
+                reasons[draft.code] = "a customer cannot be its own parent"
             elif draft.parent_code in rejected_codes and draft.parent_code not in plan.stored:
-                reason = f"parent {draft.parent_code!r} is rejected in this file"
+                reasons[draft.code] = f"parent {draft.parent_code!r} is rejected in this file"
             elif draft.parent_code not in in_file and draft.parent_code not in plan.stored:
-                reason = f"unknown parent customer {draft.parent_code!r}"
+                reasons[draft.code] = f"unknown parent customer {draft.parent_code!r}"
             elif _loops(draft.code, parents):
-                reason = f"parent {draft.parent_code!r} makes a loop of parents"
-        if reason:
-            plan.errors.add(draft.line, "parent_code", reason)
+                reasons[draft.code] = f"parent {draft.parent_code!r} makes a loop of parents"
+    # A new parent rejected in this file takes its branches with it (partial mode).
+    changed = True
+    while changed:
+        changed = False
+        for draft in plan.drafts:
+            parent = draft.parent_code
+            if draft.code not in reasons and parent and parent in reasons and parent not in plan.stored:
+                reasons[draft.code] = f"parent {parent!r} is rejected in this file"
+                changed = True
+    accepted: list[CustomerDraft] = []
+    for draft in plan.drafts:
+        if draft.code in reasons:
+            plan.errors.add(draft.line, "parent_code", reasons[draft.code])
             plan.rows_rejected += 1
         else:
             accepted.append(draft)

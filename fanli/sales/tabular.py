@@ -150,9 +150,9 @@ def _csv_rows(reader: Any, width: int) -> Iterator[Row]:
             return
         line = previous_end + 1
         previous_end = reader.line_num
+        if (not cells or not cells[0]) and not any(cell.strip() for cell in cells):
+            continue  # a blank line, or a row of empty cells
         if len(cells) != width:
-            if not any(cell.strip() for cell in cells):
-                continue
             yield Row(line, cells, f"expected {width} columns, found {len(cells)}")
         else:
             yield Row(line, cells)

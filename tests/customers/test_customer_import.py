@@ -136,3 +136,16 @@ def test_only_the_columns_a_file_has_are_updated(grades):
 
     assert (batch.rows_unchanged, batch.rows_updated) == (1, 0)
     assert Customer.objects.get(code="G100").credit_limit_minor == 50000000
+
+
+def test_in_partial_mode_a_branch_of_a_rejected_new_parent_is_rejected_too(grades):
+    rows = [list(row) for row in ROWS]
+    rows[0][8] = "NOBODY"
+    batch = _import("customers", csv_bytes(HEADER, rows), partial=True)
+
+    assert batch.status == "failed"
+    assert batch.errors == [
+        {"line": 2, "column": "parent_code", "reason": "unknown parent customer 'NOBODY'"},
+        {"line": 3, "column": "parent_code", "reason": "parent 'G100' is rejected in this file"},
+    ]
+    assert Customer.objects.count() == 0

@@ -318,3 +318,10 @@ def test_progress_is_reported_with_rows_done_and_total(master_data):
 
     assert batch.rows_created == 25_000
     assert calls == [(10_000, 25_000), (20_000, 25_000), (25_000, 25_000)]
+
+
+def test_rows_of_empty_cells_are_skipped_like_blank_lines(master_data):
+    content = csv_bytes(SALES_HEADER, [sales_row("INV-1"), [""] * 13]) + b"\n"
+    batch = _import(content)
+
+    assert (batch.status, batch.rows_total, batch.rows_created) == ("done", 1, 1)
