@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -73,7 +74,7 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict:
+def _database() -> dict[str, Any]:
     url = os.environ.get("DATABASE_URL")
     if not url:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -93,7 +94,7 @@ def _database() -> dict:
         config.setdefault("TEST", {})["NAME"] = os.environ.get("FANLI_TEST_SQLITE") or str(
             VAR_DIR / f"test-{os.getpid()}.sqlite3"
         )
-    return config
+    return dict(config)
 
 
 DATABASES = {"default": _database()}

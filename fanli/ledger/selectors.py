@@ -26,8 +26,8 @@ def account_balances(*, customer_id: int | None = None, **filters: Any) -> dict[
     balances: dict[str, int] = defaultdict(int)
     for row in qs.values("debit_account").annotate(total=Sum("amount_minor")):
         balances[row["debit_account"]] += row["total"]
-    for row in qs.values("credit_account").annotate(total=Sum("amount_minor")):
-        balances[row["credit_account"]] -= row["total"]
+    for credit_row in qs.values("credit_account").annotate(total=Sum("amount_minor")):
+        balances[credit_row["credit_account"]] -= credit_row["total"]
     return {
         account: (-value if account in CREDIT_NORMAL else value) for account, value in balances.items()
     }
@@ -77,8 +77,8 @@ def trial_balance() -> dict[str, int]:
     totals: dict[str, int] = defaultdict(int)
     for row in LedgerEntry.objects.values("debit_account").annotate(total=Sum("amount_minor")):
         totals[row["debit_account"]] += row["total"]
-    for row in LedgerEntry.objects.values("credit_account").annotate(total=Sum("amount_minor")):
-        totals[row["credit_account"]] -= row["total"]
+    for credit_row in LedgerEntry.objects.values("credit_account").annotate(total=Sum("amount_minor")):
+        totals[credit_row["credit_account"]] -= credit_row["total"]
     return dict(totals)
 
 

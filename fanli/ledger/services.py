@@ -132,7 +132,7 @@ def payout_record(*, statement_id: int, actor: Any, paid_on: date, reference: st
         payout = Payout(statement=statement, customer_id=statement.customer_id, form=form,
                         amount_minor=statement.amount_minor, reference=reference, paid_on=paid_on,
                         actor=_actor_or_none(actor))
-        common = {"customer_id": statement.customer_id, "policy_id": statement.policy_id,
+        common: dict[str, Any] = {"customer_id": statement.customer_id, "policy_id": statement.policy_id,
                   "period_key": statement.period_key, "statement_id": statement.pk, "effective_date": paid_on}
         legs: list[tuple[str, int, str]] = []  # (credit account, amount, reason)
         if statement.amount_minor < 0:

@@ -61,7 +61,7 @@ def catalog_facts() -> dict[int, ProductFacts]:
 
     chains = {cid: ancestry(cid) for cid in categories}
     return {
-        p.id: ProductFacts(p.id, p.sku, chains.get(p.category_id, ()), p.brand.code if p.brand_id else None)
+        p.id: ProductFacts(p.id, p.sku, chains.get(p.category_id, ()), p.brand.code if p.brand is not None else None)
         for p in Product.objects.select_related("brand").only("id", "sku", "category_id", "brand__code")
     }
 
@@ -74,7 +74,7 @@ def customer_facts(customer_ids: Collection[int] | None = None) -> dict[int, Cus
         qs = qs.filter(id__in=list(customer_ids))
     return {
         c.id: CustomerFacts(
-            c.id, c.code, c.kind, c.grade.code if c.grade_id else None, c.region, tuple(c.tags or ()),
+            c.id, c.code, c.kind, c.grade.code if c.grade is not None else None, c.region, tuple(c.tags or ()),
             c.start_date, c.parent_id, c.status,
         )
         for c in qs
@@ -529,7 +529,7 @@ def statement_lines(statement: Any, *, limit: int = 500) -> dict[str, Any]:
         .select_related("document", "product", "customer")
         .order_by("basis_date", "document__number", "line_number")
     )
-    listed = []
+    listed: list[dict[str, Any]] = []
     totals: dict[str, dict[str, int]] = defaultdict(lambda: {"lines": 0, "amount_minor": 0})
     for line in lines.iterator(chunk_size=2000):
         counted, reason = scope.get(line.product_id, (False, "unknown product"))

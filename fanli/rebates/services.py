@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -176,9 +177,9 @@ def _valid_overrides(policy: Policy, overrides: dict[str, Any]) -> dict[str, Any
             errors.append({"path": f"overrides.{key}", "message": f"the policy's calculation is {calculation.type}"})
     clean = dict(overrides)
     checks: dict[str, Any] = {
-        "rate_percent": TypeAdapter(FlatRate.model_fields["rate_percent"].annotation),
-        "target": TypeAdapter(TargetBonus.model_fields["target"].annotation),
-        "bonus": TypeAdapter(TargetBonus.model_fields["bonus"].annotation),
+        "rate_percent": TypeAdapter(Decimal),
+        "target": TypeAdapter(Decimal),
+        "bonus": TypeAdapter(Decimal),
     }
     for key, adapter in checks.items():
         if key in overrides and not any(e["path"] == f"overrides.{key}" for e in errors):
@@ -188,6 +189,8 @@ def _valid_overrides(policy: Policy, overrides: dict[str, Any]) -> dict[str, Any
                     raise ValueError("must be a percentage between 0 and 100")
                 if value < 0 or (key == "target" and value == 0):
                     raise ValueError("must be positive")
+                if key == "bonus" and value != value.quantize(Decimal("0.01")):
+                    raise ValueError("has more than two decimal places")
                 clean[key] = str(value)
             except (PydanticValidationError, ValueError) as exc:
                 message = str(exc).splitlines()[-1].strip() if isinstance(exc, PydanticValidationError) else str(exc)
@@ -372,9 +375,9 @@ def _settle(plans: list[_Planned], *, run: Run, run_period: Period, today: date,
         items.append(PolicyPeriod(version, document, plan.period, plan.as_of))
         final[(version.policy_id, plan.period.key)] = plan.final
     for policy_id, period_key, customer_id in history:
-        version = pinned.get((policy_id, period_key))
-        if version is not None:
-            include[version.pk].add(customer_id)
+        pinned_version = pinned.get((policy_id, period_key))
+        if pinned_version is not None:
+            include[pinned_version.pk].add(customer_id)
     computed = compute_results(items, include_customers=include)
     codes = dict(Customer.objects.filter(id__in={c.customer_id for c in computed}).values_list("id", "code"))
     new: list[Statement] = []
@@ -454,7 +457,7 @@ def _post_settlement(statements: list[Statement], *, today: date, actor: Any) ->
         accrued = accrued_by_customer(policy_id=policy_id, period_key=period_key,
                                       customer_ids={s.customer_id for s in group})
         for statement in group:
-            common = {"customer_id": statement.customer_id, "policy_id": policy_id, "period_key": period_key,
+            common: dict[str, Any] = {"customer_id": statement.customer_id, "policy_id": policy_id, "period_key": period_key,
                       "statement_id": statement.pk, "effective_date": today}
             postings.append(Posting(
                 EntryKind.ACCRUAL_RELEASE, Account.ACCRUED_REBATES, Account.REBATE_EXPENSE,
