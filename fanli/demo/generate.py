@@ -27,6 +27,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 DEFAULT_SEED = 2026
 DEFAULT_CUSTOMERS = 1500
@@ -277,7 +278,7 @@ def products_generate(rng: random.Random) -> tuple[ProductSpec, ...]:
     return tuple(products)
 
 
-def _weighted_choice(rng: random.Random, items: tuple, weights: tuple[float, ...]):  # type: ignore[no-untyped-def]
+def _weighted_choice(rng: random.Random, items: tuple[str, ...], weights: tuple[int, ...]) -> str:
     return rng.choices(items, weights=weights, k=1)[0]
 
 
@@ -322,7 +323,7 @@ def customers_generate(rng: random.Random, count: int, *, window_end: date) -> t
             days = rng.randint(730, 6200)
         return window_end - timedelta(days=days)
 
-    raw: list[dict] = []
+    raw: list[dict[str, Any]] = []
     number = 0
     for branches in groups:
         number += 1
@@ -331,7 +332,7 @@ def customers_generate(rng: random.Random, count: int, *, window_end: date) -> t
         city = rng.choice(region_cities[region])
         business = rng.choice(BUSINESS_WORDS[kind])
         suffix = "" if kind == "retailer" and rng.random() < 0.2 else "有限公司"
-        head = {
+        head: dict[str, Any] = {
             "code": f"C{number:05d}",
             "name": unique_name(f"{city}{rng.choice(TRADE_NAMES)}{business}{suffix}"),
             "kind": kind,
@@ -367,7 +368,7 @@ def customers_generate(rng: random.Random, count: int, *, window_end: date) -> t
     large_codes = {r["code"] for r in by_weight[: max(1, len(raw) * 15 // 100)]}
     key_account_codes = {r["code"] for r in by_weight[: max(1, len(raw) * 5 // 100)]}
     by_grade = sorted(raw, key=lambda r: r["grade_score"], reverse=True)
-    grade_of = {}
+    grade_of: dict[str, str] = {}
     for rank, record in enumerate(by_grade):
         share = rank * 100 // len(by_grade)
         grade_of[record["code"]] = "super-vip" if share < 8 else "vip" if share < 28 else "normal"

@@ -22,7 +22,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.color import no_style
 from django.db import connection, transaction
-from django.db.models import Max, Model
+from django.db.models import Field, Max, Model
 from django.utils import timezone
 
 from fanli.catalog.models import Brand, Category, Product
@@ -235,14 +235,12 @@ def _customers_create(master: MasterData, *, grades: dict[str, int], users: dict
         [_customer_model(spec, grades=grades, users=users, parent_id=None) for spec in heads], batch_size=500
     )
     ids = {customer.code: customer.pk for customer in created}
-    branches = [spec for spec in master.customers if spec.parent_code is not None]
-    created = Customer.objects.bulk_create(
-        [
-            _customer_model(spec, grades=grades, users=users, parent_id=ids[spec.parent_code])  # type: ignore[index]
-            for spec in branches
-        ],
-        batch_size=500,
-    )
+    branches = [
+        _customer_model(spec, grades=grades, users=users, parent_id=ids[spec.parent_code])
+        for spec in master.customers
+        if spec.parent_code is not None
+    ]
+    created = Customer.objects.bulk_create(branches, batch_size=500)
     ids.update({customer.code: customer.pk for customer in created})
     return ids
 
@@ -358,23 +356,30 @@ def _unchanged(value: Any) -> Any:
 
 
 def _rows_insert(model: type[Model], field_names: tuple[str, ...], insert: str, rows: list[tuple[Any, ...]]) -> None:
-    """PostgreSQL: ``COPY``, an order of magnitude faster than row inserts; elsewhere ``executemany``."""
+    """PostgreSQL: ``COPY``, several times faster than row inserts there; elsewhere ``executemany``."""
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
             cursor.executemany(insert, rows)
             return
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(model._meta.get_field(name).column) for name in field_names)
-        with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+        table = connection.ops.quote_name(model._meta.db_table)
+        with cursor.cursor.copy(f"COPY {table} ({_columns(model, field_names)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
 
 
+def _columns(model: type[Model], field_names: tuple[str, ...]) -> str:
+    columns = []
+    for name in field_names:
+        field = model._meta.get_field(name)
+        assert isinstance(field, Field) and field.column
+        columns.append(connection.ops.quote_name(field.column))
+    return ", ".join(columns)
+
+
 def _insert_statement(model: type[Model], field_names: tuple[str, ...]) -> str:
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(model._meta.get_field(name).column) for name in field_names)
     placeholders = ", ".join(["%s"] * len(field_names))
-    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
+    table = connection.ops.quote_name(model._meta.db_table)
+    return f"INSERT INTO {table} ({_columns(model, field_names)}) VALUES ({placeholders})"
 
 
 def _policies_publish(master: MasterData, *, actor: Any, rng: random.Random) -> tuple[tuple[str, ...], int]:
