@@ -202,15 +202,15 @@ class Caps(Strict):
     rebate_cap_percent: Rate | None = Field(None, description="At most this % of the basis per period.")
     minimum_payout: Amount | None = Field(None, description="Results below this pay nothing.")
 
-    @model_validator(mode="after")
-    def _amounts(self) -> Caps:
-        for name in ("basis_cap", "rebate_cap", "minimum_payout"):
-            value = getattr(self, name)
-            if value is not None:
-                _amount(value)
-        if self.rebate_cap_percent is not None:
-            _rate(self.rebate_cap_percent)
-        return self
+    @field_validator("basis_cap", "rebate_cap", "minimum_payout")
+    @classmethod
+    def _amounts(cls, value: Decimal | None) -> Decimal | None:
+        return None if value is None else _amount(value)
+
+    @field_validator("rebate_cap_percent")
+    @classmethod
+    def _percent(cls, value: Decimal | None) -> Decimal | None:
+        return None if value is None else _rate(value)
 
 
 class PayoutFormName(StrEnum):
@@ -230,6 +230,16 @@ class Payout(Strict):
     credit_expiry_days: int | None = Field(None, ge=1, description="rebate_account: credit expires after this many days.")
     goods_sku: str | None = Field(None, description="goods: the product given; the remainder is kept as credit.")
     points_per_yuan: Decimal | None = Field(None, gt=0, description="points: points granted per yuan of rebate.")
+
+    @field_validator("min_order_amount", "max_offset_amount")
+    @classmethod
+    def _amounts(cls, value: Decimal | None) -> Decimal | None:
+        return None if value is None else _amount(value)
+
+    @field_validator("max_offset_percent_per_order")
+    @classmethod
+    def _percent(cls, value: Decimal | None) -> Decimal | None:
+        return None if value is None else _rate(value)
 
     @model_validator(mode="after")
     def _form_fields(self) -> Payout:
@@ -271,34 +281,40 @@ class PolicyDocument(Strict):
     )
     payout: Payout = Field(default_factory=Payout)
 
-    @model_validator(mode="after")
-    def _coherent(self) -> PolicyDocument:
+    def coherence_errors(self) -> list[dict[str, str]]:
+        """Rules that tie sections together, every broken one with the path to fix."""
+        errors: list[dict[str, str]] = []
+
+        def error(path: str, message: str) -> None:
+            errors.append({"path": path, "message": message})
+
         if self.valid_until is not None and self.valid_until < self.valid_from:
-            raise ValueError("valid_until must not be before valid_from")
+            error("valid_until", "must not be before valid_from")
         calc = self.calculation
         money_metric = self.metric in (Metric.AMOUNT, Metric.GROWTH)
         if isinstance(calc, PerUnit) and self.metric is not Metric.QUANTITY:
-            raise ValueError("per_unit calculation needs metric quantity")
-        if isinstance(calc, FlatRate) and self.metric not in (Metric.AMOUNT, Metric.GROWTH):
-            raise ValueError("flat_rate pays a % of the amount: use metric amount or growth")
+            error("metric", "per_unit calculation needs metric quantity")
+        if isinstance(calc, FlatRate) and not money_metric:
+            error("metric", "flat_rate pays a % of the amount: use metric amount or growth")
         if isinstance(calc, Tiers):
             per_unit = calc.tiers[0].amount_per_unit is not None
             if per_unit and self.metric is not Metric.QUANTITY:
-                raise ValueError("amount_per_unit tiers need metric quantity")
+                error("metric", "amount_per_unit tiers need metric quantity")
             if not per_unit and not money_metric and calc.mode is not TierMode.RETROACTIVE:
-                raise ValueError(
-                    f"{calc.mode.value} tiers with rate_percent split the basis into bands of the metric; "
-                    "with metric quantity or orders use retroactive mode or amount_per_unit"
-                )
-        if self.metric is Metric.GROWTH and isinstance(calc, Tiers) and calc.mode is not TierMode.RETROACTIVE:
-            raise ValueError("growth tiers are growth percentages: use retroactive mode")
+                error("calculation.mode", f"{calc.mode.value} tiers with rate_percent split the basis into bands of "
+                      "the metric; with metric quantity or orders use retroactive mode or amount_per_unit")
+            if self.metric is Metric.GROWTH and calc.mode is not TierMode.RETROACTIVE:
+                error("calculation.mode", "growth tiers are growth percentages: use retroactive mode")
         if self.metric is Metric.GROWTH and self.growth is None:
-            raise ValueError("metric growth needs a growth section")
+            error("growth", "metric growth needs a growth section")
         if self.metric is not Metric.GROWTH and self.growth is not None:
-            raise ValueError("a growth section needs metric growth")
+            error("growth", "a growth section needs metric growth")
         if self.code in self.stacks_after:
-            raise ValueError("a policy cannot stack after itself")
-        return self
+            error("stacks_after", "a policy cannot stack after itself")
+        for index, campaign in enumerate(self.campaigns):
+            if campaign.until < self.valid_from or (self.valid_until is not None and campaign.from_ > self.valid_until):
+                error(f"campaigns.{index}", "the campaign window lies outside the policy's validity")
+        return errors
 
 
 def policy_json_schema() -> dict[str, Any]:
@@ -324,7 +340,7 @@ def parse_policy_document(data: Any) -> PolicyDocument:
             "a policy document must be a mapping", details={"errors": [{"path": "(document)", "message": "not a mapping"}]}
         )
     try:
-        return PolicyDocument.model_validate(data)
+        document = PolicyDocument.model_validate(data)
     except ValidationError as exc:
         errors = [
             {"path": _error_path(tuple(err["loc"])), "message": err["msg"].removeprefix("Value error, ")}
@@ -333,6 +349,10 @@ def parse_policy_document(data: Any) -> PolicyDocument:
         raise ValidationFailed(
             f"the policy document has {len(errors)} error(s)", details={"errors": errors}
         ) from None
+    errors = document.coherence_errors()
+    if errors:
+        raise ValidationFailed(f"the policy document has {len(errors)} error(s)", details={"errors": errors})
+    return document
 
 
 def load_policy_text(text: str) -> PolicyDocument:
