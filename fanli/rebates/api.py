@@ -23,7 +23,7 @@ from fanli.ledger.services import payout_record, rebate_credit_use
 from .document import policy_json_schema
 from .explain import explanation_text
 from .models import Policy, PolicyVersion, Run, Statement
-from .selectors import customer_progress, reconcile, statement_lines
+from .selectors import UNPAID, customer_progress, reconcile, statement_lines, statements_overdue
 from .services import (
     accrual_run,
     enrolment_set,
@@ -170,6 +170,7 @@ class StatementOut(Schema):
     amount_minor: int
     state: str
     due_date: date
+    overdue: bool = Field(description="Not paid and past its due date.")
 
 
 def _statement_out(s: Statement) -> dict[str, Any]:
@@ -179,15 +180,18 @@ def _statement_out(s: Statement) -> dict[str, Any]:
         "sequence": s.sequence, "kind": s.kind, "currency": s.currency, "basis_minor": s.basis_minor,
         "earned_minor": s.earned_minor, "previously_settled_minor": s.previously_settled_minor,
         "amount_minor": s.amount_minor, "state": s.state, "due_date": s.due_date,
+        "overdue": s.state in UNPAID and s.due_date < timezone.localdate(),
     }
 
 
 @router.get("/statements", response=list[StatementOut], summary="Statements, newest first")
 def statement_list(
     request: HttpRequest, period: str | None = None, policy: str | None = None, customer: str | None = None,
-    state: str | None = None, limit: int = 100, offset: int = 0,
+    state: str | None = None, overdue: bool = False, limit: int = 100, offset: int = 0,
 ) -> list[dict[str, Any]]:
     qs = Statement.objects.select_related("policy", "customer", "policy_version").order_by("-id")
+    if overdue:
+        qs = qs.filter(statements_overdue(timezone.localdate()))
     for value, lookup in ((period, "period_key"), (policy, "policy__code"), (customer, "customer__code"),
                           (state, "state")):
         if value:

@@ -600,3 +600,13 @@ def reconcile(*, policy_codes: Collection[str] | None = None) -> list[dict[str, 
             "status": "pending adjustment" if late or not history else "drift",
         })
     return rows
+
+
+UNPAID = ("draft", "approved", "disputed")
+
+
+def statements_overdue(today: date) -> Any:
+    """A filter for statements not paid by their due date (payout deadline passed)."""
+    from django.db.models import Q
+
+    return Q(state__in=UNPAID, due_date__lt=today)

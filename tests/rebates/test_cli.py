@@ -86,3 +86,19 @@ def test_unknown_objects_and_bad_dates_are_errors_not_tracebacks():
         run("settle", "2026-Q1", "--today", "2026-13-01")
     with pytest.raises(CommandError, match="no statement 999"):
         run("explain", "999")
+
+
+def test_unpaid_statements_past_their_due_date_are_flagged_overdue(tmp_path):
+    catalog()
+    path = tmp_path / "dist.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    run("policy", "apply", str(path))
+    invoice(customer("C001"), date(2026, 1, 10), ("TEA-1", "1000"))
+    run("settle", "2026-Q1", "--today", "2026-04-01")
+    listing = run("statement", "list", "--overdue")
+    # due 2026-04-30, and the real today is later than that
+    assert listing.rstrip().endswith("OVERDUE")
+    statement = Statement.objects.get()
+    run("statement", "approve", str(statement.pk))
+    run("payout", str(statement.pk), "--paid-on", "2026-05-05")
+    assert run("statement", "list", "--overdue") == ""

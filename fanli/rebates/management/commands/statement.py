@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
 from fanli.common.command import FanliCommand
 from fanli.common.money import format_minor
 from fanli.rebates.models import Statement
+from fanli.rebates.selectors import UNPAID, statements_overdue
 from fanli.rebates.services import statement_approve, statement_dispute, statement_resolve
 
 
@@ -21,6 +24,7 @@ class Command(FanliCommand):
         listing.add_argument("--policy")
         listing.add_argument("--customer")
         listing.add_argument("--state", choices=[s.value for s in Statement.State])
+        listing.add_argument("--overdue", action="store_true", help="only unpaid statements past their due date")
         listing.add_argument("--limit", type=int, default=50)
         for name in ("approve", "dispute", "resolve"):
             p = sub.add_parser(name)
@@ -49,6 +53,10 @@ class Command(FanliCommand):
                               ("state", "state")):
             if options[field]:
                 qs = qs.filter(**{lookup: options[field]})
+        today = timezone.localdate()
+        if options["overdue"]:
+            qs = qs.filter(statements_overdue(today))
         for s in qs[: options["limit"]]:
+            late = "  OVERDUE" if s.state in UNPAID and s.due_date < today else ""
             self.out(f"{s.pk:>7} {s.policy.code:20} {s.period_key:8} {s.customer.code:10} #{s.sequence} {s.kind:10} "
-                     f"{format_minor(s.amount_minor):>16} {s.state:9} due {s.due_date}")
+                     f"{format_minor(s.amount_minor):>16} {s.state:9} due {s.due_date}{late}")
