@@ -518,6 +518,8 @@ def _plan(rng: random.Random, master: MasterData, *, lines: int, today: date) ->
             difference += 1
         elif difference < 0 and all(p.line_count <= max(1, p.return_line_count) for p in plan):
             break  # fewer lines requested than one per invoice allows
+        elif difference > 0 and all(p.line_count >= maximum for p in plan):
+            break
     return plan
 
 
