@@ -14,14 +14,14 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.color import no_style
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Field, Max, Model
 from django.utils import timezone
 
@@ -55,6 +55,7 @@ DEMO_USERS = (  # username, password, superuser
     ("finance", "fanli-finance", False),
 )
 DEALER_POLICY_CODE = "dealer-annual"
+DATA_PRESENT_MESSAGE = "demo data not loaded: the database already holds customers, products or sales"
 
 Progress = Callable[[int, int], None]
 
@@ -78,7 +79,14 @@ class DemoSummary:
 
 
 def demo_data_present() -> bool:
-    return Customer.objects.exists()
+    """True when customers, the catalog or sales exist: loading would mix with that data."""
+    return (
+        Customer.objects.exists()
+        or SalesDocument.objects.exists()
+        or Product.objects.exists()
+        or Category.objects.exists()
+        or Brand.objects.exists()
+    )
 
 
 def policy_texts() -> list[tuple[str, str]]:
@@ -95,39 +103,53 @@ def demo_load(
     progress: Progress | None = None,
     publish_policies: bool = True,
 ) -> DemoSummary:
-    """Load the demo data set into an empty database; refuse when customers already exist."""
+    """Load the demo data set into an empty database; refuse when master data or sales exist."""
     started = time.monotonic()
-    if demo_data_present():
-        raise DemoDataPresent(
-            "demo data not loaded: the database already holds customers",
-            details={"customers": Customer.objects.count()},
-        )
+    try:
+        with transaction.atomic():
+            # Checked inside the transaction; a load running at the same moment trips the
+            # unique customer codes instead, which is reported the same way below.
+            if demo_data_present():
+                raise DemoDataPresent(DATA_PRESENT_MESSAGE, details={"customers": Customer.objects.count()})
+            summary = _everything_create(
+                customers=customers, lines=lines, seed=seed, today=today, progress=progress,
+                publish_policies=publish_policies,
+            )
+    except IntegrityError:
+        if demo_data_present():
+            raise DemoDataPresent(DATA_PRESENT_MESSAGE, details={"customers": Customer.objects.count()}) from None
+        raise
+    return replace(summary, seconds=round(time.monotonic() - started))
+
+
+def _everything_create(
+    *, customers: int, lines: int, seed: int, today: date, progress: Progress | None, publish_policies: bool
+) -> DemoSummary:
     rng = random.Random(seed)
     master = master_data_generate(rng, customers=customers, today=today)
-    with transaction.atomic():
-        users = _users_create()
-        admin = users["admin"]
-        grades = _grades_create()
-        products = _catalog_create(master)
-        customer_ids = _customers_create(master, grades=grades, users=users)
-        invoices, returns, line_count, sales_total = _documents_create(
-            documents_generate(rng, master, lines=lines, today=today),
-            customer_ids=customer_ids,
-            product_ids=products,
-            total_lines=lines,
-            progress=progress,
-        )
-        policies: tuple[str, ...] = ()
-        enrolments = 0
-        if publish_policies:
-            policies, enrolments = _policies_publish(master, actor=admin, rng=random.Random(seed + 1))
-        token = api_token_create(user=admin, name="demo")
-        audit_record(
-            actor=admin,
-            action="demo.load",
-            object_type="demo",
-            data={"seed": seed, "customers": customers, "lines": lines, "today": today.isoformat()},
-        )
+    users = _users_create()
+    admin = users["admin"]
+    grades = _grades_create()
+    products = _catalog_create(master)
+    customer_ids = _customers_create(master, grades=grades, users=users)
+    invoices, returns, line_count, sales_total = _documents_create(
+        documents_generate(rng, master, lines=lines, today=today),
+        customer_ids=customer_ids,
+        product_ids=products,
+        total_lines=lines,
+        progress=progress,
+    )
+    policies: tuple[str, ...] = ()
+    enrolments = 0
+    if publish_policies:
+        policies, enrolments = _policies_publish(master, actor=admin, rng=random.Random(seed + 1))
+    token = api_token_create(user=admin, name="demo")
+    audit_record(
+        actor=admin,
+        action="demo.load",
+        object_type="demo",
+        data={"seed": seed, "customers": customers, "lines": lines, "today": today.isoformat()},
+    )
     counts_by_kind: dict[str, int] = {}
     for spec in master.customers:
         counts_by_kind[spec.kind] = counts_by_kind.get(spec.kind, 0) + 1
@@ -144,7 +166,7 @@ def demo_load(
         policies=policies,
         enrolments=enrolments,
         api_token=token,
-        seconds=round(time.monotonic() - started),
+        seconds=0,
         counts_by_kind=counts_by_kind,
     )
 

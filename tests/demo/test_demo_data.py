@@ -276,3 +276,13 @@ def test_the_command_loads_prints_progress_and_a_summary(db):
     assert "sales lines 800 / 800 (100 %)" in text
     assert "customers: 30" in text and "API token for admin" in text
     assert SalesLine.objects.count() == 800
+
+
+def test_a_catalog_without_customers_is_also_refused(db):
+    from fanli.catalog.models import Brand
+
+    Brand.objects.create(code="own-brand", name="自有品牌")
+
+    with pytest.raises(DemoDataPresent):
+        demo_load(**SMALL)
+    assert not Customer.objects.exists()

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from fanli.common.exceptions import FanliError
 from fanli.demo.generate import DEFAULT_CUSTOMERS, DEFAULT_LINES, DEFAULT_SEED, sales_window
-from fanli.demo.services import DemoSummary, demo_data_present, demo_load
+from fanli.demo.services import DATA_PRESENT_MESSAGE, DemoSummary, demo_data_present, demo_load
 
 
 def _positive(text: str) -> int:
@@ -32,7 +32,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         subcommands = parser.add_subparsers(dest="action", required=True)
         load = subcommands.add_parser("load", help="load the demo data set")
-        load.add_argument("--if-empty", action="store_true", help="do nothing when customers already exist")
+        load.add_argument(
+            "--if-empty", action="store_true", help="do nothing when customers, products or sales already exist"
+        )
         load.add_argument("--customers", type=_positive, default=DEFAULT_CUSTOMERS, help="number of customers")
         load.add_argument("--lines", type=_positive, default=DEFAULT_LINES, help="number of sales lines")
         load.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (same seed, same data)")
@@ -44,9 +46,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if demo_data_present():
             if options["if_empty"]:
-                self.stdout.write("demo data not loaded: the database already holds customers (--if-empty)")
+                self.stdout.write(f"{DATA_PRESENT_MESSAGE} (--if-empty)")
                 return
-            raise CommandError("demo data not loaded: the database already holds customers")
+            raise CommandError(DATA_PRESENT_MESSAGE)
         today = options["today"] or timezone.localdate()
         start, end = sales_window(today)
         self.stdout.write(
