@@ -25,6 +25,7 @@ class EntryKind(models.TextChoices):
     SETTLEMENT = "settlement", "Settlement"
     PAYOUT = "payout", "Payout"
     ORDER_OFFSET = "order_offset", "Order offset"
+    CREDIT_EXPIRY = "credit_expiry", "Credit expiry"
     REVERSAL = "reversal", "Reversal"
 
 
@@ -119,4 +120,41 @@ class OrderOffset(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["customer", "order_reference"], name="order_offset_once_per_order"),
             models.CheckConstraint(condition=models.Q(offset_minor__gt=0), name="order_offset_positive"),
+        ]
+
+
+class CreditLot(models.Model):
+    """Rebate-account credit from one payout. Use consumes the earliest-expiring lot first."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="credit_lots")
+    payout = models.OneToOneField(Payout, on_delete=models.PROTECT, related_name="credit_lot")
+    amount_minor = models.BigIntegerField()
+    expires_on = models.DateField(null=True, blank=True, help_text="Last day the credit can be used; empty: never.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["customer_id", "expires_on", "id"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount_minor__gt=0), name="credit_lot_amount_positive")]
+
+
+class CreditUse(models.Model):
+    """Credit taken from a lot: by an order, by a clawback recovery, or by expiry."""
+
+    class Kind(models.TextChoices):
+        ORDER = "order", "Used on an order"
+        CLAWBACK = "clawback", "Recovered for a clawback"
+        EXPIRY = "expiry", "Expired"
+
+    lot = models.ForeignKey(CreditLot, on_delete=models.PROTECT, related_name="uses")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    amount_minor = models.BigIntegerField()
+    order_offset = models.ForeignKey(OrderOffset, null=True, blank=True, on_delete=models.PROTECT, related_name="uses")
+    payout = models.ForeignKey(Payout, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_uses")
+    effective_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount_minor__gt=0), name="credit_use_amount_positive"),
+            models.UniqueConstraint(fields=["lot"], condition=models.Q(kind="expiry"), name="credit_lot_expires_once"),
         ]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
+from datetime import date
 from typing import Any
 
 from django.db import connection
 from django.db.models import Q, Sum
+from django.utils import timezone
 
-from .models import Account, LedgerEntry
+from .models import Account, CreditLot, CreditUse, LedgerEntry
 
 # Liability and income-like accounts grow with credits; the others with debits.
 CREDIT_NORMAL = {Account.ACCRUED_REBATES, Account.REBATES_PAYABLE, Account.REBATE_ACCOUNT,
@@ -40,6 +42,7 @@ def customer_balances(customer_id: int) -> dict[str, int]:
     by_form = {row["credit_account"]: row["total"] for row in paid.values("credit_account").annotate(total=Sum("amount_minor"))}
     return {
         "rebate_account_minor": b.get(Account.REBATE_ACCOUNT, 0),
+        "credit_available_minor": credit_available_minor(customer_id, on=timezone.localdate()),
         "payable_minor": b.get(Account.REBATES_PAYABLE, 0),
         "accrued_minor": b.get(Account.ACCRUED_REBATES, 0),
         "paid_cash_minor": by_form.get(Account.CASH, 0),
@@ -109,6 +112,10 @@ def ledger_check() -> dict[str, Any]:
         for customer_id, balance in cursor.fetchall():
             if balance < 0:
                 problems.append(f"customer {customer_id}: rebate credit is negative ({balance})")
+            in_lots = sum(lot_remaining(list(CreditLot.objects.filter(customer_id=customer_id)
+                                              .values_list("id", flat=True))).values())
+            if in_lots != balance:
+                problems.append(f"customer {customer_id}: rebate account {balance} but credit lots hold {in_lots}")
     return {
         "balanced": not problems,
         "entries": LedgerEntry.objects.count(),
@@ -128,3 +135,18 @@ def _net_by_statement(kind: str, account: str, *, sign: int = 1) -> dict[int, in
             [account, kind, account, account],
         )
         return {int(s): sign * int(v) for s, v in cursor.fetchall()}
+
+
+def lot_remaining(lot_ids: list[int]) -> dict[int, int]:
+    used = dict(
+        CreditUse.objects.filter(lot_id__in=lot_ids).values("lot_id").annotate(total=Sum("amount_minor"))
+        .values_list("lot_id", "total")
+    )
+    amounts = dict(CreditLot.objects.filter(pk__in=lot_ids).values_list("id", "amount_minor"))
+    return {lot_id: amounts[lot_id] - used.get(lot_id, 0) for lot_id in lot_ids}
+
+
+def credit_available_minor(customer_id: int, *, on: date) -> int:
+    """Credit usable on ``on``: what is left of the lots that have not expired by then."""
+    lots = CreditLot.objects.filter(customer_id=customer_id).exclude(expires_on__lt=on).values_list("id", flat=True)
+    return sum(lot_remaining(list(lots)).values())

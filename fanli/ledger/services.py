@@ -8,12 +8,12 @@ is refused by the database, not by a prior read. ``entry_reverse`` undoes an ent
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import F
 
 from fanli.catalog.models import Product
 from fanli.common.exceptions import Conflict, NotFound
@@ -21,7 +21,8 @@ from fanli.common.money import split_proportionally
 from fanli.common.services import audit_record
 
 from .exceptions import LedgerError, StateError, ValidationFailed
-from .models import Account, EntryKind, LedgerEntry, OrderOffset, Payout, PayoutForm
+from .models import Account, CreditLot, CreditUse, EntryKind, LedgerEntry, OrderOffset, Payout, PayoutForm
+from .selectors import credit_available_minor, lot_remaining
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ def payout_record(*, statement_id: int, actor: Any, paid_on: date, reference: st
         legs: list[tuple[str, int, str]] = []  # (credit account, amount, reason)
         if statement.amount_minor < 0:
             owed = -statement.amount_minor
-            credit = max(customer_credit_minor(statement.customer_id), 0)
+            credit = credit_available_minor(statement.customer_id, on=paid_on)
             payout.recovered_from_credit_minor = min(credit, owed)
             legs = [(Account.REBATE_ACCOUNT, -payout.recovered_from_credit_minor, "clawback taken from rebate credit"),
                     (Account.RECEIVABLES, -(owed - payout.recovered_from_credit_minor), "clawback owed by the customer")]
@@ -164,6 +165,14 @@ def payout_record(*, statement_id: int, actor: Any, paid_on: date, reference: st
                 payout.save()
         except IntegrityError:
             raise StateError(f"statement {statement_id} is already paid", code="already_paid") from None
+        credited = sum(amount for account, amount, _ in legs if account == Account.REBATE_ACCOUNT and amount > 0)
+        if credited:
+            days = document.payout.credit_expiry_days
+            CreditLot.objects.create(customer_id=statement.customer_id, payout=payout, amount_minor=credited,
+                                     expires_on=paid_on + timedelta(days=days) if days else None)
+        if payout.recovered_from_credit_minor:
+            _credit_take(statement.customer_id, payout.recovered_from_credit_minor, on=paid_on,
+                         kind=CreditUse.Kind.CLAWBACK, payout=payout)
         postings = []
         for index, (account, amount, reason) in enumerate(legs):
             debit, credit_account = (Account.REBATES_PAYABLE, account) if amount >= 0 else (account, Account.REBATES_PAYABLE)
@@ -175,12 +184,6 @@ def payout_record(*, statement_id: int, actor: Any, paid_on: date, reference: st
                      data={"statement": statement.pk, "form": form, "amount_minor": statement.amount_minor,
                            "goods_quantity": payout.goods_quantity, "points": payout.points})
     return payout
-
-
-def customer_credit_minor(customer_id: int) -> int:
-    credit = LedgerEntry.objects.filter(customer_id=customer_id, credit_account=Account.REBATE_ACCOUNT)
-    debit = LedgerEntry.objects.filter(customer_id=customer_id, debit_account=Account.REBATE_ACCOUNT)
-    return (credit.aggregate(s=Sum("amount_minor"))["s"] or 0) - (debit.aggregate(s=Sum("amount_minor"))["s"] or 0)
 
 
 @dataclass(frozen=True)
@@ -239,8 +242,8 @@ def rebate_credit_use(
                 raise Conflict(f"order {order_reference} already has a different offset", code="already_done")
             return existing
         limits = credit_limits(customer_id)
-        allowed = max(customer_credit_minor(customer_id), 0)
-        reasons = [f"credit balance {allowed}"]
+        allowed = credit_available_minor(customer_id, on=effective_date)
+        reasons = [f"credit available {allowed}"]
         if limits.min_order_minor is not None and order_minor < limits.min_order_minor:
             raise ValidationFailed(
                 f"credit can be used on orders from {limits.min_order_minor / 100:.2f}; this order is {order_minor / 100:.2f}",
@@ -265,9 +268,62 @@ def rebate_credit_use(
             customer_id=customer_id, order_reference=order_reference, order_amount_minor=order_minor,
             offset_minor=offset, line_split=split, effective_date=effective_date,
         )
+        _credit_take(customer_id, offset, on=effective_date, kind=CreditUse.Kind.ORDER, order_offset=order)
         entries_post(postings=[Posting(EntryKind.ORDER_OFFSET, Account.REBATE_ACCOUNT, Account.RECEIVABLES, offset,
                                        f"offset:{order.pk}", effective_date, customer_id=customer_id,
                                        reason=f"credit used on order {order_reference}")], actor=actor)
         audit_record(actor=actor, action="credit.use", object_type="order_offset", object_id=order.pk,
                      data={"order": order_reference, "offset_minor": offset, "split": split})
     return order
+
+
+# ---------------------------------------------------------------- credit lots
+
+
+def _credit_take(customer_id: int, amount_minor: int, *, on: date, kind: str, order_offset: OrderOffset | None = None,
+                 payout: Payout | None = None) -> None:
+    """Consume ``amount_minor`` from the customer's lots, earliest expiry first (no expiry last)."""
+    lots = list(
+        CreditLot.objects.select_for_update().filter(customer_id=customer_id).exclude(expires_on__lt=on)
+        .order_by(F("expires_on").asc(nulls_last=True), "id")
+    )
+    remaining = lot_remaining([lot.pk for lot in lots])
+    uses = []
+    for lot in lots:
+        if amount_minor <= 0:
+            break
+        take = min(remaining[lot.pk], amount_minor)
+        if take > 0:
+            uses.append(CreditUse(lot=lot, kind=kind, amount_minor=take, order_offset=order_offset, payout=payout,
+                                  effective_date=on))
+            amount_minor -= take
+    if amount_minor > 0:
+        raise LedgerError("not enough rebate credit", code="insufficient_credit")
+    CreditUse.objects.bulk_create(uses)
+
+
+def credit_expire(*, today: date, actor: Any) -> int:
+    """Expire what is left of every lot whose last day has passed; return the amount expired.
+
+    Expired credit leaves the rebate account and reduces the rebate expense (breakage); each
+    lot expires once (a unique constraint), so running this again posts nothing.
+    """
+    with transaction.atomic():
+        lots = list(CreditLot.objects.select_for_update().filter(expires_on__lt=today).exclude(uses__kind="expiry"))
+        remaining = lot_remaining([lot.pk for lot in lots])
+        uses, postings = [], []
+        for lot in lots:
+            left = remaining[lot.pk]
+            if left <= 0:
+                continue
+            uses.append(CreditUse(lot=lot, kind=CreditUse.Kind.EXPIRY, amount_minor=left, effective_date=today))
+            postings.append(Posting(EntryKind.CREDIT_EXPIRY, Account.REBATE_ACCOUNT, Account.REBATE_EXPENSE, left,
+                                    f"expiry:{lot.pk}", today, customer_id=lot.customer_id,
+                                    reason=f"credit from payout {lot.payout_id} expired on {lot.expires_on}"))
+        CreditUse.objects.bulk_create(uses)
+        entries_post(postings=postings, actor=actor)
+        total = sum(p.amount_minor for p in postings)
+        if postings:
+            audit_record(actor=actor, action="credit.expire", object_type="credit_lot", object_id="",
+                         data={"lots": len(postings), "amount_minor": total, "today": today.isoformat()})
+    return total

@@ -18,7 +18,7 @@ from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.customers.models import Customer
 from fanli.ledger.models import Payout
 from fanli.ledger.selectors import customer_balances, ledger_check
-from fanli.ledger.services import payout_record, rebate_credit_use
+from fanli.ledger.services import credit_expire, payout_record, rebate_credit_use
 
 from .document import policy_json_schema
 from .explain import explanation_text
@@ -304,6 +304,15 @@ def credit_use(request: HttpRequest, code: str, body: CreditUseIn) -> dict[str, 
     )
     return {"order_reference": order.order_reference, "order_amount_minor": order.order_amount_minor,
             "offset_minor": order.offset_minor, "line_split_minor": order.line_split}
+
+
+class CreditExpiryIn(Schema):
+    today: date | None = None
+
+
+@router.post("/credit/expiry", summary="Expire what is left of credit past its last day (once per lot)")
+def credit_expiry(request: HttpRequest, body: CreditExpiryIn) -> dict[str, int]:
+    return {"expired_minor": credit_expire(today=body.today or timezone.localdate(), actor=request.user)}
 
 
 # ---------------------------------------------------------------- checks

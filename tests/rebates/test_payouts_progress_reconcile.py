@@ -222,3 +222,33 @@ def test_enrolment_overrides_replace_the_tier_table_for_that_customer_only():
     amounts = dict(Statement.objects.values_list("customer__code", "amount_minor"))
     assert amounts == {"A": 300_000, "B": 500_000}  # C has no agreement
     assert account_balances()[Account.REBATES_PAYABLE] == 800_000
+
+
+def test_credit_is_used_earliest_expiry_first_and_expired_credit_is_released_once():
+    from fanli.ledger.models import CreditLot, CreditUse
+    from fanli.ledger.services import credit_expire
+
+    catalog()
+    policy_apply(text=policy("short", "{type: flat_rate, rate_percent: 1}",
+                             payout="{form: rebate_account, credit_expiry_days: 30}"), actor=None)
+    policy_apply(text=policy("forever", "{type: flat_rate, rate_percent: 2}", payout="{form: rebate_account}"),
+                 actor=None)
+    buyer = customer("C01")
+    invoice(buyer, date(2026, 1, 15), ("RICE-1", "100000"))
+    settlement_run(period_key="2026-Q1", actor=None, today=date(2026, 4, 1))
+    for statement in Statement.objects.all():
+        payout_record(statement_id=approved(statement.pk).pk, actor=None, paid_on=date(2026, 4, 2))
+    short, forever = CreditLot.objects.get(expires_on=date(2026, 5, 2)), CreditLot.objects.get(expires_on=None)
+    assert (short.amount_minor, forever.amount_minor) == (100_000, 200_000)
+    rebate_credit_use(customer_id=buyer.pk, order_reference="SO-1", line_amounts_minor=[60_000],
+                      effective_date=date(2026, 4, 10), actor=None)
+    assert list(CreditUse.objects.values_list("lot_id", "amount_minor")) == [(short.pk, 60_000)]
+    with pytest.raises(ValidationFailed, match=r"at most 2000\.00"):
+        rebate_credit_use(customer_id=buyer.pk, order_reference="SO-2", line_amounts_minor=[500_000],
+                          effective_date=date(2026, 5, 3), actor=None, requested_minor=240_000)
+    assert credit_expire(today=date(2026, 5, 3), actor=None) == 40_000
+    assert credit_expire(today=date(2026, 5, 4), actor=None) == 0
+    balances = customer_balances(buyer.pk)
+    assert (balances["rebate_account_minor"], balances["credit_available_minor"]) == (200_000, 200_000)
+    assert account_balances()[Account.REBATE_EXPENSE] == 300_000 - 40_000
+    assert ledger_check()["problems"] == []

@@ -1,4 +1,5 @@
-"""``fanli credit balance CUSTOMER`` and ``fanli credit use CUSTOMER ORDER --lines A,B,C [--amount X]``."""
+"""``fanli credit balance CUSTOMER``, ``fanli credit use CUSTOMER ORDER --lines A,B,C [--amount X]``,
+``fanli credit expire [--today D]``."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ from typing import Any
 
 from django.utils import timezone
 
-from fanli.common.command import FanliCommand
+from fanli.common.command import FanliCommand, parse_day
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.common.money import format_minor, major_to_minor_exact
 from fanli.customers.models import Customer
 from fanli.ledger.selectors import customer_balances
-from fanli.ledger.services import rebate_credit_use
+from fanli.ledger.services import credit_expire, rebate_credit_use
 
 
 def _minor(text: str, name: str) -> int:
@@ -24,7 +25,7 @@ def _minor(text: str, name: str) -> int:
 
 
 class Command(FanliCommand):
-    help = "A customer's rebate balances, or use rebate-account credit against an order."
+    help = "A customer's rebate balances, use rebate-account credit against an order, expire old credit."
 
     def add_arguments(self, parser: Any) -> None:
         super().add_arguments(parser)
@@ -36,8 +37,14 @@ class Command(FanliCommand):
         use.add_argument("order")
         use.add_argument("--lines", required=True, help="line amounts in yuan, comma separated")
         use.add_argument("--amount", help="credit to use (default: the most allowed)")
+        expire = sub.add_parser("expire", help="expire what is left of credit past its last day")
+        expire.add_argument("--today")
 
     def work(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "expire":
+            today = parse_day(options["today"], name="today") if options["today"] else timezone.localdate()
+            self.out(f"{format_minor(credit_expire(today=today, actor=self.actor(options)))} of credit expired")
+            return
         customer = Customer.objects.filter(code=options["customer"]).first()
         if customer is None:
             raise NotFound(f"no customer {options['customer']}")
