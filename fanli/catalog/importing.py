@@ -160,9 +160,9 @@ def plan_products(*, table: Table, partial: bool, progress: Progress | None = No
         }
         for values in stored_categories.values()
     }
-    plan.stored_brands = {values["code"]: values for values in Brand.objects.values("id", "code", "name")}
-    stored_products = {
-        values["sku"]: values
+    plan.stored_brands = {values["code"]: dict(values) for values in Brand.objects.values("id", "code", "name")}
+    stored_products: dict[str, dict[str, Any]] = {
+        values["sku"]: dict(values)
         for values in Product.objects.values(
             "sku", "name", "unit", "list_price_minor", "category__code", "brand__code"
         )
@@ -245,12 +245,10 @@ def plan_products(*, table: Table, partial: bool, progress: Progress | None = No
         plan.brand_definitions.pop(code, None)
 
     for draft in drafts:
-        reason = None
+        reason: str | None = None
         column = "category_code"
         if draft.category_code in invalid_categories:
-            reason = invalid_categories[draft.category_code]
-            column = reason[0]
-            reason = reason[1]
+            column, reason = invalid_categories[draft.category_code]
         elif draft.brand_code and draft.brand_code in invalid_brands:
             column, reason = "brand_code", f"unknown brand {draft.brand_code!r} (give brand_name to create it)"
         if reason:

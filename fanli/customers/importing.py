@@ -172,14 +172,14 @@ class CustomerPlan(ImportPlan):
             Customer.objects.bulk_update(chunk, ["parent"])
         updated = [draft for draft in self.drafts if self.outcomes[draft.code] == "update"]
         for chunk in chunked(updated, WRITE_CHUNK_ROWS):
-            customers = {customer.code: customer for customer in Customer.objects.filter(code__in=[d.code for d in chunk])}
+            by_code = {customer.code: customer for customer in Customer.objects.filter(code__in=[d.code for d in chunk])}
             for draft in chunk:
-                customer = customers[draft.code]
+                customer = by_code[draft.code]
                 for name, value in draft.values.items():
                     setattr(customer, name, value)
                 if draft.parent_given:
                     customer.parent_id = ids[draft.parent_code] if draft.parent_code else None
-            Customer.objects.bulk_update(list(customers.values()), _UPDATABLE_FIELDS)
+            Customer.objects.bulk_update(list(by_code.values()), _UPDATABLE_FIELDS)
         counts.updated = len(updated)
         counts.unchanged = len(self.drafts) - counts.created - counts.updated
         return counts

@@ -153,7 +153,7 @@ def _document_out(document: SalesDocument, outcome: str | None = None) -> dict:
         "basis_date": document.basis_date.isoformat(),
         "customer_code": document.customer.code,
         "currency": document.currency,
-        "reverses": document.reverses.number if document.reverses_id else None,
+        "reverses": document.reverses.number if document.reverses is not None else None,
         "due_date": document.due_date.isoformat() if document.due_date else None,
         "total_amount": str(minor_to_major(document.total_minor)),
         "total_minor": document.total_minor,
@@ -199,7 +199,7 @@ def document_submit(
     if not key:
         raise ValidationFailed(
             "the Idempotency-Key header is required",
-            details={"errors": [{"line": None, "column": "Idempotency-Key", "reason": "required"}]},
+            details={"errors": [{"path": "Idempotency-Key", "message": "header required"}]},
             code="idempotency_key_required",
         )
     document = DocumentInput(
@@ -261,9 +261,9 @@ def customer_detail(request: HttpRequest, code: str) -> dict:
     customer = customer_get(code=code)
     return {
         "code": customer.code, "name": customer.name, "kind": customer.kind,
-        "grade": customer.grade.code if customer.grade_id else None, "size_class": customer.size_class,
+        "grade": customer.grade.code if customer.grade is not None else None, "size_class": customer.size_class,
         "start_date": customer.start_date, "region": customer.region, "industry": customer.industry,
-        "parent_code": customer.parent.code if customer.parent_id else None,
+        "parent_code": customer.parent.code if customer.parent is not None else None,
         "credit_limit_minor": customer.credit_limit_minor, "payment_terms_days": customer.payment_terms_days,
         "tags": customer.tags, "email_opt_in": customer.email_opt_in, "sms_opt_in": customer.sms_opt_in,
         "status": customer.status,
@@ -286,6 +286,6 @@ def product_detail(request: HttpRequest, sku: str) -> dict:
     product = product_get(sku=sku)
     return {
         "sku": product.sku, "name": product.name, "category_code": product.category.code,
-        "category_name": product.category.name, "brand_code": product.brand.code if product.brand_id else None,
+        "category_name": product.category.name, "brand_code": product.brand.code if product.brand is not None else None,
         "unit": product.unit, "list_price_minor": product.list_price_minor, "active": product.active,
     }

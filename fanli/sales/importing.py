@@ -41,6 +41,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from fanli.catalog.models import Product
+from fanli.common.bulk import rows_insert
 from fanli.common.exceptions import Conflict, ValidationFailed
 from fanli.common.services import audit_record
 from fanli.customers.models import Customer
@@ -265,16 +266,6 @@ class SalesPlan(ImportPlan):
         return counts
 
 
-def _insert_statement(model: type, field_names: list[str]) -> str:
-    meta = model._meta
-    quote = connection.ops.quote_name
-    columns = [meta.get_field(name).column for name in field_names]
-    return (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(column) for column in columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
-    )
-
-
 _DOCUMENT_FIELDS = [
     "number", "kind", "document_date", "basis_date", "customer", "currency", "reverses", "total_minor",
     "due_date", "paid_minor", "content_sha256", "batch", "recorded_at",
@@ -296,49 +287,45 @@ def _insert_documents(drafts: list[DocumentDraft], *, batch: ImportBatch) -> dic
     operations = connection.ops
     adapt_date = operations.adapt_datefield_value
     recorded_at = operations.adapt_datetimefield_value(timezone.now())
-    statement = _insert_statement(SalesDocument, _DOCUMENT_FIELDS)
     created_ids: dict[str, int] = {}
     invoices = [draft for draft in drafts if draft.kind == DocumentKind.INVOICE]
     returns = [draft for draft in drafts if draft.kind != DocumentKind.INVOICE]
-    with connection.cursor() as cursor:
-        for group in (invoices, returns):
-            if not group:
-                continue
-            for chunk in chunked(group, WRITE_CHUNK_ROWS):
-                cursor.executemany(statement, [
-                    (
-                        draft.number, draft.kind, adapt_date(draft.document_date), adapt_date(draft.basis_date),
-                        draft.customer_id, draft.currency,
-                        draft.reverses_id or (created_ids.get(draft.reverses_number) if draft.reverses_number else None),
-                        draft.total_minor, adapt_date(draft.due_date), draft.paid_minor, draft.fingerprint,
-                        batch.pk, recorded_at,
-                    )
-                    for draft in chunk
-                ])
-            created_ids.update(SalesDocument.objects.filter(batch=batch).values_list("number", "id"))
+    for group in (invoices, returns):
+        if not group:
+            continue
+        for chunk in chunked(group, WRITE_CHUNK_ROWS):
+            rows_insert(SalesDocument, _DOCUMENT_FIELDS, [
+                (
+                    draft.number, draft.kind, adapt_date(draft.document_date), adapt_date(draft.basis_date),
+                    draft.customer_id, draft.currency,
+                    draft.reverses_id or (created_ids.get(draft.reverses_number) if draft.reverses_number else None),
+                    draft.total_minor, adapt_date(draft.due_date), draft.paid_minor, draft.fingerprint,
+                    batch.pk, recorded_at,
+                )
+                for draft in chunk
+            ])
+        created_ids.update(SalesDocument.objects.filter(batch=batch).values_list("number", "id"))
     return created_ids
 
 
 def _insert_lines(drafts: list[DocumentDraft], created_ids: dict[str, int]) -> None:
     adapt_date = connection.ops.adapt_datefield_value
-    statement = _insert_statement(SalesLine, _LINE_FIELDS)
-    rows: list[tuple] = []
-    with connection.cursor() as cursor:
-        for draft in drafts:
-            document_id = created_ids[draft.number]
-            customer_id = draft.customer_id
-            basis_date = adapt_date(draft.basis_date)
-            is_return = draft.kind == DocumentKind.RETURN
-            rows.extend(
-                (document_id, line_number, product_id, quantity_milli, unit_price_minor, net_amount_minor,
-                 customer_id, basis_date, is_return)
-                for line_number, _sku, product_id, quantity_milli, unit_price_minor, net_amount_minor in draft.lines
-            )
-            if len(rows) >= WRITE_CHUNK_ROWS:
-                cursor.executemany(statement, rows)
-                rows = []
-        if rows:
-            cursor.executemany(statement, rows)
+    rows: list[tuple[Any, ...]] = []
+    for draft in drafts:
+        document_id = created_ids[draft.number]
+        customer_id = draft.customer_id
+        basis_date = adapt_date(draft.basis_date)
+        is_return = draft.kind == DocumentKind.RETURN
+        rows.extend(
+            (document_id, line_number, product_id, quantity_milli, unit_price_minor, net_amount_minor,
+             customer_id, basis_date, is_return)
+            for line_number, _sku, product_id, quantity_milli, unit_price_minor, net_amount_minor in draft.lines
+        )
+        if len(rows) >= WRITE_CHUNK_ROWS:
+            rows_insert(SalesLine, _LINE_FIELDS, rows)
+            rows = []
+    if rows:
+        rows_insert(SalesLine, _LINE_FIELDS, rows)
 
 
 def plan_sales(*, table: Table, partial: bool, progress: Progress | None = None) -> SalesPlan:
@@ -630,6 +617,7 @@ def _stored_documents(numbers: Iterable[str]) -> dict[str, StoredDocument]:
 def _decide_outcomes(plan: SalesPlan) -> None:
     candidates = [draft for draft in plan.drafts.values() if not draft.rejected]
     for draft in candidates:
+        assert draft.document_date is not None  # a draft without a valid date is rejected
         draft.fingerprint = document_fingerprint(
             number=draft.number, kind=draft.kind, document_date=draft.document_date,
             customer_code=draft.customer_code, currency=draft.currency, reverses_number=draft.reverses_number,

@@ -58,8 +58,8 @@ class Command(BaseCommand):
             self.stderr.write("")
         elapsed = time.perf_counter() - started
         self.stdout.write(summary(batch, elapsed_seconds=elapsed))
-        for error in batch.errors:
-            self.stdout.write(describe_error(error))
+        for row_error in batch.errors:
+            self.stdout.write(describe_error(row_error))
         if batch.status == ImportBatch.Status.FAILED:
             raise CommandError(f"{batch.source_name} was refused; nothing was written")
 
