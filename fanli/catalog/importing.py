@@ -34,6 +34,7 @@ from fanli.sales.tabular import (
     ImportPlan,
     Table,
     chunked,
+    parents_loop,
     parse_scaled,
     resolve_columns,
 )
@@ -319,18 +320,9 @@ def _settle_categories(plan: ProductPlan) -> dict[str, tuple[str, str]]:
             if parent in invalid or (parent not in stored and parent not in definitions):
                 invalid[code] = ("parent_category_code", f"unknown parent category {parent!r}")
                 changed = True
-            elif _loops(code, parents):
+            elif parents_loop(code, parents):
                 invalid[code] = ("parent_category_code", f"parent category {parent!r} makes a loop of parents")
                 changed = True
     return invalid
 
 
-def _loops(code: str, parents: dict[str, str | None]) -> bool:
-    seen = {code}
-    current = parents.get(code)
-    while current is not None:
-        if current in seen:
-            return True
-        seen.add(current)
-        current = parents.get(current)
-    return False

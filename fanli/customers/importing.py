@@ -33,6 +33,7 @@ from fanli.sales.tabular import (
     ImportPlan,
     Table,
     chunked,
+    parents_loop,
     parse_bool,
     parse_date,
     parse_scaled,
@@ -227,7 +228,7 @@ def plan_customers(*, table: Table, partial: bool, progress: Progress | None = N
                 reasons[draft.code] = f"parent {draft.parent_code!r} is rejected in this file"
             elif draft.parent_code not in in_file and draft.parent_code not in plan.stored:
                 reasons[draft.code] = f"unknown parent customer {draft.parent_code!r}"
-            elif _loops(draft.code, parents):
+            elif parents_loop(draft.code, parents):
                 reasons[draft.code] = f"parent {draft.parent_code!r} makes a loop of parents"
     # A new parent rejected in this file takes its branches with it (partial mode).
     changed = True
@@ -256,17 +257,6 @@ def plan_customers(*, table: Table, partial: bool, progress: Progress | None = N
             differs = True
         plan.outcomes[draft.code] = "update" if differs else "unchanged"
     return plan
-
-
-def _loops(code: str, parents: dict[str, str | None]) -> bool:
-    seen = {code}
-    current = parents.get(code)
-    while current is not None:
-        if current in seen:
-            return True
-        seen.add(current)
-        current = parents.get(current)
-    return False
 
 
 def _customer_draft(

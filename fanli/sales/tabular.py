@@ -387,3 +387,15 @@ class ImportPlan:
 def chunked(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def parents_loop(code: str, parents: dict[str, str | None]) -> bool:
+    """True when following ``parents`` from ``code`` comes back to a code already seen."""
+    seen = {code}
+    current = parents.get(code)
+    while current is not None:
+        if current in seen:
+            return True
+        seen.add(current)
+        current = parents.get(current)
+    return False
