@@ -2,7 +2,7 @@
 """Fanli's two commands.
 
     python3 dev.py start   set up .venv, migrate SQLite, load the demo data once, serve on :8000
-    python3 dev.py test    install test tools, lint, run the suite on SQLite, then on PostgreSQL
+    python3 dev.py test    install test tools, lint and type-check, run the suite on SQLite, then on PostgreSQL
 
 Only the standard library is used here, so it runs on a fresh machine with Python 3.11+.
 """
@@ -89,8 +89,9 @@ def check_postgres(url: str) -> None:
 
 def test(args: argparse.Namespace) -> None:
     ensure_venv("dev")
-    say("ruff")
+    say("ruff and mypy")
     run(BIN / "ruff", "check", "fanli", "tests", "bench", "dev.py")
+    run(BIN / "mypy", "fanli")
     pytest_args = list(args.pytest_args)
     base = dict(os.environ)
     base.pop("DATABASE_URL", None)
