@@ -24,3 +24,8 @@ def test_ledger_entries_and_statements_cannot_be_added_in_the_admin(client):
     client.force_login(User.objects.create_superuser("root", password="x-secret-123"))
     assert client.get("/admin/ledger/ledgerentry/add/").status_code == 403
     assert client.get("/admin/rebates/statement/add/").status_code == 403
+
+
+def test_the_root_address_leads_to_the_back_office(client):
+    response = client.get("/")
+    assert (response.status_code, response["Location"]) == (302, "/admin/")
