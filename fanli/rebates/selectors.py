@@ -322,11 +322,12 @@ def _compute_group(
         paid_rows = aggregate_sales(
             start=start, end=end, classes=classes, segments=segments, customer_ids=customer_ids, paid_basis=True
         )
-    prior_rows: list[tuple[int, int, int, int, int]] = []
-    if any(i.document.metric is Metric.GROWTH for i in group):
-        prior_rows = aggregate_sales(
+    prior_rows: dict[bool, list[tuple[int, int, int, int, int]]] = {}
+    for paid in {i.document.basis_source is BasisSource.PAID for i in group if i.document.metric is Metric.GROWTH}:
+        # last year is measured like this year: invoiced, or only the paid share
+        prior_rows[paid] = aggregate_sales(
             start=_years_earlier(start), end=_years_earlier(end), classes=classes, segments=[],
-            customer_ids=customer_ids,
+            customer_ids=customer_ids, paid_basis=paid,
         )
 
     results: list[Computed] = []
@@ -344,7 +345,7 @@ def _compute_group(
                 if segment:
                     seg_amount[(customer_id, segment)] += amount_minor
         prior: dict[int, int] = defaultdict(int)
-        for customer_id, cid, _segment, amount_minor, _q in prior_rows:
+        for customer_id, cid, _segment, amount_minor, _q in prior_rows.get(doc.basis_source is BasisSource.PAID, []):
             if cid in in_policy:
                 prior[customer_id] += amount_minor
         orders: dict[int, int] = {}

@@ -181,3 +181,14 @@ def test_enrolment_overrides_must_fit_the_policys_calculation():
         assert refused.value.details["errors"] == [expected]
     enrolment = enrolment_set(policy_code="flat", customer_code="C1", actor=None, overrides={"rate_percent": 2.5})
     assert enrolment.overrides == {"rate_percent": "2.5"}
+
+
+def test_a_paid_basis_growth_policy_measures_last_year_by_what_was_paid_too():
+    catalog()
+    apply("grow-paid", "metric: growth\nbasis_source: paid\ngrowth: {applies_to: increase, no_prior_year: ineligible}\n"
+                       "calculation: {type: flat_rate, rate_percent: 10}", period="year")
+    buyer = customer("G1")
+    invoice(buyer, date(2025, 5, 1), ("TEA-1", "100000"), paid="50000")
+    invoice(buyer, date(2026, 5, 1), ("TEA-1", "80000"))
+    settlement_run(period_key="2026", actor=None, today=date(2027, 1, 2))
+    assert amounts() == {("grow-paid", "G1"): 300_000}  # paid 80,000 against 50,000 paid last year
