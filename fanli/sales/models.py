@@ -43,7 +43,8 @@ class SalesDocument(models.Model):
     kind = models.CharField(max_length=10, choices=DocumentKind.choices)
     document_date = models.DateField()
     basis_date = models.DateField(help_text="Date deciding the period: the reversed invoice's date for a return.")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="documents")
+    # indexed by (customer, document_date) below; a separate index would only slow imports
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="documents", db_index=False)
     currency = models.CharField(max_length=3, default="CNY")
     reverses = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="returns",
@@ -75,14 +76,15 @@ class SalesDocument(models.Model):
 
 
 class SalesLine(models.Model):
-    document = models.ForeignKey(SalesDocument, on_delete=models.PROTECT, related_name="lines")
+    # indexed by the unique (document, line_number) below
+    document = models.ForeignKey(SalesDocument, on_delete=models.PROTECT, related_name="lines", db_index=False)
     line_number = models.PositiveIntegerField()
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     quantity_milli = models.BigIntegerField(help_text="Quantity x 1000, negative on returns.")
     unit_price_minor = models.BigIntegerField()
     net_amount_minor = models.BigIntegerField(help_text="After line discounts, excluding tax; negative on returns.")
     # Denormalised from the document so that aggregations scan one table.
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+", db_index=False)  # see indexes
     basis_date = models.DateField()
     is_return = models.BooleanField(default=False)
 
