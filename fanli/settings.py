@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # serves the API docs' Swagger UI from the installed package, never from a CDN
     "fanli.common",
     "fanli.customers",
     "fanli.catalog",

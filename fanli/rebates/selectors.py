@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import connection
@@ -493,16 +493,27 @@ def customer_progress(customer: Customer, day: date) -> list[dict[str, Any]]:
             "metric": result.metric,
             "basis_amount": str(now.basis.amount),
             "basis_quantity": str(now.basis.quantity),
-            "metric_value": None if result.metric_value is None else str(result.metric_value),
+            "metric_value": _shown(result.metric_value),
             "tier_reached": None if result.tier_index is None else result.tier_index + 1,
             "next_tier_from": None if result.next_threshold is None else str(result.next_threshold),
-            "gap_to_next_tier": None if result.gap_to_next is None else str(result.gap_to_next),
+            "gap_to_next_tier": _shown(result.gap_to_next),
             "earned_minor": now.amount_minor,
             "projected_minor": ahead.amount_minor if ahead else now.amount_minor,
             "pooled_with": now.pool["head"] if now.pool else None,
             "notes": list(result.notes),
         })
     return rows
+
+
+def _shown(value: Decimal | None) -> str | None:
+    """A metric for people: at most two decimals (growth % or money), exact otherwise."""
+    if value is None:
+        return None
+    if value.is_infinite():
+        return "infinite"
+    if value == value.quantize(Decimal("0.01")):
+        return str(value)
+    return str(value.quantize(Decimal("0.01"), ROUND_HALF_UP))
 
 
 def statement_lines(statement: Any, *, limit: int = 500) -> dict[str, Any]:

@@ -137,3 +137,9 @@ def test_request_errors_name_the_field_without_transport_prefixes(api):
     status, body = api.call("POST", "/settlements", {"today": "2026-04-01"})
     assert status == 422
     assert body["details"]["errors"] == [{"path": "period", "message": "Field required"}]
+
+
+def test_the_interactive_api_docs_load_their_assets_locally_not_from_a_cdn(client):
+    page = client.get("/api/docs").content.decode()
+    assert "cdn." not in page and "https://" not in page.split("<body")[0]
+    assert "/static/ninja/swagger-ui-bundle.js" in page
