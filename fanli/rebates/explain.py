@@ -75,7 +75,7 @@ def build_explanation(
         "basis_source": doc.basis_source.value,
         "basis": {
             "amount": _d(computed.basis.amount), "quantity": _d(computed.basis.quantity),
-            "orders": computed.basis.orders, "prior_year_amount": _d(computed.basis.prior_amount),
+            "orders": computed.basis.orders if doc.metric.value == "orders" else None, "prior_year_amount": _d(computed.basis.prior_amount),
             "deducted_for_stacking": _d(computed.basis.deduction),
         },
         "calculation": calc.type,
@@ -101,8 +101,8 @@ def explanation_text(explanation: dict[str, Any], *, currency: str = "CNY") -> s
         f"Customer {e['customer']}, period {e['period']['key']} ({e['period']['start']} to {e['period']['end']}), "
         f"sales counted {e['period']['counted_from']} to {e['period']['counted_until']}",
         f"Eligibility: {e['eligibility']}",
-        f"Basis ({e['basis_source']}): amount {e['basis']['amount']}, quantity {e['basis']['quantity']}, "
-        f"orders {e['basis']['orders']}"
+        f"Basis ({e['basis_source']}): amount {e['basis']['amount']}, quantity {e['basis']['quantity']}"
+        + (f", orders {e['basis']['orders']}" if e["basis"]["orders"] is not None else "")
         + (f", same period last year {e['basis']['prior_year_amount']}" if e["basis"]["prior_year_amount"] else ""),
         f"Metric {r['metric']} = {r['metric_value']}; calculation {e['calculation']}"
         + (f", mode {r['mode']}" if r["mode"] else ""),
