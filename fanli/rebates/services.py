@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
@@ -312,6 +313,7 @@ def settlement_run(
     with transaction.atomic():
         keys = {(p.version.policy_id, p.period.key) for p in plans}
         _lock(keys)
+        plans = _not_behind(plans, skipped)
         # Earlier settled periods of these policies are recomputed for true-ups and clawbacks.
         plans += _true_up_plans(plans)
         keys = {(p.version.policy_id, p.period.key) for p in plans}
@@ -346,6 +348,21 @@ def _settlement_plan(period: Period, versions: list[PolicyVersion]) -> tuple[lis
             continue
         plans.append(_Planned(version, document, target, period.end, final))
     return plans, skipped
+
+
+def _not_behind(plans: list[_Planned], skipped: list[dict[str, str]]) -> list[_Planned]:
+    """Drop interim plans older than what the period already settled on account: re-running Q1
+    after Q2 was paid on account must not undo Q2 (late Q1 data goes into the next interim)."""
+    kept = []
+    for plan in plans:
+        latest = Statement.objects.filter(policy_id=plan.version.policy_id, period_key=plan.period.key).aggregate(
+            latest=Max("as_of"))["latest"]
+        if not plan.final and latest is not None and latest > plan.as_of:
+            skipped.append({"policy": plan.document.code,
+                            "reason": f"{plan.period.key} already settled on account up to {latest}"})
+            continue
+        kept.append(plan)
+    return kept
 
 
 def _true_up_plans(plans: list[_Planned]) -> list[_Planned]:

@@ -252,3 +252,18 @@ def test_credit_is_used_earliest_expiry_first_and_expired_credit_is_released_onc
     assert (balances["rebate_account_minor"], balances["credit_available_minor"]) == (200_000, 200_000)
     assert account_balances()[Account.REBATE_EXPENSE] == 300_000 - 40_000
     assert ledger_check()["problems"] == []
+
+
+def test_running_an_earlier_interim_again_never_undoes_a_later_one():
+    catalog()
+    policy_apply(text=policy("year", "{type: flat_rate, rate_percent: 1}", period="year").replace(
+        "period: year,", "period: year, interim: quarter,"), actor=None)
+    dealer = customer("D01", kind="dealer")
+    invoice(dealer, date(2026, 2, 1), ("TEA-1", "10000"))
+    invoice(dealer, date(2026, 5, 1), ("TEA-1", "20000"))
+    settlement_run(period_key="2026-Q1", actor=None, today=date(2026, 7, 2))
+    settlement_run(period_key="2026-Q2", actor=None, today=date(2026, 7, 2))
+    run = settlement_run(period_key="2026-Q1", actor=None, today=date(2026, 7, 3))
+    assert run.summary["skipped"] == [{"policy": "year", "reason": "2026 already settled on account up to 2026-06-30"}]
+    assert list(Statement.objects.order_by("id").values_list("kind", "amount_minor")) == [
+        ("interim", 10_000), ("interim", 20_000)]
