@@ -375,7 +375,8 @@ def _compute_group(
             )
 
         candidates = set(amount) | set(orders) | include_customers.get(item.version.id, set())
-        results += _policy_results(item, candidates, basis_of, customers, enrolments, projected)
+        results += _policy_results(item, candidates, basis_of, customers, enrolments, projected,
+                                   settled=include_customers.get(item.version.id, set()))
         for computed in results:
             if computed.item is item:
                 deductions[(doc.code, computed.customer_id)] = Decimal(computed.amount_minor) / HUNDRED
@@ -389,7 +390,11 @@ def _policy_results(
     customers: dict[int, CustomerFacts],
     enrolments: dict[tuple[int, int], Enrolment],
     projected: bool,
+    settled: set[int],
 ) -> list[Computed]:
+    """``settled``: customers who already have statements for this period. They stay in for
+    true-ups whatever their master data says now (a grade or status change after the period
+    does not rewrite it)."""
     doc = item.document
     policy_id = item.version.policy_id
     eligible: dict[int, str] = {}
@@ -401,6 +406,8 @@ def _policy_results(
         ok, reason = customer_eligible(doc, facts, period_end=item.period.end, enrolled=enrolment is not None)
         if ok:
             eligible[customer_id] = reason
+        elif customer_id in settled:
+            eligible[customer_id] = f"settled for this period before ({reason} now)"
 
     def run(terms_basis: Basis, overrides: dict | None) -> Result:
         terms = terms_for(doc, overrides)

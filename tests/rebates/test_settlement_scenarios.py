@@ -112,3 +112,18 @@ def test_an_estimate_for_a_customer_who_ends_the_period_with_nothing_is_released
     assert (balances[Account.ACCRUED_REBATES], balances[Account.REBATE_EXPENSE]) == (0, 0)
     settlement_run(period_key="2026-Q1", actor=None, today=date(2026, 4, 2))
     assert LedgerEntry.objects.count() == 2
+
+
+def test_a_late_return_is_clawed_back_even_when_the_customer_changed_kind_after_the_period(shop):
+    from fanli.customers.models import Customer
+
+    acme = customer("C001")
+    sale = invoice(acme, date(2026, 3, 1), ("TEA-1", "310000"))
+    settlement_run(period_key="2026-Q1", actor=None, today=date(2026, 4, 2))
+    Customer.objects.filter(pk=acme.pk).update(kind="dealer")  # no longer eligible for new periods
+    credit_note(acme, date(2026, 4, 15), ("TEA-1", "20000"), reverses=sale)
+    settlement_run(period_key="2026-Q2", actor=None, today=date(2026, 7, 1))
+    clawback = Statement.objects.get(sequence=2)
+    assert clawback.amount_minor == -350_000
+    assert clawback.explanation["eligibility"] == (
+        "settled for this period before (kind dealer is not among distributor now)")
