@@ -310,14 +310,11 @@ def settlement_run(
             code="period_not_ended",
         )
     plans, skipped = _settlement_plan(period, _published_versions(policy_codes))
+    # Earlier settled periods of these policies are recomputed for true-ups and clawbacks.
+    plans += _true_up_plans(plans)
     with transaction.atomic():
-        keys = {(p.version.policy_id, p.period.key) for p in plans}
-        _lock(keys)
+        _lock({(p.version.policy_id, p.period.key) for p in plans})  # all at once, in id order
         plans = _not_behind(plans, skipped)
-        # Earlier settled periods of these policies are recomputed for true-ups and clawbacks.
-        plans += _true_up_plans(plans)
-        keys = {(p.version.policy_id, p.period.key) for p in plans}
-        _lock(keys)
         run = Run.objects.create(kind=Run.Kind.SETTLEMENT, period_key=period.key, as_of=today,
                                  actor=actor if getattr(actor, "pk", None) else None)
         statements = _settle(plans, run=run, run_period=period, today=today, actor=actor)
