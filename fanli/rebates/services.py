@@ -528,6 +528,12 @@ def accrual_run(*, month_key: str, actor: Any, today: date | None = None, policy
     with transaction.atomic():
         keys = {(i.version.policy_id, i.period.key) for i in items}
         _lock(keys)
+        pinned = _pinned_versions(keys)  # a period keeps the version its statements used
+        items = [
+            PolicyPeriod(pinned[key], parsed(pinned[key]), i.period, i.as_of)
+            if (key := (i.version.policy_id, i.period.key)) in pinned else i
+            for i in items
+        ]
         run = Run.objects.create(kind=Run.Kind.ACCRUAL, period_key=month.key, as_of=today,
                                  actor=actor if getattr(actor, "pk", None) else None)
         history = _statement_history(keys)
