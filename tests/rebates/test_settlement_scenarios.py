@@ -127,3 +127,19 @@ def test_a_late_return_is_clawed_back_even_when_the_customer_changed_kind_after_
     assert clawback.amount_minor == -350_000
     assert clawback.explanation["eligibility"] == (
         "settled for this period before (kind dealer is not among distributor now)")
+
+
+def test_adjustments_use_the_version_their_period_was_settled_with_and_new_periods_the_new_one(shop):
+    acme = customer("C001")
+    sale = invoice(acme, date(2026, 3, 1), ("TEA-1", "310000"))
+    settlement_run(period_key="2026-Q1", actor=None, today=date(2026, 4, 2))
+    v2 = policy_apply(text=DIST_TIERS.replace("rate_percent: 3}", "rate_percent: 4}"), actor=None).version
+    assert v2.number == 2
+    credit_note(acme, date(2026, 4, 15), ("TEA-1", "10000"), reverses=sale)
+    invoice(acme, date(2026, 5, 1), ("TEA-1", "300000"))
+    settlement_run(period_key="2026-Q2", actor=None, today=date(2026, 7, 1))
+    q1_adjustment = Statement.objects.get(period_key="2026-Q1", sequence=2)
+    q2 = Statement.objects.get(period_key="2026-Q2")
+    assert (q1_adjustment.policy_version.number, q1_adjustment.amount_minor) == (1, 900_000 - 930_000)
+    assert (q2.policy_version.number, q2.amount_minor) == (2, 1_200_000)
+    assert q1_adjustment.explanation["policy"]["version"] == 1
