@@ -17,7 +17,7 @@ from ninja import Field, Router, Schema, Status
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.customers.models import Customer
 from fanli.ledger.models import Payout
-from fanli.ledger.selectors import customer_balances, ledger_check
+from fanli.ledger.selectors import account_balances, customer_balances, ledger_check
 from fanli.ledger.services import credit_expire, payout_record, rebate_credit_use
 
 from .document import policy_json_schema
@@ -323,6 +323,11 @@ def reconciliation(request: HttpRequest, policy: str | None = None) -> dict[str,
     """``policy``: comma-separated policy codes (default: all)."""
     rows = reconcile(policy_codes=[p for p in policy.split(",") if p] if policy else None)
     return {"matches": not rows, "differences": rows}
+
+
+@router.get("/ledger/balances", summary="Balance of each ledger account (liabilities positive)")
+def ledger_balances(request: HttpRequest) -> dict[str, int]:
+    return account_balances()
 
 
 @router.get("/ledger/check", summary="Trial balance and statement/payout consistency")

@@ -115,6 +115,8 @@ def test_from_policy_to_settled_explained_and_paid_statement_over_http(api):
     assert list(Statement.objects.order_by("id").values_list("amount_minor", flat=True)) == [930_000, -350_000]
     assert api.call("GET", "/reconciliation")[1] == {"matches": True, "differences": []}
     assert api.call("GET", "/ledger/check")[1]["balanced"] is True
+    balances = api.call("GET", "/ledger/balances")[1]
+    assert (balances["rebates_payable"], balances["rebate_account"]) == (-350_000, 930_000 - 20_000)
 
 
 def test_progress_for_an_unknown_customer_is_a_404_with_the_error_shape(api):
