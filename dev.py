@@ -65,7 +65,8 @@ def start(args: argparse.Namespace) -> None:
     fanli(*demo, env=env)
     address = f"127.0.0.1:{args.port}"
     say(f"Fanli runs at http://{address}/  (API docs: http://{address}/api/docs)")
-    say("demo logins: admin / fanli-admin (staff)   finance / fanli-finance   API token: see above")
+    say("demo logins: admin / fanli-admin (staff)   finance / fanli-finance")
+    say(f"API token: printed when the demo data was first loaded; another one: {BIN / 'fanli'} token create admin")
     fanli("runserver", address, "--noreload", env=env)
 
 
