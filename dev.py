@@ -65,7 +65,7 @@ def start(args: argparse.Namespace) -> None:
     fanli(*demo, env=env)
     address = f"127.0.0.1:{args.port}"
     say(f"Fanli runs at http://{address}/  (API docs: http://{address}/api/docs)")
-    say("demo logins: admin / fanli-admin (staff)   finance / fanli-finance")
+    say("demo logins: admin / fanli-admin   finance / fanli-finance   portal / fanli-portal (customer portal)")
     say(f"API token: printed when the demo data was first loaded; another one: {BIN / 'fanli'} token create admin")
     fanli("runserver", address, "--noreload", env=env)
 
@@ -88,8 +88,27 @@ def check_postgres(url: str) -> None:
         sys.exit(3)
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def ensure_chromium() -> None:
+    """Browser tests drive Debian's Chromium; install it (and a CJK font) when we may."""
+    if CHROMIUM.exists():
+        return
+    if os.name == "posix" and os.geteuid() == 0 and shutil.which("apt-get"):
+        say("installing Debian's chromium for the browser tests")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        if run("apt-get", "install", "-y", "-q", "chromium", "fonts-wqy-zenhei", env=env, check=False) != 0:
+            run("apt-get", "update", "-q", env=env, check=False)
+            run("apt-get", "install", "-y", "-q", "chromium", "fonts-wqy-zenhei", env=env)
+        return
+    say(f"{CHROMIUM} is missing: the browser tests need it. Install it with: sudo apt-get install chromium")
+    sys.exit(4)
+
+
 def test(args: argparse.Namespace) -> None:
     ensure_venv("dev")
+    ensure_chromium()
     say("ruff and mypy")
     run(BIN / "ruff", "check", "fanli", "tests", "bench", "dev.py")
     run(BIN / "mypy", "fanli")

@@ -36,12 +36,15 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",  # serves the API docs' Swagger UI from the installed package, never from a CDN
+    "django_htmx",
     "fanli.common",
+    "fanli.accounts",
     "fanli.customers",
     "fanli.catalog",
     "fanli.sales",
     "fanli.rebates",
     "fanli.ledger",
+    "fanli.web",
     "fanli.demo",
 ]
 
@@ -52,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -69,6 +73,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "fanli.web.context.navigation",
             ],
         },
     },
@@ -113,6 +118,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+LOCALE_PATHS = [BASE_DIR / "fanli" / "locale"]
 
 # Business defaults.
 FANLI_CURRENCY = os.environ.get("FANLI_CURRENCY", "CNY")

@@ -1,8 +1,7 @@
-"""URLs: the back office (Django admin, until the web UI lands) and the JSON API."""
+"""URLs: the web UI (back office and portal), the Django admin and the JSON API."""
 
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.urls import include, path
 
 from fanli.api import api
 
@@ -11,7 +10,8 @@ admin.site.site_title = "Fanli"
 admin.site.index_title = "Back office"
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", include("fanli.web.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -504,12 +504,24 @@ def customer_progress(customer: Customer, day: date) -> list[dict[str, Any]]:
             "tier_reached": None if result.tier_index is None else result.tier_index + 1,
             "next_tier_from": None if result.next_threshold is None else str(result.next_threshold),
             "gap_to_next_tier": _shown(result.gap_to_next),
+            "next_tier_rate": _next_rate(now),
             "earned_minor": now.amount_minor,
             "projected_minor": ahead.amount_minor if ahead else now.amount_minor,
             "pooled_with": now.pool["head"] if now.pool else None,
             "notes": list(result.notes),
         })
     return rows
+
+
+def _next_rate(computed: Computed) -> str | None:
+    """The rate of the next tier (e.g. "3%"), for "¥38,200 more for 3%"."""
+    threshold = computed.result.next_threshold
+    if threshold is None:
+        return None
+    terms = terms_for(computed.item.document, computed.overrides)
+    if terms.kind == "target_bonus":
+        return None
+    return next((tier.rate_text() for tier in terms.tiers if tier.threshold == threshold), None)
 
 
 def _shown(value: Decimal | None) -> str | None:
@@ -629,3 +641,26 @@ def statements_overdue(today: date) -> Any:
     from django.db.models import Q
 
     return Q(state__in=UNPAID, due_date__lt=today)
+
+
+def statement_figures(today: date) -> dict[str, int]:
+    """Counts and sums for the dashboard: drafts to review, approved to pay, overdue."""
+    from django.db.models import Count, Sum
+
+    from .models import Statement
+
+    def figures(**filters: Any) -> tuple[int, int]:
+        row = Statement.objects.filter(**filters).aggregate(n=Count("id"), total=Sum("amount_minor"))
+        return row["n"] or 0, row["total"] or 0
+
+    drafts, drafts_minor = figures(state="draft")
+    approved, approved_minor = figures(state="approved")
+    disputed, disputed_minor = figures(state="disputed")
+    overdue = Statement.objects.filter(statements_overdue(today))
+    overdue_row = overdue.aggregate(n=Count("id"), total=Sum("amount_minor"))
+    return {
+        "draft": drafts, "draft_minor": drafts_minor, "approved": approved, "approved_minor": approved_minor,
+        "disputed": disputed, "disputed_minor": disputed_minor,
+        "overdue": overdue_row["n"] or 0, "overdue_minor": overdue_row["total"] or 0,
+    }
+

@@ -1,0 +1,60 @@
+"""Reads about the acting user: roles, permissions, and which customers they may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from fanli.customers.models import Customer
+
+from .models import PortalAccess, Role
+
+# What each role may do in the back office. Reading is "view"; the rest are actions.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.ADMINISTRATOR: frozenset({"view", "view_all_customers", "settle", "approve", "pay", "dispute", "policies",
+                                   "import", "audit"}),
+    Role.CHANNEL_MANAGER: frozenset({"view", "policies", "import"}),
+    Role.FINANCE: frozenset({"view", "view_all_customers", "settle", "approve", "pay", "dispute", "import", "audit"}),
+    Role.CUSTOMER_SERVICE: frozenset({"view", "view_all_customers", "dispute"}),
+    Role.AUDITOR: frozenset({"view", "view_all_customers", "audit"}),
+}
+
+
+def user_roles(user: Any) -> set[str]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    roles = {name for name in user.groups.values_list("name", flat=True) if name in PERMISSIONS}
+    if user.is_superuser:
+        roles.add(Role.ADMINISTRATOR)
+    return roles
+
+
+def can(user: Any, permission: str) -> bool:
+    return any(permission in PERMISSIONS[role] for role in user_roles(user))
+
+
+def is_staff_user(user: Any) -> bool:
+    return bool(user_roles(user))
+
+
+def portal_customer(user: Any) -> Customer | None:
+    """The customer a portal user belongs to, or None for anyone else."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    access = PortalAccess.objects.select_related("customer").filter(user=user).first()
+    return access.customer if access else None
+
+
+def portal_customers(customer: Customer) -> QuerySet[Customer]:
+    """A portal user's own company and, for a parent, its branches."""
+    return Customer.objects.filter(Q(pk=customer.pk) | Q(parent_id=customer.pk))
+
+
+def visible_customers(user: Any) -> QuerySet[Customer]:
+    """Customers a staff user may see: all, or only those they own (sales representatives)."""
+    if can(user, "view_all_customers"):
+        return Customer.objects.all()
+    if can(user, "view"):
+        return Customer.objects.filter(owner=user)
+    return Customer.objects.none()

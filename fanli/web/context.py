@@ -1,0 +1,24 @@
+"""Template context for every page: which navigation the user gets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from fanli.accounts.selectors import is_staff_user, portal_customer
+
+SECTIONS = {"dashboard": "dashboard", "customers": "customers", "customer": "customers", "statements": "statements",
+            "statement": "statements"}
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    match = getattr(request, "resolver_match", None)
+    return {
+        "office": is_staff_user(user),
+        "portal": portal_customer(user) is not None,
+        "nav": SECTIONS.get(match.url_name if match else "", ""),
+    }

@@ -1,0 +1,41 @@
+"""Template filters: money in fen shown as ¥1,234.56, and percentages for progress bars."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import template
+
+from fanli.common.money import format_minor
+
+register = template.Library()
+
+
+@register.filter
+def money(amount_minor: Any, currency: str = "CNY") -> str:
+    if amount_minor in (None, ""):
+        return "—"
+    return format_minor(int(amount_minor), currency)
+
+
+@register.filter
+def major(amount_text: Any) -> str:
+    """A decimal text in major units ("38200.5") shown as money (¥38,200.50)."""
+    try:
+        value = Decimal(str(amount_text))
+    except (InvalidOperation, ValueError):
+        return str(amount_text)
+    return format_minor(int((value * 100).to_integral_value()))
+
+
+@register.filter
+def percent_of(part: Any, whole: Any) -> int:
+    """0..100, for a progress bar: how far ``part`` is towards ``whole``."""
+    try:
+        part_value, whole_value = Decimal(str(part)), Decimal(str(whole))
+    except (InvalidOperation, ValueError):
+        return 0
+    if whole_value <= 0:
+        return 100
+    return max(0, min(100, int(part_value * 100 / whole_value)))

@@ -1,0 +1,24 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("office/", views.dashboard, name="dashboard"),
+    path("office/statements/", views.statements, name="statements"),
+    path("office/statements/approve/", views.statements_approve, name="statements_approve"),
+    path("office/statements/<int:statement_id>/", views.statement_detail, name="statement"),
+    path("office/statements/<int:statement_id>/approve/", views.statement_approve_view, name="statement_approve"),
+    path("office/statements/<int:statement_id>/pay/", views.statement_pay, name="statement_pay"),
+    path("office/statements/<int:statement_id>/dispute/", views.statement_dispute_view, name="statement_dispute"),
+    path("office/customers/", views.customers, name="customers"),
+    path("office/customers/<str:code>/", views.customer_detail, name="customer"),
+    path("portal/", views.portal_home, name="portal"),
+    path("portal/statements/<int:statement_id>/", views.portal_statement, name="portal_statement"),
+    path("portal/statements/<int:statement_id>/dispute/", views.portal_dispute, name="portal_dispute"),
+]

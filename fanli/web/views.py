@@ -1,0 +1,283 @@
+"""Back-office and portal views. Each checks access first, then calls one selector or service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fanli.accounts.selectors import can, is_staff_user, portal_customer, portal_customers, visible_customers
+from fanli.common.command import parse_day
+from fanli.common.exceptions import FanliError
+from fanli.customers.models import Customer
+from fanli.ledger.selectors import account_balances, customer_balances
+from fanli.ledger.services import payout_record
+from fanli.rebates.explain import explanation_text
+from fanli.rebates.models import Policy, Statement
+from fanli.rebates.selectors import UNPAID, customer_progress, statement_figures, statement_lines, statements_overdue
+from fanli.rebates.services import statement_approve, statement_dispute
+
+View = Callable[..., HttpResponse]
+
+
+def staff_view(permission: str = "view") -> Callable[[View], View]:
+    """Anonymous users go to the login page; users without the permission get 403."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not can(request.user, permission):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def portal_view(view: View) -> View:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        customer = portal_customer(request.user)
+        if customer is None:
+            raise PermissionDenied
+        return view(request, customer, *args, **kwargs)
+
+    return wrapper
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login("/")
+    if is_staff_user(request.user):
+        return redirect("web:dashboard")
+    if portal_customer(request.user) is not None:
+        return redirect("web:portal")
+    raise PermissionDenied
+
+
+def _day(request: HttpRequest) -> date:
+    """``?date=YYYY-MM-DD`` (progress at any date), else today; a bad date falls back to today."""
+    try:
+        return parse_day(request.GET.get("date", ""))
+    except FanliError:
+        return timezone.localdate()
+
+
+def _done(request: HttpRequest, message: str, target: str, *args: Any) -> HttpResponse:
+    messages.success(request, message)
+    return redirect(target, *args)
+
+
+def _failed(request: HttpRequest, error: FanliError, target: str, *args: Any) -> HttpResponse:
+    messages.error(request, error.message)
+    return redirect(target, *args)
+
+
+# ---------------------------------------------------------------- back office
+
+
+@staff_view()
+def dashboard(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    balances = account_balances()
+    return render(request, "web/office/dashboard.html", {
+        "figures": statement_figures(today),
+        "accrued_minor": balances.get("accrued_rebates", 0),
+        "payable_minor": balances.get("rebates_payable", 0),
+        "credit_minor": balances.get("rebate_account", 0),
+        "due_soon": Statement.objects.filter(state__in=UNPAID, due_date__gte=today)
+        .select_related("policy", "customer").order_by("due_date")[:10],
+        "today": today,
+    })
+
+
+def _statement_filters(request: HttpRequest, qs: Any) -> tuple[Any, dict[str, str]]:
+    chosen = {name: request.GET.get(name, "").strip() for name in ("policy", "period", "state", "customer")}
+    lookups = {"policy": "policy__code", "period": "period_key", "state": "state", "customer": "customer__code"}
+    for name, value in chosen.items():
+        if value:
+            qs = qs.filter(**{lookups[name]: value})
+    if request.GET.get("overdue"):
+        qs = qs.filter(statements_overdue(timezone.localdate()))
+        chosen["overdue"] = "1"
+    return qs, chosen
+
+
+@staff_view()
+def statements(request: HttpRequest) -> HttpResponse:
+    visible = visible_customers(request.user)
+    qs = Statement.objects.filter(customer__in=visible).select_related("policy", "customer").order_by("-id")
+    qs, chosen = _statement_filters(request, qs)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    context = {
+        "page": page, "chosen": chosen, "states": Statement.State.choices,
+        "policies": Policy.objects.order_by("code").values_list("code", flat=True),
+        "can_approve": can(request.user, "approve"), "today": timezone.localdate(),
+    }
+    template = "web/office/_statement_rows.html" if request.htmx else "web/office/statements.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@require_POST
+@staff_view("approve")
+def statements_approve(request: HttpRequest) -> HttpResponse:
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    visible = visible_customers(request.user)
+    done = 0
+    for statement_id in Statement.objects.filter(pk__in=ids, customer__in=visible).values_list("id", flat=True):
+        try:
+            statement_approve(statement_id=statement_id, actor=request.user)
+            done += 1
+        except FanliError as error:
+            messages.warning(request, f"#{statement_id}: {error.message}")
+    return _done(request, _("%(count)d statement(s) approved") % {"count": done}, "web:statements")
+
+
+def _office_statement(request: HttpRequest, statement_id: int) -> Statement:
+    statement = (
+        Statement.objects.filter(pk=statement_id, customer__in=visible_customers(request.user))
+        .select_related("policy", "customer", "policy_version").first()
+    )
+    if statement is None:
+        raise Http404
+    return statement
+
+
+@staff_view()
+def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
+    statement = _office_statement(request, statement_id)
+    return render(request, "web/office/statement.html", {
+        "statement": statement,
+        "text": explanation_text(statement.explanation, currency=statement.currency),
+        "lines": statement_lines(statement, limit=200),
+        "can_approve": can(request.user, "approve"), "can_pay": can(request.user, "pay"),
+        "can_dispute": can(request.user, "dispute"), "today": timezone.localdate(),
+    })
+
+
+@require_POST
+@staff_view("approve")
+def statement_approve_view(request: HttpRequest, statement_id: int) -> HttpResponse:
+    statement = _office_statement(request, statement_id)
+    try:
+        statement_approve(statement_id=statement.pk, actor=request.user)
+    except FanliError as error:
+        return _failed(request, error, "web:statement", statement.pk)
+    return _done(request, _("Statement approved"), "web:statement", statement.pk)
+
+
+@require_POST
+@staff_view("pay")
+def statement_pay(request: HttpRequest, statement_id: int) -> HttpResponse:
+    statement = _office_statement(request, statement_id)
+    try:
+        paid_on = parse_day(request.POST.get("paid_on", ""), name="paid_on")
+        payout_record(statement_id=statement.pk, actor=request.user, paid_on=paid_on,
+                      reference=request.POST.get("reference", "")[:100])
+    except FanliError as error:
+        return _failed(request, error, "web:statement", statement.pk)
+    return _done(request, _("Payout recorded"), "web:statement", statement.pk)
+
+
+@require_POST
+@staff_view("dispute")
+def statement_dispute_view(request: HttpRequest, statement_id: int) -> HttpResponse:
+    statement = _office_statement(request, statement_id)
+    try:
+        statement_dispute(statement_id=statement.pk, reason=request.POST.get("reason", ""), actor=request.user)
+    except FanliError as error:
+        return _failed(request, error, "web:statement", statement.pk)
+    return _done(request, _("Statement disputed"), "web:statement", statement.pk)
+
+
+@staff_view()
+def customers(request: HttpRequest) -> HttpResponse:
+    qs = visible_customers(request.user).select_related("grade", "parent").order_by("code")
+    query = request.GET.get("q", "").strip()
+    if query:
+        qs = qs.filter(Q(code__icontains=query) | Q(name__icontains=query))
+    kind = request.GET.get("kind", "")
+    if kind:
+        qs = qs.filter(kind=kind)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    template = "web/office/_customer_rows.html" if request.htmx else "web/office/customers.html"  # type: ignore[attr-defined]
+    return render(request, template, {"page": page, "q": query, "kind": kind,
+                                      "kinds": Customer._meta.get_field("kind").choices})
+
+
+@staff_view()
+def customer_detail(request: HttpRequest, code: str) -> HttpResponse:
+    customer = visible_customers(request.user).filter(code=code).select_related("grade", "parent").first()
+    if customer is None:
+        raise Http404
+    day = _day(request)
+    return render(request, "web/office/customer.html", {
+        "customer": customer, "progress": customer_progress(customer, day), "day": day,
+        "balances": customer_balances(customer.pk),
+        "statements": Statement.objects.filter(customer=customer).select_related("policy").order_by("-id")[:20],
+    })
+
+
+# ---------------------------------------------------------------- portal
+
+
+@portal_view
+def portal_home(request: HttpRequest, customer: Customer) -> HttpResponse:
+    day = _day(request)
+    companies = portal_customers(customer)
+    return render(request, "web/portal/home.html", {
+        "customer": customer, "day": day,
+        "progress": customer_progress(customer, day),
+        "balances": customer_balances(customer.pk),
+        "statements": Statement.objects.filter(customer__in=companies).select_related("policy", "customer")
+        .order_by("-id")[:50],
+    })
+
+
+def _portal_statement(customer: Customer, statement_id: int) -> Statement:
+    statement = (
+        Statement.objects.filter(pk=statement_id, customer__in=portal_customers(customer))
+        .select_related("policy", "customer", "policy_version").first()
+    )
+    if statement is None:
+        raise Http404
+    return statement
+
+
+@portal_view
+def portal_statement(request: HttpRequest, customer: Customer, statement_id: int) -> HttpResponse:
+    statement = _portal_statement(customer, statement_id)
+    return render(request, "web/portal/statement.html", {
+        "customer": customer, "statement": statement,
+        "text": explanation_text(statement.explanation, currency=statement.currency),
+        "lines": statement_lines(statement, limit=200),
+    })
+
+
+@require_POST
+@portal_view
+def portal_dispute(request: HttpRequest, customer: Customer, statement_id: int) -> HttpResponse:
+    statement = _portal_statement(customer, statement_id)
+    try:
+        statement_dispute(statement_id=statement.pk, reason=request.POST.get("reason", ""), actor=request.user)
+    except FanliError as error:
+        return _failed(request, error, "web:portal_statement", statement.pk)
+    return _done(request, _("Your dispute was sent; customer service will contact you."), "web:portal_statement",
+                 statement.pk)

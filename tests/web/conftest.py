@@ -1,0 +1,45 @@
+"""A small settled world for the web tests: two customers, statements, one user per role."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from fanli.accounts.services import portal_user_create, staff_user_create
+from fanli.rebates.models import Statement
+from fanli.rebates.services import policy_apply, settlement_run
+from tests.builders import catalog, customer, invoice
+
+PASSWORD = "a-Long-secret-2026"
+ROLES = ["administrator", "channel_manager", "finance", "customer_service", "auditor"]
+
+POLICY = """
+code: dist-q
+name: 经销商季度阶梯返利
+valid_from: 2026-01-01
+settlement: {period: quarter, due_days: 30}
+calculation: {type: tiers, mode: retroactive, tiers: [{from: 0, rate_percent: 1}, {from: 100000, rate_percent: 2},
+  {from: 300000, rate_percent: 3}]}
+payout: {form: cash}
+"""
+
+
+@pytest.fixture
+def world(db):
+    catalog()
+    policy_apply(text=POLICY, actor=None)
+    acme, other = customer("C001"), customer("C002")
+    invoice(acme, date(2026, 1, 10), ("TEA-1", "150000"), ("RICE-1", "2000"))
+    invoice(other, date(2026, 2, 10), ("TEA-1", "90000"))
+    settlement_run(period_key="2026-Q1", actor=None, today=date(2026, 4, 2))
+    users = {role: staff_user_create(username=role, password=PASSWORD, role=role, actor=None) for role in ROLES}
+    acme.owner = users["channel_manager"]
+    acme.save(update_fields=["owner"])
+    users["portal"] = portal_user_create(username="acme", password=PASSWORD, customer_code="C001", actor=None)
+    users["portal_other"] = portal_user_create(username="other", password=PASSWORD, customer_code="C002", actor=None)
+    return {
+        "users": users,
+        "acme_statement": Statement.objects.get(customer=acme),
+        "other_statement": Statement.objects.get(customer=other),
+    }

@@ -1,0 +1,89 @@
+"""Who reaches which page: every URL for every role, anonymous users and portal users."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+OFFICE_PAGES = ["/office/", "/office/statements/", "/office/customers/", "/office/customers/C001/"]
+EVERY_STAFF = ["administrator", "channel_manager", "finance", "customer_service", "auditor"]
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("path", [*OFFICE_PAGES, "/portal/", "/office/statements/1/"])
+def test_anonymous_users_are_sent_to_the_login_page(client, world, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=")
+
+
+@pytest.mark.parametrize("role", EVERY_STAFF)
+@pytest.mark.parametrize("path", OFFICE_PAGES)
+def test_every_staff_role_may_read_the_back_office(client, world, role, path):
+    assert login(client, world["users"][role]).get(path).status_code == 200
+
+
+@pytest.mark.parametrize("user", ["portal", "portal_other"])
+@pytest.mark.parametrize("path", OFFICE_PAGES)
+def test_portal_users_never_reach_the_back_office(client, world, user, path):
+    assert login(client, world["users"][user]).get(path).status_code == 403
+
+
+@pytest.mark.parametrize("role", EVERY_STAFF)
+def test_staff_have_no_portal(client, world, role):
+    assert login(client, world["users"][role]).get("/portal/").status_code == 403
+
+
+def test_a_sales_representative_sees_only_the_customers_they_own(client, world):
+    client = login(client, world["users"]["channel_manager"])
+    assert client.get("/office/customers/C001/").status_code == 200
+    assert client.get("/office/customers/C002/").status_code == 404
+    assert client.get(f"/office/statements/{world['other_statement'].pk}/").status_code == 404
+    page = client.get("/office/customers/").content.decode()
+    assert "C001" in page and "C002" not in page
+
+
+@pytest.mark.parametrize(("role", "allowed"), [
+    ("administrator", True), ("finance", True), ("channel_manager", False), ("customer_service", False),
+    ("auditor", False),
+])
+def test_only_finance_and_administrators_approve(client, world, role, allowed):
+    statement = world["acme_statement"]
+    response = login(client, world["users"][role]).post(f"/office/statements/{statement.pk}/approve/")
+    statement.refresh_from_db()
+    assert (response.status_code, statement.state) == ((302, "approved") if allowed else (403, "draft"))
+
+
+def test_a_portal_user_sees_their_statement_and_gets_404_for_another_customers(client, world):
+    client = login(client, world["users"]["portal"])
+    mine, theirs = world["acme_statement"], world["other_statement"]
+    page = client.get(f"/portal/statements/{mine.pk}/")
+    assert page.status_code == 200
+    assert "¥3,040.00" in page.content.decode()
+    assert client.get(f"/portal/statements/{theirs.pk}/").status_code == 404
+    assert client.post(f"/portal/statements/{theirs.pk}/dispute/", {"reason": "x"}).status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.state == "draft"
+
+
+def test_the_portal_shows_progress_to_the_next_tier_in_money_at_any_date(client, world):
+    page = login(client, world["users"]["portal"]).get("/portal/?date=2026-02-28").content.decode()
+    assert "经销商季度阶梯返利" in page
+    assert "2026-Q1 再采购 ¥148,000.00 即可享受 3%" in page
+    assert 'aria-valuenow="50"' in page  # 152,000 of 300,000
+
+
+def test_forms_are_protected_against_cross_site_requests(world):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world["users"]["finance"])
+    response = client.post(f"/office/statements/{world['acme_statement'].pk}/approve/")
+    assert response.status_code == 403
+    world["acme_statement"].refresh_from_db()
+    assert world["acme_statement"].state == "draft"
