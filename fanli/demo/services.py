@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.color import no_style
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from fanli.accounts.models import PortalAccess
 from fanli.catalog.models import Brand, Category, Product
 from fanli.common.bulk import rows_insert
 from fanli.common.services import api_token_create, audit_record
@@ -51,10 +53,13 @@ from .generate import (
 
 POLICY_DIRECTORY = Path(__file__).resolve().parent / "policies"
 DOCUMENTS_PER_CHUNK = 5000
-DEMO_USERS = (  # username, password, superuser
-    ("admin", "fanli-admin", True),
-    ("finance", "fanli-finance", False),
+DEMO_USERS = (  # username, password, superuser, role
+    ("admin", "fanli-admin", True, "administrator"),
+    ("finance", "fanli-finance", False, "finance"),
+    ("service", "fanli-service", False, "customer_service"),
+    ("auditor", "fanli-auditor", False, "auditor"),
 )
+PORTAL_USER = ("portal", "fanli-portal")  # the login of the largest distributor group's head
 DEALER_POLICY_CODE = "dealer-annual"
 DATA_PRESENT_MESSAGE = "demo data not loaded: the database already holds customers, products or sales"
 
@@ -133,6 +138,7 @@ def _everything_create(
     grades = _grades_create()
     products = _catalog_create(master)
     customer_ids = _customers_create(master, grades=grades, users=users)
+    _portal_user_create(master, customer_ids)
     invoices, returns, line_count, sales_total = _documents_create(
         documents_generate(rng, master, lines=lines, today=today),
         customer_ids=customer_ids,
@@ -175,13 +181,14 @@ def _everything_create(
 def _users_create() -> dict[str, Any]:
     user_model = get_user_model()
     users: dict[str, Any] = {}
-    for username, password, superuser in DEMO_USERS:
+    for username, password, superuser, role in DEMO_USERS:
         user = user_model.objects.filter(username=username).first()
         if user is None:
             if superuser:
                 user = user_model.objects.create_superuser(username, f"{username}@fanli.example", password)
             else:
                 user = user_model.objects.create_user(username, f"{username}@fanli.example", password, is_staff=True)
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
         users[username] = user
     for username in sorted({name for names in SALES_REPRESENTATIVES.values() for name in names}):
         user = user_model.objects.filter(username=username).first()
@@ -189,8 +196,19 @@ def _users_create() -> dict[str, Any]:
             first, _, last = username.partition(".")
             user = user_model.objects.create_user(username, f"{username}@fanli.example", None,
                                                   first_name=first.title(), last_name=last.title())
+        user.groups.add(Group.objects.get_or_create(name="channel_manager")[0])  # sees the customers they own
         users[username] = user
     return users
+
+
+def _portal_user_create(master: MasterData, customer_ids: dict[str, int]) -> None:
+    """A portal login for the first distributor that heads a group (it sees its branches too)."""
+    heads = {spec.parent_code for spec in master.customers if spec.parent_code}
+    code = next((s.code for s in master.customers if s.kind == "distributor" and s.code in heads),
+                master.customers[0].code)
+    username, password = PORTAL_USER
+    user = get_user_model().objects.create_user(username, f"{username}@fanli.example", password)
+    PortalAccess.objects.create(user=user, customer_id=customer_ids[code])
 
 
 def _grades_create() -> dict[str, int]:

@@ -286,3 +286,16 @@ def test_a_catalog_without_customers_is_also_refused(db):
     with pytest.raises(DemoDataPresent):
         demo_load(**SMALL)
     assert not Customer.objects.exists()
+
+
+def test_demo_logins_have_their_roles_and_the_portal_login_sees_a_group_head(small_load):
+    from django.contrib.auth.models import User
+
+    from fanli.accounts.selectors import portal_customer, portal_customers, user_roles
+
+    assert user_roles(User.objects.get(username="admin")) == {"administrator"}
+    assert user_roles(User.objects.get(username="finance")) == {"finance"}
+    assert user_roles(User.objects.get(username="auditor")) == {"auditor"}
+    customer = portal_customer(User.objects.get(username="portal"))
+    assert customer is not None and customer.kind == "distributor" and customer.parent_id is None
+    assert portal_customers(customer).count() > 1  # the head and its branches
