@@ -26,6 +26,6 @@ def test_ledger_entries_and_statements_cannot_be_added_in_the_admin(client):
     assert client.get("/admin/rebates/statement/add/").status_code == 403
 
 
-def test_the_root_address_leads_to_the_back_office(client):
+def test_the_root_address_asks_anonymous_visitors_to_log_in(client):
     response = client.get("/")
-    assert (response.status_code, response["Location"]) == (302, "/admin/")
+    assert (response.status_code, response["Location"]) == (302, "/login/?next=/")
