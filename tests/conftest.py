@@ -16,3 +16,9 @@ def staff_user(db):
     from django.contrib.auth.models import User
 
     return User.objects.create_user("finance", password="finance-pass-123", is_staff=True)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    """Tests create many users; the production hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

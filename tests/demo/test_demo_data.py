@@ -32,11 +32,6 @@ SMALL = {"customers": 60, "lines": 3000, "seed": DEFAULT_SEED, "today": TODAY}
 DEMO_KINDS = {CustomerKind.DISTRIBUTOR, CustomerKind.DEALER, CustomerKind.RETAILER, CustomerKind.JOINT_VENTURE}
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def small_load(db):
     return demo_load(**SMALL)
