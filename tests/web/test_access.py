@@ -87,3 +87,18 @@ def test_forms_are_protected_against_cross_site_requests(world):
     assert response.status_code == 403
     world["acme_statement"].refresh_from_db()
     assert world["acme_statement"].state == "draft"
+
+
+def test_logins_are_throttled_after_five_failures_even_with_the_right_password(client, world):
+    from django.core.cache import cache
+
+    cache.clear()
+    for _ in range(5):
+        page = client.post("/login/", {"username": "finance", "password": "wrong"}).content.decode()
+        assert "请输入一个正确的" in page
+    refused = client.post("/login/", {"username": "finance", "password": "a-Long-secret-2026"})
+    assert refused.status_code == 200  # the form again, not a redirect into the office
+    assert "失败次数过多，请 15 分钟后再试。" in refused.content.decode()
+    assert "_auth_user_id" not in client.session
+    cache.clear()
+    assert client.post("/login/", {"username": "finance", "password": "a-Long-secret-2026"}).status_code == 302
