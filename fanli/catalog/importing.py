@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fanli.common.bulk import update_by_key
 from fanli.sales.tabular import (
     PROGRESS_EVERY_ROWS,
     CellError,
@@ -131,16 +132,16 @@ class ProductPlan(ImportPlan):
                 for draft in chunk
             ])
         updated = [draft for draft in self.products if self.outcomes[draft.sku] == "update"]
-        for chunk in chunked(updated, WRITE_CHUNK_ROWS):
-            products = {product.sku: product for product in Product.objects.filter(sku__in=[d.sku for d in chunk])}
-            for draft in chunk:
-                product = products[draft.sku]
-                for name, value in draft.values.items():
-                    setattr(product, name, value)
-                product.category_id = category_ids[draft.category_code]
-                if draft.brand_given:
-                    product.brand_id = brand_ids[draft.brand_code] if draft.brand_code else None
-            Product.objects.bulk_update(list(products.values()), _PRODUCT_FIELDS)
+
+        def apply(product: Product, draft: Any) -> None:
+            for name, value in draft.values.items():
+                setattr(product, name, value)
+            product.category_id = category_ids[draft.category_code]
+            if draft.brand_given:
+                product.brand_id = brand_ids[draft.brand_code] if draft.brand_code else None
+
+        update_by_key(Product, "sku", updated, key_of=lambda draft: draft.sku, apply=apply, fields=_PRODUCT_FIELDS,
+                      chunk_size=WRITE_CHUNK_ROWS)
         counts.created = len(new)
         counts.updated = len(updated)
         counts.unchanged = len(self.products) - counts.created - counts.updated

@@ -8,7 +8,7 @@ ready for the database (ids for foreign keys, dates adapted by the caller where 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connection
@@ -40,3 +40,24 @@ def rows_insert(model: type[Model], field_names: Sequence[str], rows: Iterable[t
         with cursor.cursor.copy(f"COPY {table} ({_columns(model, field_names)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+
+
+def update_by_key(
+    model: type[Model],
+    key_field: str,
+    changes: Sequence[Any],
+    *,
+    key_of: Callable[[Any], str],
+    apply: Callable[[Any, Any], None],
+    fields: Sequence[str],
+    chunk_size: int = 2000,
+) -> None:
+    """Load the stored rows for ``changes`` by key, let ``apply(row, change)`` set their new
+    values, and write them back with ``bulk_update``, a chunk at a time."""
+    for start in range(0, len(changes), chunk_size):
+        chunk = changes[start:start + chunk_size]
+        stored = {getattr(row, key_field): row
+                  for row in model._default_manager.filter(**{f"{key_field}__in": [key_of(c) for c in chunk]})}
+        for change in chunk:
+            apply(stored[key_of(change)], change)
+        model._default_manager.bulk_update(list(stored.values()), list(fields))

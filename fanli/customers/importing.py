@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fanli.common.bulk import update_by_key
 from fanli.sales.tabular import (
     PROGRESS_EVERY_ROWS,
     CellError,
@@ -172,15 +173,15 @@ class CustomerPlan(ImportPlan):
         for chunk in chunked(parented, WRITE_CHUNK_ROWS):
             Customer.objects.bulk_update(chunk, ["parent"])
         updated = [draft for draft in self.drafts if self.outcomes[draft.code] == "update"]
-        for chunk in chunked(updated, WRITE_CHUNK_ROWS):
-            by_code = {customer.code: customer for customer in Customer.objects.filter(code__in=[d.code for d in chunk])}
-            for draft in chunk:
-                customer = by_code[draft.code]
-                for name, value in draft.values.items():
-                    setattr(customer, name, value)
-                if draft.parent_given:
-                    customer.parent_id = ids[draft.parent_code] if draft.parent_code else None
-            Customer.objects.bulk_update(list(by_code.values()), _UPDATABLE_FIELDS)
+
+        def apply(customer: Customer, draft: Any) -> None:
+            for name, value in draft.values.items():
+                setattr(customer, name, value)
+            if draft.parent_given:
+                customer.parent_id = ids[draft.parent_code] if draft.parent_code else None
+
+        update_by_key(Customer, "code", updated, key_of=lambda draft: draft.code, apply=apply,
+                      fields=_UPDATABLE_FIELDS, chunk_size=WRITE_CHUNK_ROWS)
         counts.updated = len(updated)
         counts.unchanged = len(self.drafts) - counts.created - counts.updated
         return counts
