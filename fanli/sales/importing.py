@@ -546,42 +546,36 @@ class _SalesRowReader:
         if product_id is None:
             errors.add(line, "sku", f"unknown SKU {sku!r}" if sku else "required")
             ok = False
-        quantity_milli = unit_price_minor = net_amount_minor = 0
-        try:
-            quantity_milli = _parse_quantity(quantity_text)
-        except CellError as error:
-            errors.add(line, "quantity", str(error))
+        quantity_milli = self._signed_cell(line, "quantity", quantity_text, _parse_quantity, draft.kind)
+        unit_price_minor = self._signed_cell(line, "unit_price", unit_price_text, _parse_money, None)
+        net_amount_minor = self._signed_cell(line, "net_amount", net_amount_text, _parse_money, draft.kind)
+        if quantity_milli is None or unit_price_minor is None or net_amount_minor is None:
             ok = False
-        else:
-            if is_return:
-                quantity_milli = -abs(quantity_milli)
-            elif is_invoice and quantity_milli < 0:
-                errors.add(line, "quantity", "quantity on an invoice must not be negative (use a return)")
-                ok = False
-        try:
-            unit_price_minor = _parse_money(unit_price_text)
-        except CellError as error:
-            errors.add(line, "unit_price", str(error))
-            ok = False
-        else:
-            if unit_price_minor < 0:
-                errors.add(line, "unit_price", "unit price must not be negative")
-                ok = False
-        try:
-            net_amount_minor = _parse_money(net_amount_text)
-        except CellError as error:
-            errors.add(line, "net_amount", str(error))
-            ok = False
-        else:
-            if is_return:
-                net_amount_minor = -abs(net_amount_minor)
-            elif is_invoice and net_amount_minor < 0:
-                errors.add(line, "net_amount", "net amount on an invoice must not be negative (use a return)")
-                ok = False
         if ok and (is_invoice or is_return):
-            draft.lines.append((line_number, sku, product_id or 0, quantity_milli, unit_price_minor, net_amount_minor))
+            draft.lines.append((line_number, sku, product_id or 0, quantity_milli or 0, unit_price_minor or 0,
+                                net_amount_minor or 0))
         else:
             draft.rejected = True
+
+    def _signed_cell(
+        self, line: int, column: str, text: str, parse: Callable[[str], int], kind: str | None
+    ) -> int | None:
+        """A number cell: negative on a return whatever its sign, never negative on an invoice;
+        ``kind`` None (unit price) must simply not be negative. None when the cell is wrong."""
+        try:
+            value = parse(text)
+        except CellError as error:
+            self.errors.add(line, column, str(error))
+            return None
+        if kind == DocumentKind.RETURN:
+            return -abs(value)
+        if value < 0 and kind in (DocumentKind.INVOICE, None):
+            label = column.replace("_", " ")
+            where = "" if kind is None else " on an invoice"
+            hint = "" if kind is None else " (use a return)"
+            self.errors.add(line, column, f"{label}{where} must not be negative{hint}")
+            return None
+        return value
 
 
 def _parse_money(text: str) -> int:
