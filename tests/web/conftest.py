@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -10,8 +11,8 @@ from fanli.accounts.services import portal_user_create, staff_user_create
 from fanli.rebates.models import Statement
 from fanli.rebates.services import policy_apply, settlement_run
 from tests.builders import catalog, customer, invoice
+from tests.web.browsing import CHROMIUM, PASSWORD
 
-PASSWORD = "a-Long-secret-2026"
 ROLES = ["administrator", "channel_manager", "finance", "customer_service", "auditor"]
 
 POLICY = """
@@ -43,3 +44,37 @@ def world(db):
         "acme_statement": Statement.objects.get(customer=acme),
         "other_statement": Statement.objects.get(customer=other),
     }
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (python3 dev.py test does it when it can)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server, transactional_db):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.base = live_server.url  # type: ignore[attr-defined]
+    yield page
+    context.close()

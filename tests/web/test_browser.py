@@ -5,59 +5,8 @@ Screenshots of the main pages are saved under ``$FANLI_VAR_DIR/screenshots`` as 
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import pytest
-from django.conf import settings
-
 from fanli.rebates.models import Statement
-from tests.web.conftest import PASSWORD
-
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(settings.VAR_DIR) / "screenshots"
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
-# between browser steps are ordinary synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (python3 dev.py test does it when it can)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser, live_server, transactional_db):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.base = live_server.url  # type: ignore[attr-defined]
-    yield page
-    context.close()
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def log_in(page, username: str, path: str = "/") -> None:
-    page.goto(page.base + path)
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit].primary")
+from tests.web.browsing import log_in, shot
 
 
 def test_finance_reviews_approves_and_pays_a_statement_in_the_browser(page, world):
