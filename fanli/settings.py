@@ -124,6 +124,19 @@ LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
 LOCALE_PATHS = [BASE_DIR / "fanli" / "locale"]
 
+# One cache for every process on the machine (login throttling, job progress). Point
+# FANLI_CACHE_DIR at a shared directory, or swap in Redis, when processes span machines.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("FANLI_CACHE_DIR") or str(VAR_DIR / "cache"),
+    }
+}
+
+# Long work started from a page (settlement, accrual, import) runs in a thread of the web
+# process; True runs it in the request instead (tests, single-threaded scripts).
+FANLI_JOBS_INLINE = os.environ.get("FANLI_JOBS_INLINE", "") == "1"
+
 # Business defaults.
 FANLI_CURRENCY = os.environ.get("FANLI_CURRENCY", "CNY")
 

@@ -22,3 +22,10 @@ def staff_user(db):
 def fast_password_hashing(settings) -> None:
     """Tests create many users; the production hasher is slow on purpose."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def jobs_inline(settings) -> None:
+    """Jobs run inside the request in tests, so a test's own transaction sees their writes.
+    ``tests/common/test_jobs.py`` runs them in a real thread too."""
+    settings.FANLI_JOBS_INLINE = True

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import jobs, views
 from .login import ThrottledLoginView
 
 app_name = "web"
@@ -19,6 +19,7 @@ urlpatterns = [
     path("office/statements/<int:statement_id>/dispute/", views.statement_dispute_view, name="statement_dispute"),
     path("office/customers/", views.customers, name="customers"),
     path("office/customers/<str:code>/", views.customer_detail, name="customer"),
+    path("office/jobs/<int:job_id>/", jobs.job_detail, name="job"),
     path("portal/", views.portal_home, name="portal"),
     path("portal/statements/<int:statement_id>/", views.portal_statement, name="portal_statement"),
     path("portal/statements/<int:statement_id>/dispute/", views.portal_dispute, name="portal_dispute"),

@@ -1,0 +1,170 @@
+"""Background jobs: long work started from a page, with progress the page can poll.
+
+A job runs in a thread of the web process by default, so the embedded setup needs no extra
+server; ``FANLI_JOBS_INLINE = True`` runs it in the caller's thread (tests, scripts).
+
+The job's row records who started what, when, and how it ended. Progress lives in Django's
+cache, not in the row: the work usually runs inside one database transaction (a settlement
+commits all or nothing), and a row updated inside it would stay invisible until the end. The
+cache is shared by every process on the machine (file-based by default; see settings).
+
+Apps register handlers in a ``jobs.py`` module, loaded when Django starts::
+
+    @job_handler("settlement")
+    def settle(params: dict, actor: User, progress: JobProgress) -> dict: ...
+
+A handler raises ``FanliError`` for a clear failure; the message is shown to the user.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import close_old_connections, connections
+from django.utils import timezone
+
+from .exceptions import FanliError, NotFound
+from .models import Job
+from .services import audit_record
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any], Any, "JobProgress"], dict[str, Any]]
+_HANDLERS: dict[str, Handler] = {}
+PROGRESS_TTL = 24 * 3600
+MIN_INTERVAL = 0.3  # seconds between two progress writes, unless the stage or the whole percent changes
+
+
+def job_handler(kind: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        _HANDLERS[kind] = handler
+        return handler
+
+    return register
+
+
+def _progress_key(job: Job) -> str:
+    return f"fanli:job:{job.token}"
+
+
+@dataclass
+class JobStatus:
+    """What a page shows about a job: its row plus the latest progress."""
+
+    job: Job
+    done: int
+    total: int
+    stage: str
+
+    @property
+    def percent(self) -> int:
+        if self.job.state == Job.State.DONE:
+            return 100
+        return min(100, self.done * 100 // self.total) if self.total else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.job.state in (Job.State.DONE, Job.State.FAILED)
+
+
+class JobProgress:
+    """Called by a handler as work advances: ``progress(done, total)`` or ``progress.stage(name)``."""
+
+    def __init__(self, job: Job) -> None:
+        self._key = _progress_key(job)
+        self._last = 0.0
+        self._stage = ""
+        self._done = 0
+        self._total = 0
+        self._percent = -1
+
+    def stage(self, name: str, total: int = 0) -> None:
+        self._stage, self._done, self._total = name, 0, total
+        self._write(force=True)
+
+    def __call__(self, done: int, total: int) -> None:
+        self._done, self._total = done, total
+        self._write(force=done >= total or (done * 100 // total if total else 0) != self._percent)
+
+    def _write(self, *, force: bool) -> None:
+        now = time.monotonic()
+        if force or now - self._last >= MIN_INTERVAL:
+            cache.set(self._key, {"done": self._done, "total": self._total, "stage": self._stage}, PROGRESS_TTL)
+            self._last = now
+            self._percent = self._done * 100 // self._total if self._total else 0
+
+
+def job_start(*, kind: str, params: dict[str, Any], actor: Any, title: str = "") -> Job:
+    """Record the job and run it (in a thread, or inline when ``FANLI_JOBS_INLINE``)."""
+    if kind not in _HANDLERS:
+        raise NotFound(f"no job handler for {kind!r}")
+    job = Job.objects.create(
+        kind=kind, title=title or kind, params=params, created_by=actor if getattr(actor, "pk", None) else None
+    )
+    audit_record(
+        actor=actor, action="job.start", object_type="job", object_id=job.pk, data={"kind": kind, "params": params}
+    )
+    if getattr(settings, "FANLI_JOBS_INLINE", False):
+        _run(job.pk)
+    else:
+        threading.Thread(target=_run_in_thread, args=(job.pk,), name=f"fanli-job-{job.pk}", daemon=True).start()
+    job.refresh_from_db()
+    return job
+
+
+def _run_in_thread(job_id: int) -> None:
+    close_old_connections()
+    try:
+        _run(job_id)
+    finally:
+        connections.close_all()
+
+
+def _run(job_id: int) -> None:
+    job = Job.objects.select_related("created_by").get(pk=job_id)
+    progress = JobProgress(job)
+    Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING, started_at=timezone.now())
+    progress.stage("")
+    try:
+        result = _HANDLERS[job.kind](job.params, job.created_by, progress)
+    except FanliError as error:
+        _finish(job, Job.State.FAILED, error=error.as_dict())
+    except Exception:  # the page must learn that the job died, whatever the cause
+        log.exception("job %s (%s) failed", job.pk, job.kind)
+        _finish(
+            job,
+            Job.State.FAILED,
+            error={
+                "code": "internal_error",
+                "details": {},
+                "message": f"unexpected error; the server log has the details (job {job.pk})",
+            },
+        )
+    else:
+        _finish(job, Job.State.DONE, result=result)
+
+
+def _finish(job: Job, state: str, *, result: dict | None = None, error: dict | None = None) -> None:
+    Job.objects.filter(pk=job.pk).update(
+        state=state, finished_at=timezone.now(), result=result or {}, error=error or {}
+    )
+    audit_record(
+        actor=job.created_by,
+        action=f"job.{state}",
+        object_type="job",
+        object_id=job.pk,
+        data={"kind": job.kind, **({"error": error["message"]} if error else {})},
+    )
+
+
+def job_status(job: Job) -> JobStatus:
+    job.refresh_from_db()
+    seen = cache.get(_progress_key(job)) or {}
+    return JobStatus(job=job, done=seen.get("done", 0), total=seen.get("total", 0), stage=seen.get("stage", ""))
