@@ -37,7 +37,16 @@ from fanli.ledger.models import Account, EntryKind
 from fanli.ledger.selectors import accrued_by_customer
 from fanli.ledger.services import Posting, entries_post
 
-from .document import FlatRate, PolicyDocument, TargetBonus, Tier, Tiers, document_to_json, load_policy_text
+from .document import (
+    FlatRate,
+    PolicyDocument,
+    TargetBonus,
+    Tier,
+    Tiers,
+    document_to_json,
+    load_policy_text,
+    parse_policy_document,
+)
 from .explain import build_explanation
 from .models import Enrolment, Policy, PolicyVersion, Run, SettlementLock, Statement
 from .selectors import Computed, PolicyPeriod, compute_results, parsed
@@ -97,6 +106,61 @@ def _publish(policy: Policy, version: PolicyVersion, actor: Any) -> None:
     version.refresh_from_db()
     audit_record(actor=actor, action="policy.publish", object_type="policy_version", object_id=version.pk,
                  data={"policy": policy.code, "number": version.number})
+
+
+def policy_draft_save(*, data: dict[str, Any], actor: Any, policy_code: str | None = None) -> PolicyVersion:
+    """Save a document from the policy editor as the policy's working draft.
+
+    ``policy_code`` is the policy being edited (None for a new one): its code cannot change, and
+    a new policy cannot take an existing code. The draft is one version, updated in place until
+    it is published; a document equal to the latest version saves nothing.
+    """
+    document = parse_policy_document(data)
+    _check_references(document)
+    taken = Policy.objects.filter(code=document.code).exists()
+    if policy_code is not None and document.code != policy_code:
+        raise ValidationFailed("the code of a policy cannot change",
+                               details={"errors": [{"path": "code", "message": f"must stay {policy_code}"}]})
+    if policy_code is None and taken:
+        raise ValidationFailed(f"a policy with code {document.code} exists already", details={"errors": [
+            {"path": "code", "message": "already used by another policy; edit that policy or choose another code"}]})
+    body = document_to_json(document)
+    digest = sha256_text(canonical_json(body))
+    with transaction.atomic():
+        policy, _ = Policy.objects.get_or_create(code=document.code, defaults={"name": document.name})
+        Policy.objects.select_for_update().filter(pk=policy.pk).first()
+        latest = policy.versions.order_by("-number").first()
+        if latest is not None and latest.document_sha256 == digest:
+            return latest
+        if latest is not None and latest.status == PolicyVersion.Status.DRAFT:
+            PolicyVersion.objects.filter(pk=latest.pk).update(document=body, document_sha256=digest)
+            latest.refresh_from_db()
+            version, action = latest, "policy.draft_update"
+        else:
+            version = PolicyVersion.objects.create(
+                policy=policy, number=(latest.number + 1) if latest else 1, document=body, document_sha256=digest,
+                created_by=actor if getattr(actor, "pk", None) else None,
+            )
+            action = "policy.version_create"
+        if policy.name != document.name:
+            Policy.objects.filter(pk=policy.pk).update(name=document.name)
+        audit_record(actor=actor, action=action, object_type="policy_version", object_id=version.pk,
+                     data={"policy": policy.code, "number": version.number, "sha256": digest, "published": False})
+        return version
+
+
+def policy_version_publish(*, version_id: int, actor: Any) -> PolicyVersion:
+    """Publish a draft: it becomes the version in force and the one it replaces is retired."""
+    with transaction.atomic():
+        version = PolicyVersion.objects.select_for_update().select_related("policy").filter(pk=version_id).first()
+        if version is None:
+            raise NotFound(f"no policy version {version_id}")
+        if version.status != PolicyVersion.Status.DRAFT:
+            raise StateError(f"{version} is {version.status}; only a draft can be published",
+                             details={"status": version.status})
+        _check_references(parsed(version))
+        _publish(version.policy, version, actor)
+        return version
 
 
 def _check_references(document: PolicyDocument) -> None:

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import jobs, views
+from . import jobs, policies, views
 from .login import ThrottledLoginView
 
 app_name = "web"
@@ -19,6 +19,15 @@ urlpatterns = [
     path("office/statements/<int:statement_id>/dispute/", views.statement_dispute_view, name="statement_dispute"),
     path("office/customers/", views.customers, name="customers"),
     path("office/customers/<str:code>/", views.customer_detail, name="customer"),
+    path("office/policies/", policies.policy_list, name="policies"),
+    path("office/policies/new/", policies.policy_edit, name="policy_new"),
+    path("office/policies/<slug:code>/", policies.policy_detail, name="policy"),
+    path("office/policies/<slug:code>/edit/", policies.policy_edit, name="policy_edit"),
+    path("office/policies/<slug:code>/diff/", policies.policy_diff, name="policy_diff"),
+    path("office/policies/<slug:code>/v<int:number>/", policies.policy_version, name="policy_version"),
+    path("office/policies/<slug:code>/v<int:number>/preview/", policies.policy_version_preview, name="policy_preview"),
+    path("office/policies/<slug:code>/v<int:number>/publish/", policies.policy_version_publish_view,
+         name="policy_publish"),
     path("office/jobs/<int:job_id>/", jobs.job_detail, name="job"),
     path("portal/", views.portal_home, name="portal"),
     path("portal/statements/<int:statement_id>/", views.portal_statement, name="portal_statement"),

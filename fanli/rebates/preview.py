@@ -1,0 +1,146 @@
+"""What a policy version would pay over a past period, beside the version in force.
+
+Read-only: nothing is written, no statement, no ledger entry. The policy editor shows it before
+a draft is published; it computes with the same ``compute_results`` as settlement, so the
+figures are the ones a settlement run would produce for that period with today's data.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from fanli.common.exceptions import ValidationFailed
+from fanli.common.periods import Period, PeriodKind, parse_period, period_containing
+from fanli.customers.models import Customer
+
+from .models import PolicyVersion
+from .selectors import Computed, PolicyPeriod, compute_results, parsed
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    customer_id: int
+    code: str
+    name: str
+    basis_minor: int
+    tier: int | None  # 1-based tier reached with the previewed version, None below the first
+    amount_minor: int  # the previewed version
+    in_force_minor: int  # the version in force over the same period (0 if none)
+
+    @property
+    def difference_minor(self) -> int:
+        return self.amount_minor - self.in_force_minor
+
+
+@dataclass
+class Preview:
+    version: PolicyVersion
+    period: Period
+    in_force: PolicyVersion | None
+    rows: list[PreviewRow] = field(default_factory=list)
+
+    @property
+    def participants(self) -> int:
+        return sum(1 for row in self.rows if row.amount_minor)
+
+    @property
+    def total_minor(self) -> int:
+        return sum(row.amount_minor for row in self.rows)
+
+    @property
+    def in_force_total_minor(self) -> int:
+        return sum(row.in_force_minor for row in self.rows)
+
+    @property
+    def basis_minor(self) -> int:
+        return sum(row.basis_minor for row in self.rows)
+
+    @property
+    def cost_percent(self) -> Decimal | None:
+        """Rebate as a % of the counted basis, two decimals (for display only)."""
+        if not self.basis_minor:
+            return None
+        return (Decimal(self.total_minor) * 100 / Decimal(self.basis_minor)).quantize(Decimal("0.01"))
+
+    @property
+    def tiers(self) -> list[tuple[int | None, int]]:
+        """How many customers reach each tier (None: below the first), lowest first."""
+        counts = Counter(row.tier for row in self.rows)
+        return sorted(counts.items(), key=lambda item: -1 if item[0] is None else item[0])
+
+    @property
+    def gainers(self) -> int:
+        return sum(1 for row in self.rows if row.difference_minor > 0)
+
+    @property
+    def losers(self) -> int:
+        return sum(1 for row in self.rows if row.difference_minor < 0)
+
+
+def preview_periods(version: PolicyVersion, *, today: date, count: int = 8) -> list[Period]:
+    """The version's last ``count`` ended settlement periods, newest first."""
+    document = parsed(version)
+    period = period_containing(today, PeriodKind(document.settlement.period.value)).previous()
+    periods: list[Period] = []
+    while len(periods) < count:
+        periods.append(period)
+        period = period.previous()
+    return periods
+
+
+def policy_preview(version: PolicyVersion, period_key: str, *, today: date) -> Preview:
+    """Compute ``version`` over the ended period ``period_key`` and, beside it, the version in force."""
+    document = parsed(version)
+    kind = PeriodKind(document.settlement.period.value)
+    try:
+        period = parse_period(period_key)
+    except ValueError as error:
+        raise ValidationFailed(str(error), details={"errors": [{"path": "period", "message": str(error)}]}) from None
+    if period.kind is not kind:
+        message = f"this policy settles per {kind.value}: choose a period such as {preview_periods(version, today=today, count=1)[0].key}"
+        raise ValidationFailed(message, details={"errors": [{"path": "period", "message": message}]})
+    if period.end >= today:
+        message = f"period {period.key} has not ended; preview a past period"
+        raise ValidationFailed(message, details={"errors": [{"path": "period", "message": message}]})
+    in_force = (
+        PolicyVersion.objects.filter(policy_id=version.policy_id, status=PolicyVersion.Status.PUBLISHED)
+        .exclude(pk=version.pk).first()
+    )
+    previewed = _computed(version, period)
+    current = _computed(in_force, period) if in_force is not None else {}
+    names = dict(Customer.objects.filter(pk__in=previewed.keys() | current.keys()).values_list("id", "code"))
+    titles = dict(Customer.objects.filter(pk__in=names).values_list("id", "name"))
+    rows = []
+    for customer_id in previewed.keys() | current.keys():
+        mine, theirs = previewed.get(customer_id), current.get(customer_id)
+        basis = (mine or theirs).basis.amount  # type: ignore[union-attr]
+        rows.append(PreviewRow(
+            customer_id=customer_id, code=names[customer_id], name=titles[customer_id],
+            basis_minor=int(basis * 100),
+            tier=None if mine is None or mine.result.tier_index is None else mine.result.tier_index + 1,
+            amount_minor=mine.amount_minor if mine else 0,
+            in_force_minor=theirs.amount_minor if theirs else 0,
+        ))
+    rows.sort(key=lambda row: (-abs(row.difference_minor), -row.amount_minor, row.code))
+    return Preview(version=version, period=period, in_force=in_force, rows=rows)
+
+
+def _computed(version: PolicyVersion, period: Period) -> dict[int, Computed]:
+    """Per customer, the version's eligible result for ``period``; policies it stacks after are
+    computed beside it, so their rebate is deducted from its basis as in a settlement run."""
+    document = parsed(version)
+    items = [PolicyPeriod(version, document, period, period.end)]
+    if document.stacks_after:
+        for other in PolicyVersion.objects.filter(
+            status=PolicyVersion.Status.PUBLISHED, policy__code__in=document.stacks_after
+        ).select_related("policy"):
+            other_document = parsed(other)
+            if other_document.settlement.period == document.settlement.period:
+                items.append(PolicyPeriod(other, other_document, period, period.end))
+    return {
+        c.customer_id: c for c in compute_results(items)
+        if c.item.version.pk == version.pk and c.result.eligible
+    }

@@ -1,0 +1,204 @@
+"""Policies in the back office: list, editor, versions, side-by-side diff, preview, publish."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from django.contrib import messages
+from django.db.models import Count, Max, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from fanli.accounts.selectors import can, visible_customers
+from fanli.catalog.models import Brand, Category
+from fanli.common.exceptions import FanliError, ValidationFailed
+from fanli.customers.models import CustomerKind, Grade
+from fanli.rebates.diff import document_diff
+from fanli.rebates.models import Policy, PolicyVersion
+from fanli.rebates.preview import policy_preview, preview_periods
+from fanli.rebates.services import policy_draft_save, policy_version_publish
+
+from .policy_form import PolicyForm, document_from_form
+from .views import staff_view
+
+PERIODS = [("month", gettext_lazy("Month")), ("quarter", gettext_lazy("Quarter")),
+           ("half_year", gettext_lazy("Half year")), ("year", gettext_lazy("Year"))]
+CHOICES = {
+    "periods": PERIODS,
+    "metrics": [("amount", gettext_lazy("Sales amount")), ("quantity", gettext_lazy("Quantity")),
+                ("orders", gettext_lazy("Number of orders")), ("growth", gettext_lazy("Growth over last year"))],
+    "basis_sources": [("invoiced", gettext_lazy("Invoiced")), ("paid", gettext_lazy("Paid"))],
+    "calculation_types": [("tiers", gettext_lazy("Tier table")), ("flat_rate", gettext_lazy("Flat rate")),
+                          ("per_unit", gettext_lazy("Amount per unit")), ("target_bonus", gettext_lazy("Target bonus"))],
+    "modes": [("retroactive", gettext_lazy("Retroactive: the rate reached applies to the whole basis")),
+              ("incremental", gettext_lazy("Incremental: each band at its own rate")),
+              ("rolling", gettext_lazy("Rolling: tier from the trailing periods")),
+              ("total", gettext_lazy("Total: the tier's amount as a whole"))],
+    "tier_units": [("rate_percent", gettext_lazy("% of the basis")), ("amount_per_unit", gettext_lazy("¥ per unit"))],
+    "poolings": [("none", gettext_lazy("Each customer on its own")),
+                 ("parent", gettext_lazy("A parent's branches count together"))],
+    "payout_forms": [("rebate_account", gettext_lazy("Rebate account credit")), ("cash", gettext_lazy("Cash")),
+                     ("goods", gettext_lazy("Goods")), ("points", gettext_lazy("Points"))],
+    "applies_to": [("whole", gettext_lazy("The whole basis")), ("increase", gettext_lazy("Only the increase"))],
+    "no_prior_year": [("ineligible", gettext_lazy("Not eligible")), ("zero_baseline", gettext_lazy("Counts from zero"))],
+}
+
+NEW_POLICY: dict[str, Any] = {
+    "currency": "CNY", "settlement": {"period": "quarter", "due_days": 30}, "metric": "amount",
+    "basis_source": "invoiced", "pooling": "none", "payout": {"form": "rebate_account"},
+    "calculation": {"type": "tiers", "mode": "retroactive", "tiers": [{"from": "0", "rate_percent": "1"}]},
+}
+
+
+def _policy(code: str) -> Policy:
+    policy = Policy.objects.filter(code=code).first()
+    if policy is None:
+        raise Http404
+    return policy
+
+
+def _version(policy: Policy, number: int) -> PolicyVersion:
+    version = policy.versions.filter(number=number).select_related("created_by").first()
+    if version is None:
+        raise Http404
+    return version
+
+
+@staff_view()
+def policy_list(request: HttpRequest) -> HttpResponse:
+    policies = (
+        Policy.objects.annotate(
+            versions_count=Count("versions", distinct=True),
+            latest=Max("versions__number"),
+            published=Max("versions__number", filter=Q(versions__status=PolicyVersion.Status.PUBLISHED)),
+            drafts=Count("versions", filter=Q(versions__status=PolicyVersion.Status.DRAFT), distinct=True),
+            enrolled=Count("enrolments", distinct=True),
+        ).order_by("code")
+    )
+    return render(request, "web/office/policies.html", {"policies": policies,
+                                                        "can_edit": can(request.user, "policies")})
+
+
+@staff_view()
+def policy_detail(request: HttpRequest, code: str) -> HttpResponse:
+    policy = _policy(code)
+    versions = list(policy.versions.select_related("created_by").annotate(statements_count=Count("statements")))
+    return render(request, "web/office/policy.html", {
+        "policy": policy, "versions": versions, "can_edit": can(request.user, "policies"),
+        "in_force": next((v for v in versions if v.status == PolicyVersion.Status.PUBLISHED), None),
+        "draft": next((v for v in versions if v.status == PolicyVersion.Status.DRAFT), None),
+    })
+
+
+@staff_view()
+def policy_version(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    policy = _policy(code)
+    version = _version(policy, number)
+    text = yaml.safe_dump(version.document, allow_unicode=True, sort_keys=False)
+    return render(request, "web/office/policy_version.html", {
+        "policy": policy, "version": version, "text": text, "can_edit": can(request.user, "policies"),
+    })
+
+
+@staff_view()
+def policy_diff(request: HttpRequest, code: str) -> HttpResponse:
+    policy = _policy(code)
+    numbers = list(policy.versions.order_by("number").values_list("number", flat=True))
+    if not numbers:
+        raise Http404
+    left_number = _number(request.GET.get("left"), default=numbers[-2] if len(numbers) > 1 else numbers[-1])
+    right_number = _number(request.GET.get("right"), default=numbers[-1])
+    left, right = _version(policy, left_number), _version(policy, right_number)
+    rows = document_diff(left.document, right.document)
+    only_changes = request.GET.get("all") != "1"
+    return render(request, "web/office/policy_diff.html", {
+        "policy": policy, "left": left, "right": right, "numbers": numbers, "only_changes": only_changes,
+        "rows": [row for row in rows if row.change != "same"] if only_changes else rows,
+        "changed": sum(1 for row in rows if row.change != "same"),
+    })
+
+
+def _number(text: str | None, *, default: int) -> int:
+    return int(text) if text and text.isdigit() else default
+
+
+def _editor_context(form: PolicyForm, policy: Policy | None) -> dict[str, Any]:
+    return {
+        "form": form, "policy": policy, "choices": CHOICES,
+        "kinds": CustomerKind.choices,
+        "grades": Grade.objects.order_by("code").values_list("code", "name"),
+        "categories": Category.objects.order_by("code").values_list("code", "name"),
+        "brands": Brand.objects.order_by("code").values_list("code", "name"),
+        "stackable": Policy.objects.filter(versions__status=PolicyVersion.Status.PUBLISHED)
+        .exclude(code=policy.code if policy else "").order_by("code").values_list("code", "name"),
+    }
+
+
+@staff_view("policies")
+def policy_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
+    """GET: the latest version (or a chosen one, ``?from=N``) in the form. POST: save as the draft."""
+    policy = _policy(code) if code else None
+    if request.method == "POST":
+        document = document_from_form(request.POST)
+        if policy is not None:
+            document["code"] = policy.code
+        try:
+            version = policy_draft_save(data=document, actor=request.user, policy_code=policy.code if policy else None)
+        except ValidationFailed as error:
+            form = PolicyForm(document, error.details.get("errors", []))
+            return render(request, "web/office/policy_edit.html", _editor_context(form, policy), status=422)
+        if version.status != PolicyVersion.Status.DRAFT:
+            messages.info(request, _("Nothing changed: the document is the same as v%(number)d.")
+                          % {"number": version.number})
+            return redirect("web:policy", version.policy.code)
+        messages.success(request, _("Draft v%(number)d saved. Preview it over a past period, then publish it.")
+                         % {"number": version.number})
+        return redirect("web:policy_preview", version.policy.code, version.number)
+    if policy is None:
+        document = NEW_POLICY
+    else:
+        versions = policy.versions.order_by("-number")
+        chosen = versions.filter(number=_number(request.GET.get("from"), default=0)).first() or versions.first()
+        document = chosen.document if chosen else NEW_POLICY
+    return render(request, "web/office/policy_edit.html", _editor_context(PolicyForm(document), policy))
+
+
+@staff_view("policies")
+def policy_version_preview(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    policy = _policy(code)
+    version = _version(policy, number)
+    today = timezone.localdate()
+    periods = preview_periods(version, today=today)
+    period_key = request.GET.get("period") or periods[0].key
+    preview, error = None, None
+    try:
+        preview = policy_preview(version, period_key, today=today)
+    except FanliError as failure:
+        error = failure.message
+    visible = set(visible_customers(request.user).values_list("id", flat=True)) if preview else set()
+    return render(request, "web/office/policy_preview.html", {
+        "policy": policy, "version": version, "periods": periods, "period_key": period_key, "preview": preview,
+        "error": error, "rows": [row for row in preview.rows if row.customer_id in visible][:200] if preview else [],
+        "hidden_rows": sum(1 for row in preview.rows if row.customer_id not in visible) if preview else 0,
+    })
+
+
+@require_POST
+@staff_view("policies")
+def policy_version_publish_view(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    policy = _policy(code)
+    version = _version(policy, number)
+    try:
+        policy_version_publish(version_id=version.pk, actor=request.user)
+    except FanliError as error:
+        messages.error(request, error.message)
+        for item in error.details.get("errors", []) if isinstance(error.details, dict) else []:
+            messages.error(request, f"{item['path']}: {item['message']}")
+        return redirect("web:policy", policy.code)
+    messages.success(request, _("Version %(number)d is published and in force.") % {"number": version.number})
+    return redirect("web:policy", policy.code)

@@ -1,0 +1,359 @@
+"""The policy editor: form to document and back, drafts, diff, preview over a past period, publish."""
+
+from __future__ import annotations
+
+from datetime import date
+from html.parser import HTMLParser
+
+import pytest
+from django.http import QueryDict
+
+from fanli.common.exceptions import StateError, ValidationFailed
+from fanli.ledger.models import LedgerEntry
+from fanli.rebates.diff import DiffRow, document_diff
+from fanli.rebates.models import Policy, PolicyVersion, Statement
+from fanli.rebates.preview import policy_preview, preview_periods
+from fanli.rebates.services import policy_draft_save, policy_version_publish
+from fanli.web.policy_form import PolicyForm, document_from_form
+
+pytestmark = pytest.mark.django_db
+
+EVERY_STAFF = ["administrator", "channel_manager", "finance", "customer_service", "auditor"]
+EDITORS = {"administrator", "channel_manager"}
+
+
+def posted(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """Form data for the test client: every value of a repeated name (a QueryDict would send the last)."""
+    data: dict[str, list[str]] = {}
+    for name, value in pairs:
+        data.setdefault(name, []).append(value)
+    return data
+
+
+def query(pairs: list[tuple[str, str]]) -> QueryDict:
+    data = QueryDict(mutable=True)
+    for name, value in pairs:
+        data.appendlist(name, value)
+    return data
+
+
+BASE_FORM = [
+    ("code", "spring"), ("name", "春季返利"), ("description", ""), ("currency", "CNY"), ("valid_from", "2026-01-01"),
+    ("valid_until", ""), ("settlement.period", "quarter"), ("settlement.interim", ""), ("settlement.due_days", "30"),
+    ("eligibility.regions", ""), ("eligibility.tags_any", ""), ("eligibility.min_tenure_days", ""),
+    ("pooling", "none"), ("scope.include.skus", ""), ("scope.exclude.skus", ""), ("metric", "amount"),
+    ("basis_source", "invoiced"), ("growth.applies_to", "whole"), ("growth.no_prior_year", "ineligible"),
+    ("calculation.type", "tiers"), ("calculation.mode", "retroactive"), ("calculation.tier_unit", "rate_percent"),
+    ("calculation.tiers.0.from", "0"), ("calculation.tiers.0.value", "1"),
+    ("calculation.tiers.1.from", "100000"), ("calculation.tiers.1.value", "2.5"),
+    ("calculation.tiers.2.from", ""), ("calculation.tiers.2.value", ""),
+    ("calculation.rate_percent", "9"), ("calculation.amount_per_unit", ""), ("calculation.target", ""),
+    ("calculation.bonus", ""), ("campaigns.0.name", ""), ("campaigns.0.from", ""), ("campaigns.0.until", ""),
+    ("campaigns.0.extra_rate_percent", ""), ("caps.basis_cap", ""), ("caps.rebate_cap", "50000"),
+    ("caps.rebate_cap_percent", ""), ("caps.minimum_payout", ""), ("payout.form", "cash"),
+    ("payout.max_offset_percent_per_order", ""), ("payout.min_order_amount", ""), ("payout.max_offset_amount", ""),
+    ("payout.credit_expiry_days", ""), ("payout.goods_sku", ""), ("payout.points_per_yuan", ""),
+]
+
+
+def test_the_form_becomes_a_document_without_blank_rows_or_fields_that_do_not_apply():
+    document = document_from_form(query([*BASE_FORM, ("eligibility.kinds", "distributor"),
+                                         ("eligibility.kinds", "dealer"), ("eligibility.regions", "华东，华北 west")]))
+    assert document == {
+        "code": "spring", "name": "春季返利", "description": "", "currency": "CNY", "valid_from": "2026-01-01",
+        "metric": "amount", "basis_source": "invoiced", "pooling": "none",
+        "settlement": {"period": "quarter", "due_days": "30"},
+        "eligibility": {"kinds": ["distributor", "dealer"], "grades": [], "regions": ["华东", "华北", "west"],
+                        "tags_any": [], "enrolment_required": False},
+        "scope": {"include": {"categories": [], "brands": [], "skus": []},
+                  "exclude": {"categories": [], "brands": [], "skus": []}},
+        "calculation": {"type": "tiers", "mode": "retroactive",
+                        "tiers": [{"from": "0", "rate_percent": "1"}, {"from": "100000", "rate_percent": "2.5"}]},
+        "campaigns": [], "caps": {"rebate_cap": "50000"}, "stacks_after": [], "payout": {"form": "cash"},
+    }
+    assert "growth" not in document  # only with metric growth
+    assert "rate_percent" not in document["calculation"]  # the flat-rate field does not apply to tiers
+
+
+def test_removed_rows_leave_gaps_that_are_closed_and_a_tier_unit_names_the_values():
+    pairs = [(n, v) for n, v in BASE_FORM if not n.startswith("calculation.tiers.")]
+    pairs += [("calculation.tiers.0.from", "0"), ("calculation.tiers.0.value", "0.50"),
+              ("calculation.tiers.4.from", "500"), ("calculation.tiers.4.value", "0.80"),
+              ("campaigns.3.name", "双11"), ("campaigns.3.from", "2026-11-01"), ("campaigns.3.until", "2026-11-11"),
+              ("campaigns.3.extra_rate_percent", "1")]
+    pairs = [(n, "amount_per_unit" if n == "calculation.tier_unit" else v) for n, v in pairs]
+    document = document_from_form(query(pairs))
+    assert document["calculation"]["tiers"] == [{"from": "0", "amount_per_unit": "0.50"},
+                                                {"from": "500", "amount_per_unit": "0.80"}]
+    assert document["campaigns"] == [{"name": "双11", "from": "2026-11-01", "until": "2026-11-11",
+                                      "extra_rate_percent": "1"}]
+
+
+def test_errors_land_on_their_field_their_row_or_their_list():
+    form = PolicyForm({}, [
+        {"path": "name", "message": "Field required"},
+        {"path": "calculation.tiers.1.rate_percent", "message": "must be a percentage between 0 and 100"},
+        {"path": "calculation.tiers", "message": "tier thresholds must be strictly ascending"},
+        {"path": "eligibility.regions.0", "message": "too long"},
+        {"path": "campaigns.0", "message": "until must not be before from"},
+    ])
+    assert form.errors("name") == ["Field required"]
+    assert form.errors("calculation.tiers.1") == ["rate_percent: must be a percentage between 0 and 100"]
+    assert form.errors("calculation.tiers") == ["tier thresholds must be strictly ascending"]
+    assert form.errors("eligibility.regions") == ["too long"]
+    assert form.errors("campaigns.0") == ["until must not be before from"]
+    assert form.errors("code") == []
+    assert len(form.all_errors) == 5
+
+
+def test_a_stored_document_fills_the_form_with_one_blank_row_to_add():
+    form = PolicyForm({"calculation": {"type": "tiers", "tiers": [
+        {"from": "0", "rate_percent": None, "amount_per_unit": "0.5"}]}, "campaigns": [], "valid_until": None,
+        "eligibility": {"kinds": ["dealer"], "enrolment_required": True}})
+    assert form.tier_unit == "amount_per_unit"
+    assert [(row["index"], row["from"], row["value"]) for row in form.tiers] == [(0, "0", "0.5"), (1, "", "")]
+    assert form.value("valid_until") == "" and form.value("eligibility.enrolment_required") == "on"
+    assert form.chosen("eligibility.kinds") == {"dealer"}
+
+
+def test_the_diff_lists_each_changed_setting_by_path():
+    left = {"name": "A", "calculation": {"tiers": [{"from": "0", "rate_percent": "1"}]}, "stacks_after": ["x"],
+            "caps": {"rebate_cap": None}}
+    right = {"name": "A", "calculation": {"tiers": [{"from": "0", "rate_percent": "1.5"}, {"from": "9", "rate_percent": "2"}]},
+             "stacks_after": ["x", "y"], "caps": {"rebate_cap": "100"}}
+    assert document_diff(left, right) == [
+        DiffRow("name", "A", "A"),
+        DiffRow("calculation.tiers.0.from", "0", "0"),
+        DiffRow("calculation.tiers.0.rate_percent", "1", "1.5"),
+        DiffRow("stacks_after", "x", "x, y"),
+        DiffRow("calculation.tiers.1.from", None, "9"),
+        DiffRow("calculation.tiers.1.rate_percent", None, "2"),
+        DiffRow("caps.rebate_cap", None, "100"),
+    ]
+    assert [row.change for row in document_diff(left, right)] == [
+        "same", "same", "changed", "changed", "added", "added", "added"]
+    assert document_diff(right, left)[-1].change == "removed"
+
+
+def _draft_of_dist_q(rate: str = "2.5") -> dict:
+    document = dict(Policy.objects.get(code="dist-q").versions.get(number=1).document)
+    document["calculation"] = {"type": "tiers", "mode": "retroactive", "tiers": [
+        {"from": "0", "rate_percent": "1"}, {"from": "100000", "rate_percent": rate},
+        {"from": "300000", "rate_percent": "3"}]}
+    return document
+
+
+def test_a_draft_is_one_version_saved_in_place_until_published(world):
+    admin = world["users"]["administrator"]
+    draft = policy_draft_save(data=_draft_of_dist_q("2.5"), actor=admin, policy_code="dist-q")
+    assert (draft.number, draft.status) == (2, "draft")
+    again = policy_draft_save(data=_draft_of_dist_q("2.6"), actor=admin, policy_code="dist-q")
+    assert (again.pk, again.number, again.document["calculation"]["tiers"][1]["rate_percent"]) == (draft.pk, 2, "2.6")
+    published = policy_version_publish(version_id=draft.pk, actor=admin)
+    assert published.status == "published"
+    assert PolicyVersion.objects.get(policy__code="dist-q", number=1).status == "retired"
+    unchanged = policy_draft_save(data=_draft_of_dist_q("2.6"), actor=admin, policy_code="dist-q")
+    assert (unchanged.pk, unchanged.status) == (draft.pk, "published")  # the same document saves nothing
+    assert PolicyVersion.objects.filter(policy__code="dist-q").count() == 2
+    with pytest.raises(StateError):
+        policy_version_publish(version_id=draft.pk, actor=admin)
+    assert Statement.objects.get(customer__code="C001").policy_version.number == 1  # settled keeps its version
+
+
+def test_a_bad_draft_lists_every_error_by_path_and_writes_nothing(world):
+    document = _draft_of_dist_q("150")
+    document["name"] = ""
+    before = PolicyVersion.objects.count()
+    with pytest.raises(ValidationFailed) as failure:
+        policy_draft_save(data=document, actor=None, policy_code="dist-q")
+    assert sorted(e["path"] for e in failure.value.details["errors"]) == ["calculation.tiers.1", "name"]
+    with pytest.raises(ValidationFailed) as renamed:
+        policy_draft_save(data={**_draft_of_dist_q(), "code": "other"}, actor=None, policy_code="dist-q")
+    assert renamed.value.details["errors"] == [{"path": "code", "message": "must stay dist-q"}]
+    with pytest.raises(ValidationFailed) as taken:
+        policy_draft_save(data=_draft_of_dist_q(), actor=None, policy_code=None)
+    assert taken.value.details["errors"][0]["path"] == "code"
+    assert PolicyVersion.objects.count() == before
+
+
+def test_the_preview_pays_what_a_settlement_would_beside_the_version_in_force_and_writes_nothing(world):
+    draft = policy_draft_save(data=_draft_of_dist_q("2.5"), actor=None, policy_code="dist-q")
+    statements, entries = Statement.objects.count(), LedgerEntry.objects.count()
+    preview = policy_preview(draft, "2026-Q1", today=date(2026, 11, 24))
+    # C001: 152,000.00 reaches tier 2 (2.5 % instead of 2 %); C002: 90,000.00 stays at 1 %.
+    assert [(r.code, r.basis_minor, r.tier, r.amount_minor, r.in_force_minor, r.difference_minor)
+            for r in preview.rows] == [("C001", 15_200_000, 2, 380_000, 304_000, 76_000),
+                                       ("C002", 9_000_000, 1, 90_000, 90_000, 0)]
+    assert (preview.participants, preview.total_minor, preview.in_force_total_minor) == (2, 470_000, 394_000)
+    assert str(preview.cost_percent) == "1.94" and preview.tiers == [(1, 1), (2, 1)]
+    assert (preview.gainers, preview.losers, preview.in_force.number) == (1, 0, 1)
+    assert (Statement.objects.count(), LedgerEntry.objects.count()) == (statements, entries)
+
+
+def test_the_preview_refuses_a_period_not_ended_or_of_another_kind(world):
+    draft = policy_draft_save(data=_draft_of_dist_q(), actor=None, policy_code="dist-q")
+    today = date(2026, 11, 24)
+    assert [p.key for p in preview_periods(draft, today=today, count=3)] == ["2026-Q3", "2026-Q2", "2026-Q1"]
+    for key, message in [("2026-Q4", "period 2026-Q4 has not ended; preview a past period"),
+                         ("2026-03", "this policy settles per quarter: choose a period such as 2026-Q3"),
+                         ("spring", "not a period: 'spring' (use 2026, 2026-H1, 2026-Q1 or 2026-01)")]:
+        with pytest.raises(ValidationFailed) as failure:
+            policy_preview(draft, key, today=today)
+        assert failure.value.message == message
+
+
+# ---------------------------------------------------------------- pages
+
+
+class FormReader(HTMLParser):
+    """Reads the editor's form the way a browser submits it: checked boxes, selected options."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pairs: list[tuple[str, str]] = []
+        self._select: str | None = None
+        self._textarea: str | None = None
+        self._in_template = False
+        self._multiple, self._first, self._any = False, None, False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "template":
+            self._in_template = True
+        if self._in_template:
+            return
+        if tag == "input" and a.get("name") and a.get("name") != "csrfmiddlewaretoken":
+            if a.get("type") == "checkbox":
+                if "checked" in a:
+                    self.pairs.append((a["name"], a.get("value") or "on"))
+            else:
+                self.pairs.append((a["name"], a.get("value") or ""))
+        elif tag == "select":
+            self._select = a.get("name")
+            self._multiple, self._first, self._any = "multiple" in a, None, False
+        elif tag == "option" and self._select:
+            if self._first is None:
+                self._first = a.get("value") or ""
+            if "selected" in a:
+                self._any = True
+                self.pairs.append((self._select, a.get("value") or ""))
+        elif tag == "textarea":
+            self._textarea = a.get("name")
+            self.pairs.append((self._textarea or "", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "template":
+            self._in_template = False
+        elif tag == "select":
+            if self._select and not self._multiple and not self._any and self._first is not None:
+                self.pairs.append((self._select, self._first))  # a browser submits the first option
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            name, text = self.pairs.pop()
+            self.pairs.append((name, text + data))
+
+
+def submitted(html: str) -> list[tuple[str, str]]:
+    reader = FormReader()
+    reader.feed(html.split('id="policy-editor"', 1)[1])
+    return reader.pairs
+
+
+RICH = """
+code: rich
+name: 全功能政策
+description: every section set
+valid_from: 2026-01-01
+valid_until: 2026-12-31
+settlement: {period: quarter, interim: month, due_days: 45}
+eligibility: {kinds: [distributor, dealer], regions: [华东], tags_any: [vip], min_tenure_days: 90, enrolment_required: true}
+scope: {include: {categories: [drinks], brands: [acme]}, exclude: {skus: [COLA-1]}}
+metric: amount
+basis_source: paid
+calculation: {type: tiers, mode: incremental, tiers: [{from: 0, rate_percent: 1}, {from: 100000, rate_percent: 2.5}]}
+campaigns: [{name: 春节, from: 2026-02-01, until: 2026-02-28, extra_rate_percent: 0.5}]
+caps: {basis_cap: 900000, rebate_cap: 20000.50, minimum_payout: 100}
+pooling: parent
+stacks_after: [dist-q]
+payout: {form: rebate_account, max_offset_percent_per_order: 30, min_order_amount: 1000, credit_expiry_days: 365}
+"""
+
+
+def test_opening_a_version_in_the_editor_and_saving_unchanged_writes_nothing(client, world):
+    from fanli.rebates.services import policy_apply
+
+    policy_apply(text=RICH, actor=None)
+    client.force_login(world["users"]["channel_manager"])
+    for code in ("rich", "dist-q"):
+        page = client.get(f"/office/policies/{code}/edit/").content.decode()
+        response = client.post(f"/office/policies/{code}/edit/", posted(submitted(page)))
+        assert response.status_code == 302, response.content.decode()[:3000]
+        versions = PolicyVersion.objects.filter(policy__code=code).order_by("number")
+        changed = [row for row in document_diff(versions[0].document, versions.last().document) if row.change != "same"]
+        assert changed == []
+        assert versions.count() == 1  # nothing new: the same document
+
+
+def test_a_rejected_save_shows_errors_beside_fields_and_keeps_what_was_typed(client, world):
+    client.force_login(world["users"]["channel_manager"])
+    pairs = [(n, v) for n, v in BASE_FORM if n not in ("name", "calculation.tiers.1.value")]
+    pairs += [("name", ""), ("calculation.tiers.1.value", "250")]
+    response = client.post("/office/policies/new/", posted(pairs))
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert '<ul class="field-errors" data-path="name"><li>Field required</li></ul>' in page
+    assert '<ul class="field-errors"><li>must be a percentage between 0 and 100</li></ul>' in page
+    assert 'value="250"' in page and 'value="50000"' in page  # typed values are kept
+    assert not Policy.objects.filter(code="spring").exists()
+
+
+def test_save_preview_publish_from_the_pages(client, world):
+    client.force_login(world["users"]["channel_manager"])
+    response = client.post("/office/policies/new/", posted(BASE_FORM))
+    assert response.status_code == 302 and response["Location"] == "/office/policies/spring/v1/preview/"
+    version = PolicyVersion.objects.get(policy__code="spring")
+    assert (version.number, version.status, version.created_by.username) == (1, "draft", "channel_manager")
+    preview = client.get("/office/policies/spring/v1/preview/?period=2026-Q1").content.decode()
+    # as a channel manager: totals over everyone, rows only for the customers they own (C001)
+    assert 'id="preview-total">¥4,700.00<' in preview  # C001 2.5 % of 152,000 + C002 1 % of 90,000
+    assert "C001" in preview and "/office/customers/C002/" not in preview
+    response = client.post("/office/policies/spring/v1/publish/")
+    assert response.status_code == 302
+    version.refresh_from_db()
+    assert version.status == "published"
+    same = client.get("/office/policies/dist-q/diff/?left=1&right=1").content.decode()
+    assert "0 项设置不同。" in same and "两个版本相同。" in same
+    policy_draft_save(data=_draft_of_dist_q("2.5"), actor=None, policy_code="dist-q")
+    diff = client.get("/office/policies/dist-q/diff/").content.decode()  # default: the last two versions
+    assert "1 项设置不同。" in diff
+    assert ('<tr class="changed" data-path="calculation.tiers.1.rate_percent"><td><code>calculation.tiers.1.rate_percent'
+            '</code></td><td class="left">2</td><td class="right">2.5</td></tr>') in diff
+
+
+@pytest.mark.parametrize("role", EVERY_STAFF)
+def test_every_staff_role_reads_policies_and_only_editors_change_them(client, world, role):
+    client.force_login(world["users"][role])
+    for path in ("/office/policies/", "/office/policies/dist-q/", "/office/policies/dist-q/v1/",
+                 "/office/policies/dist-q/diff/"):
+        assert client.get(path).status_code == 200, path
+    editing = 200 if role in EDITORS else 403
+    for path in ("/office/policies/new/", "/office/policies/dist-q/edit/", "/office/policies/dist-q/v1/preview/"):
+        assert client.get(path).status_code == editing, path
+    publish = client.post("/office/policies/dist-q/v1/publish/")
+    assert publish.status_code == (302 if role in EDITORS else 403)
+    assert client.get("/office/policies/nothing/").status_code == 404
+
+
+@pytest.mark.parametrize("user", ["anonymous", "portal"])
+def test_customers_and_strangers_never_reach_policies(client, world, user):
+    if user != "anonymous":
+        client.force_login(world["users"][user])
+    for path in ("/office/policies/", "/office/policies/new/", "/office/policies/dist-q/v1/preview/"):
+        response = client.get(path)
+        assert response.status_code == (302 if user == "anonymous" else 403), path
+    assert client.post("/office/policies/dist-q/v1/publish/").status_code == (302 if user == "anonymous" else 403)
+    assert PolicyVersion.objects.get(policy__code="dist-q").status == "published"
