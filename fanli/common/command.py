@@ -2,7 +2,7 @@
 
 A ``FanliError`` (bad input, a missing object, a state that forbids the action) prints its
 message and each listed error (``path: message``) to stderr and exits with status 2; the
-command's own work goes in ``work``.
+command's own work goes in ``work``. Commands speak English whatever the site's language.
 """
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from .exceptions import FanliError, ValidationFailed
+
+CLI_LANGUAGE = "en"
 
 
 def parse_day(text: str, *, name: str = "date") -> date:
@@ -40,7 +43,8 @@ class FanliCommand(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            self.work(*args, **options)
+            with translation.override(CLI_LANGUAGE):  # output others may script against stays stable
+                self.work(*args, **options)
         except FanliError as exc:
             lines = [exc.message]
             for error in (exc.details or {}).get("errors", []) if isinstance(exc.details, dict) else []:

@@ -6,12 +6,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 from fanli.common.money import format_minor, round_minor
 
 from .engine import Result
 from .selectors import Computed
 
-ROUNDING_RULE = "computed exactly, rounded once per customer, policy and period to 0.01, half-up (四舍五入)"
+ROUNDING_RULE = gettext_noop("computed exactly, rounded once per customer, policy and period to 0.01, half-up (四舍五入)")
 
 
 def _d(value: Decimal | None) -> str | None:
@@ -92,49 +95,60 @@ def build_explanation(
 
 
 def explanation_text(explanation: dict[str, Any], *, currency: str = "CNY") -> str:
-    """The explanation as plain lines, for the CLI and printed statements."""
+    """The explanation as plain lines, for the CLI and printed statements, in the active language
+    (English in the CLI, the reader's language on a page). Codes and figures stay as stored."""
     e = explanation
     r = e["result"]
     money = lambda minor: format_minor(minor, currency)  # noqa: E731
+    period = e["period"]
     lines = [
-        f"Policy {e['policy']['code']} v{e['policy']['version']} — {e['policy']['name']}",
-        f"Customer {e['customer']}, period {e['period']['key']} ({e['period']['start']} to {e['period']['end']}), "
-        f"sales counted {e['period']['counted_from']} to {e['period']['counted_until']}",
-        f"Eligibility: {e['eligibility']}",
-        f"Basis ({e['basis_source']}): amount {e['basis']['amount']}, quantity {e['basis']['quantity']}"
-        + (f", orders {e['basis']['orders']}" if e["basis"]["orders"] is not None else "")
-        + (f", same period last year {e['basis']['prior_year_amount']}" if e["basis"]["prior_year_amount"] else ""),
-        f"Metric {r['metric']} = {r['metric_value']}; calculation {e['calculation']}"
-        + (f", mode {r['mode']}" if r["mode"] else ""),
+        _("Policy %(code)s v%(version)s — %(name)s") % e["policy"],
+        _("Customer %(customer)s, period %(key)s (%(start)s to %(end)s), sales counted %(counted_from)s to "
+          "%(counted_until)s") % {"customer": e["customer"], **period},
+        _("Eligibility: %(reason)s") % {"reason": e["eligibility"]},
+        _("Basis (%(source)s): amount %(amount)s, quantity %(quantity)s")
+        % {"source": e["basis_source"], "amount": e["basis"]["amount"], "quantity": e["basis"]["quantity"]}
+        + (_(", orders %(orders)s") % {"orders": e["basis"]["orders"]} if e["basis"]["orders"] is not None else "")
+        + (_(", same period last year %(amount)s") % {"amount": e["basis"]["prior_year_amount"]}
+           if e["basis"]["prior_year_amount"] else ""),
+        _("Metric %(metric)s = %(value)s; calculation %(calculation)s")
+        % {"metric": r["metric"], "value": r["metric_value"], "calculation": e["calculation"]}
+        + (_(", mode %(mode)s") % {"mode": r["mode"]} if r["mode"] else ""),
     ]
     if e["tier_table"]:
-        lines.append("Tier table:")
+        lines.append(_("Tier table:"))
         for index, tier in enumerate(e["tier_table"], start=1):
-            rate = f"{tier['rate_percent']}%" if "rate_percent" in tier else f"{tier.get('amount_per_unit')}/unit"
-            mark = "  <- applied" if r["tier_applied"] == index else ""
-            lines.append(f"  tier {index}: from {tier['from']}: {rate}{mark}")
+            rate = (f"{tier['rate_percent']}%" if "rate_percent" in tier
+                    else _("%(amount)s per unit") % {"amount": tier.get("amount_per_unit")})
+            mark = _("  <- applied") if r["tier_applied"] == index else ""
+            lines.append(_("  tier %(index)s: from %(from)s: %(rate)s") % {"index": index, "from": tier["from"],
+                                                                          "rate": rate} + mark)
     for band in r["bands"]:
-        upper = f" to {band['to']}" if band["to"] is not None else ""
-        lines.append(f"  tier {band['tier']} (from {band['from']}{upper}): {band['portion']} x {band['rate']} = {band['amount']}")
+        upper = _(" to %(to)s") % band if band["to"] is not None else ""
+        lines.append(_("  tier %(tier)s (from %(from)s%(upper)s): %(portion)s x %(rate)s = %(amount)s")
+                     % {**band, "upper": upper})
     for campaign in r["campaigns"]:
-        lines.append(
-            f"  campaign {campaign['name']} {campaign['from']}..{campaign['until']}: "
-            f"{campaign['basis']} x {campaign['extra_rate_percent']}% = {campaign['amount']}"
-        )
+        lines.append(_("  campaign %(name)s %(from)s..%(until)s: %(basis)s x %(extra_rate_percent)s%% = %(amount)s")
+                     % campaign)
     for cap in r["caps"]:
-        lines.append(f"  cap {cap['name']} {cap['limit']}: {cap['before']} -> {cap['after']}")
+        lines.append(_("  cap %(name)s %(limit)s: %(before)s -> %(after)s") % cap)
     if e["pool"]:
-        lines.append(
-            f"Pooled with the group of {e['pool']['head']}: group basis {e['pool']['pooled_amount']}, "
-            f"group rebate {money(e['pool']['pooled_rebate_minor'])}, split by basis:"
-        )
+        lines.append(_("Pooled with the group of %(head)s: group basis %(basis)s, group rebate %(rebate)s, split by "
+                       "basis:") % {"head": e["pool"]["head"], "basis": e["pool"]["pooled_amount"],
+                                    "rebate": money(e["pool"]["pooled_rebate_minor"])})
         for member in e["pool"]["members"]:
-            lines.append(f"  {member['customer']}: basis {member['amount']} -> {money(member['share_minor'])}")
+            lines.append(_("  %(customer)s: basis %(amount)s -> %(share)s")
+                         % {"customer": member["customer"], "amount": member["amount"],
+                            "share": money(member["share_minor"])})
     for note in r["notes"]:
-        lines.append(f"Note: {note}")
-    lines.append(f"Unrounded {r['unrounded']}; {e['rounding']}: {money(round_minor(Decimal(r['unrounded'])))}")
-    lines.append(f"Earned for the period: {money(e['earned_minor'])}")
+        lines.append(_("Note: %(note)s") % {"note": note})
+    lines.append(_("Unrounded %(unrounded)s; %(rule)s: %(rounded)s")
+                 % {"unrounded": r["unrounded"], "rule": _(e["rounding"]),
+                    "rounded": money(round_minor(Decimal(r["unrounded"])))})
+    lines.append(_("Earned for the period: %(amount)s") % {"amount": money(e["earned_minor"])})
     for previous in e["previous_statements"]:
-        lines.append(f"  less statement #{previous['sequence']} ({previous['kind']}): {money(previous['amount_minor'])}")
-    lines.append(f"This statement: {money(e['amount_minor'])}")
+        lines.append(_("  less statement #%(sequence)s (%(kind)s): %(amount)s")
+                     % {"sequence": previous["sequence"], "kind": previous["kind"],
+                        "amount": money(previous["amount_minor"])})
+    lines.append(_("This statement: %(amount)s") % {"amount": money(e["amount_minor"])})
     return "\n".join(lines)

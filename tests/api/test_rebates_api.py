@@ -30,10 +30,12 @@ class Client:
         self.base = base
         self.token = token
 
-    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    def call(self, method: str, path: str, body: Any = None, language: str | None = None) -> tuple[int, Any]:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.base + path, data=data, method=method)
         request.add_header("Content-Type", "application/json")
+        if language:
+            request.add_header("Accept-Language", language)
         if self.token:
             request.add_header("Authorization", f"Bearer {self.token}")
         try:
@@ -94,7 +96,9 @@ def test_from_policy_to_settled_explained_and_paid_statement_over_http(api):
     status, explained = api.call("GET", f"/statements/{statement['id']}/explanation")
     assert status == 200
     assert explained["explanation"]["result"]["tier_applied"] == 3
-    assert "This statement: ¥9,300.00" in explained["text"]
+    assert "本结算单：¥9,300.00" in explained["text"]  # the site's language unless the client asks for another
+    english = api.call("GET", f"/statements/{statement['id']}/explanation", language="en")[1]
+    assert "This statement: ¥9,300.00" in english["text"] and english["explanation"] == explained["explanation"]
     assert explained["lines"]["lines"][0]["document"] == march.number
 
     status, body = api.call("POST", f"/statements/{statement['id']}/payout", {"paid_on": "2026-04-10"})
