@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from django.db.models import Q, Sum
+from django.db.models.functions import TruncMonth
+
 from fanli.catalog.models import Product
 from fanli.common.exceptions import NotFound
+from fanli.common.periods import PeriodKind, period_containing
 from fanli.customers.models import Customer
 
-from .models import ImportBatch, SalesDocument
+from .models import ImportBatch, SalesDocument, SalesLine
 
 
 def import_batch_list(*, limit: int = 20) -> list[ImportBatch]:
@@ -44,3 +50,26 @@ def product_get(*, sku: str) -> Product:
     if product is None:
         raise NotFound(f"no product {sku!r}", details={"sku": sku})
     return product
+
+
+def customer_sales_by_month(customer_ids: list[int], *, until: date, months: int = 24) -> list[dict]:
+    """Invoiced, returned and net sales per month (by basis date) for the ``months`` months up to
+    ``until``, oldest first; months without sales are listed with zeros. One grouped query."""
+    first = period_containing(until, PeriodKind.MONTH)
+    for _ in range(months - 1):
+        first = first.previous()
+    rows = (
+        SalesLine.objects.filter(customer_id__in=customer_ids, basis_date__gte=first.start, basis_date__lte=until)
+        .annotate(month=TruncMonth("basis_date")).values("month")
+        .annotate(invoiced=Sum("net_amount_minor", filter=Q(is_return=False)),
+                  returned=Sum("net_amount_minor", filter=Q(is_return=True)))
+    )
+    found = {row["month"].strftime("%Y-%m"): row for row in rows}
+    result, month = [], first
+    while month.start <= until:
+        row: dict = found.get(month.key, {})
+        invoiced, returned = row.get("invoiced") or 0, row.get("returned") or 0
+        result.append({"month": month.key, "invoiced_minor": invoiced, "returned_minor": returned,
+                       "net_minor": invoiced + returned})
+        month = month.next()
+    return result

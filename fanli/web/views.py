@@ -22,12 +22,14 @@ from fanli.accounts.selectors import can, is_staff_user, portal_customer, portal
 from fanli.common.command import parse_day
 from fanli.common.exceptions import FanliError
 from fanli.customers.models import Customer
+from fanli.ledger.models import Payout
 from fanli.ledger.selectors import account_balances, customer_balances
 from fanli.ledger.services import payout_record
 from fanli.rebates.explain import explanation_text
 from fanli.rebates.models import Policy, Statement
 from fanli.rebates.selectors import UNPAID, customer_progress, statement_figures, statement_lines, statements_overdue
 from fanli.rebates.services import statement_approve, statement_dispute
+from fanli.sales.selectors import customer_sales_by_month
 
 View = Callable[..., HttpResponse]
 
@@ -228,10 +230,13 @@ def customer_detail(request: HttpRequest, code: str) -> HttpResponse:
     if customer is None:
         raise Http404
     day = _day(request)
+    sales = customer_sales_by_month([customer.pk], until=day)
     return render(request, "web/office/customer.html", {
         "customer": customer, "progress": customer_progress(customer, day), "day": day,
         "balances": customer_balances(customer.pk),
         "statements": Statement.objects.filter(customer=customer).select_related("policy").order_by("-id")[:20],
+        "sales": sales, "sales_peak": max([row["invoiced_minor"] for row in sales] + [1]),
+        "payouts": Payout.objects.filter(customer=customer).select_related("statement__policy", "goods_product")[:20],
     })
 
 
@@ -248,6 +253,8 @@ def portal_home(request: HttpRequest, customer: Customer) -> HttpResponse:
         "balances": customer_balances(customer.pk),
         "statements": Statement.objects.filter(customer__in=companies).select_related("policy", "customer")
         .order_by("-id")[:50],
+        "payouts": Payout.objects.filter(customer__in=companies)
+        .select_related("statement__policy", "customer", "goods_product")[:50],
     })
 
 

@@ -1,0 +1,54 @@
+"""The customer page and the portal: sales by month and the payout history."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from fanli.customers.models import Customer
+from fanli.ledger.services import payout_record
+from fanli.rebates.services import statement_approve
+from fanli.sales.selectors import customer_sales_by_month
+from tests.builders import credit_note
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sales_by_month_split_invoices_from_returns_and_list_empty_months(world):
+    acme = Customer.objects.get(code="C001")
+    credit_note(acme, date(2026, 2, 3), ("TEA-1", "500"))
+    assert customer_sales_by_month([acme.pk], until=date(2026, 3, 15), months=4) == [
+        {"month": "2025-12", "invoiced_minor": 0, "returned_minor": 0, "net_minor": 0},
+        {"month": "2026-01", "invoiced_minor": 15_200_000, "returned_minor": 0, "net_minor": 15_200_000},
+        {"month": "2026-02", "invoiced_minor": 0, "returned_minor": -50_000, "net_minor": -50_000},
+        {"month": "2026-03", "invoiced_minor": 0, "returned_minor": 0, "net_minor": 0},
+    ]
+    assert customer_sales_by_month([acme.pk], until=date(2026, 1, 9), months=1) == [
+        {"month": "2026-01", "invoiced_minor": 0, "returned_minor": 0, "net_minor": 0}]  # the 10th is not counted yet
+
+
+def test_the_customer_page_shows_sales_by_month_and_payouts(client, world):
+    statement = world["acme_statement"]
+    statement_approve(statement_id=statement.pk, actor=None)
+    payout_record(statement_id=statement.pk, actor=None, paid_on=date(2026, 4, 20), reference="BANK-7")
+    client.force_login(world["users"]["finance"])
+    page = client.get("/office/customers/C001/?date=2026-03-31").content.decode()
+    month = page.split('data-month="2026-01"', 1)[1].split("</tr>", 1)[0]
+    assert "¥152,000.00" in month
+    payouts = page.split('class="rows payouts"', 1)[1].split("</table>", 1)[0]
+    assert f"#{statement.pk}</a> dist-q 2026-Q1" in payouts and "¥3,040.00" in payouts and "BANK-7" in payouts
+    other = client.get("/office/customers/C002/").content.decode()
+    assert "还没有兑付记录。" in other and "BANK-7" not in other
+
+
+def test_the_portal_lists_only_the_companys_own_payouts(client, world):
+    statement = world["acme_statement"]
+    statement_approve(statement_id=statement.pk, actor=None)
+    payout_record(statement_id=statement.pk, actor=None, paid_on=date(2026, 4, 20), reference="BANK-7")
+    client.force_login(world["users"]["portal"])
+    mine = client.get("/portal/").content.decode()
+    assert f'href="/portal/statements/{statement.pk}/"' in mine and "BANK-7" in mine
+    client.force_login(world["users"]["portal_other"])
+    theirs = client.get("/portal/").content.decode()
+    assert "BANK-7" not in theirs and "还没有兑付记录。" in theirs
