@@ -64,11 +64,14 @@ def customer_sales_by_month(customer_ids: list[int], *, until: date, months: int
         .annotate(invoiced=Sum("net_amount_minor", filter=Q(is_return=False)),
                   returned=Sum("net_amount_minor", filter=Q(is_return=True)))
     )
-    found = {row["month"].strftime("%Y-%m"): row for row in rows}
+    found: dict[str, dict[str, int]] = {
+        row["month"].strftime("%Y-%m"): {"invoiced": row["invoiced"] or 0, "returned": row["returned"] or 0}
+        for row in rows
+    }
     result, month = [], first
     while month.start <= until:
-        row: dict = found.get(month.key, {})
-        invoiced, returned = row.get("invoiced") or 0, row.get("returned") or 0
+        row = found.get(month.key, {})
+        invoiced, returned = row.get("invoiced", 0), row.get("returned", 0)
         result.append({"month": month.key, "invoiced_minor": invoiced, "returned_minor": returned,
                        "net_minor": invoiced + returned})
         month = month.next()
