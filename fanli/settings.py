@@ -140,11 +140,23 @@ FANLI_JOBS_INLINE = os.environ.get("FANLI_JOBS_INLINE", "") == "1"
 # Business defaults.
 FANLI_CURRENCY = os.environ.get("FANLI_CURRENCY", "CNY")
 
+# Sessions: a working day, and never readable by scripts or other sites.
+SESSION_COOKIE_AGE = int(os.environ.get("FANLI_SESSION_HOURS", "10")) * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # pages send the token from the template (htmx header), never from the cookie
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
 if not DEBUG:
+    # Outside development, cookies travel over HTTPS only; behind a TLS-terminating proxy set
+    # FANLI_BEHIND_TLS_PROXY=1 so requests it forwards count as secure.
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_CONTENT_TYPE_NOSNIFF = True
-    SESSION_COOKIE_HTTPONLY = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("FANLI_HSTS_SECONDS", "31536000"))
+    if os.environ.get("FANLI_BEHIND_TLS_PROXY") == "1":
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
     "version": 1,
