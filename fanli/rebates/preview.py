@@ -39,7 +39,7 @@ class PreviewRow:
 class Preview:
     version: PolicyVersion
     period: Period
-    in_force: PolicyVersion | None
+    in_force: PolicyVersion | None  # what the version is compared with (see ``_compared_with``)
     rows: list[PreviewRow] = field(default_factory=list)
 
     @property
@@ -105,10 +105,7 @@ def policy_preview(version: PolicyVersion, period_key: str, *, today: date) -> P
     if period.end >= today:
         message = f"period {period.key} has not ended; preview a past period"
         raise ValidationFailed(message, details={"errors": [{"path": "period", "message": message}]})
-    in_force = (
-        PolicyVersion.objects.filter(policy_id=version.policy_id, status=PolicyVersion.Status.PUBLISHED)
-        .exclude(pk=version.pk).first()
-    )
+    in_force = _compared_with(version)
     previewed = _computed(version, period)
     current = _computed(in_force, period) if in_force is not None else {}
     names = dict(Customer.objects.filter(pk__in=previewed.keys() | current.keys()).values_list("id", "code"))
@@ -126,6 +123,15 @@ def policy_preview(version: PolicyVersion, period_key: str, *, today: date) -> P
         ))
     rows.sort(key=lambda row: (-abs(row.difference_minor), -row.amount_minor, row.code))
     return Preview(version=version, period=period, in_force=in_force, rows=rows)
+
+
+def _compared_with(version: PolicyVersion) -> PolicyVersion | None:
+    """A draft is compared with the version in force; the version in force (or a retired one)
+    with the version before it, so the page always answers "what does this version change"."""
+    others = PolicyVersion.objects.filter(policy_id=version.policy_id).exclude(pk=version.pk)
+    if version.status == PolicyVersion.Status.DRAFT:
+        return others.filter(status=PolicyVersion.Status.PUBLISHED).first()
+    return others.filter(number__lt=version.number).order_by("-number").first()
 
 
 def _computed(version: PolicyVersion, period: Period) -> dict[int, Computed]:

@@ -357,3 +357,14 @@ def test_customers_and_strangers_never_reach_policies(client, world, user):
         assert response.status_code == (302 if user == "anonymous" else 403), path
     assert client.post("/office/policies/dist-q/v1/publish/").status_code == (302 if user == "anonymous" else 403)
     assert PolicyVersion.objects.get(policy__code="dist-q").status == "published"
+
+
+def test_a_published_version_is_previewed_against_the_version_before_it(world):
+    draft = policy_draft_save(data=_draft_of_dist_q("2.5"), actor=None, policy_code="dist-q")
+    policy_version_publish(version_id=draft.pk, actor=None)
+    preview = policy_preview(PolicyVersion.objects.get(pk=draft.pk), "2026-Q1", today=date(2026, 11, 24))
+    assert (preview.in_force.number, preview.in_force.status) == (1, "retired")
+    assert (preview.total_minor, preview.in_force_total_minor) == (470_000, 394_000)
+    first = policy_preview(PolicyVersion.objects.get(policy__code="dist-q", number=1), "2026-Q1",
+                           today=date(2026, 11, 24))
+    assert first.in_force is None and first.in_force_total_minor == 0 and first.total_minor == 394_000
