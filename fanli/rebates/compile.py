@@ -11,10 +11,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from .document import FlatRate, PerUnit, PolicyDocument, TargetBonus, Tiers
+from .document import Eligibility, FlatRate, PerUnit, PolicyDocument, Scope, TargetBonus, Tiers
 from .engine import CampaignTerms, Terms, TierSpec
+
+
+class Scoped(Protocol):
+    """Any document with a product scope (rebate policies, discount rules)."""
+
+    @property
+    def scope(self) -> Scope: ...
+
+
+class Restricted(Protocol):
+    """Any document with customer eligibility rules (rebate policies, discount rules)."""
+
+    @property
+    def eligibility(self) -> Eligibility: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +103,7 @@ def terms_for(doc: PolicyDocument, overrides: dict[str, Any] | None = None) -> T
     return Terms(kind="tiers", mode=overrides.get("mode", calc.mode.value), tiers=tiers, **common)
 
 
-def product_in_scope(doc: PolicyDocument, product: ProductFacts) -> tuple[bool, str]:
+def product_in_scope(doc: Scoped, product: ProductFacts) -> tuple[bool, str]:
     """(counted?, reason). Exclusions win over inclusions."""
     exclude = doc.scope.exclude
     if product.sku in exclude.skus:
@@ -113,7 +127,7 @@ def product_in_scope(doc: PolicyDocument, product: ProductFacts) -> tuple[bool, 
 
 
 def customer_eligible(
-    doc: PolicyDocument, customer: CustomerFacts, *, period_end: date, enrolled: bool
+    doc: Restricted, customer: CustomerFacts, *, period_end: date, enrolled: bool
 ) -> tuple[bool, str]:
     rules = doc.eligibility
     if customer.status != "active":

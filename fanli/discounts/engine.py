@@ -1,0 +1,259 @@
+"""The quote engine: net prices for one customer, date and order, with every discount applied
+and the reason every other rule did not apply. Pure Python: no database, no clock.
+
+Order of work, per rule and then per line:
+
+1. A rule must be valid on the date, the customer eligible, and its limits not used up
+   (invoices per customer, invoices in all, budget). Otherwise it is skipped for the whole order.
+2. ``min_order_amount`` compares the order's lines in the rule's scope, before discounts.
+3. On each line: the product must be in scope and the quantity at least ``min_quantity``. The
+   rule's percent is the customer's contract percent, else its grade's (ladder) or the rule's;
+   windows containing the date add their extra percent. An amount-per-unit rule takes that
+   amount off each unit.
+4. Rounding: each rule's amount on a line is rounded once, half-up, to the fen.
+5. Exclusive rules compete: the largest amount wins the line (ties: lower priority number,
+   then code). Additive rules then add on, in priority order, while the line's total discount
+   stays within the rule's ``additive_cap_percent`` of the line. No line ever goes below zero.
+6. A rule's budget is spent line by line; the line that reaches it is trimmed to what is left.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from fanli.common.money import format_minor
+from fanli.rebates.compile import CustomerFacts, ProductFacts, customer_eligible, product_in_scope
+
+from .document import AmountOffPerUnit, DiscountRuleDocument, GradeLadder, PercentOff, StackingName
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    line_number: int
+    product: ProductFacts
+    quantity: Decimal
+    unit_price_minor: int
+
+
+@dataclass(frozen=True)
+class RuleInput:
+    """A published rule version with what the database knows about its use so far."""
+
+    version_id: int
+    document: DiscountRuleDocument
+    contract_percent: Decimal | None = None  # the customer's contract (协议) percent, if any
+    customer_uses: int = 0  # invoices of this customer the rule already discounted
+    total_uses: int = 0  # invoices the rule already discounted in all
+    spent_minor: int = 0  # discount money the rule already gave
+
+
+@dataclass(frozen=True)
+class Applied:
+    rule: str
+    version_id: int
+    percent: Decimal | None  # None for an amount-per-unit rule
+    amount_minor: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    rule: str
+    reason: str
+
+
+@dataclass
+class LineQuote:
+    line_number: int
+    sku: str
+    quantity: Decimal
+    unit_price_minor: int
+    gross_minor: int
+    applied: list[Applied] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def discount_minor(self) -> int:
+        return sum(a.amount_minor for a in self.applied)
+
+    @property
+    def net_minor(self) -> int:
+        return self.gross_minor - self.discount_minor
+
+
+@dataclass
+class Quote:
+    customer: str
+    day: date
+    lines: list[LineQuote]
+    skipped: list[Skipped]  # rules that did not apply to the order at all, with the reason
+
+    @property
+    def gross_minor(self) -> int:
+        return sum(line.gross_minor for line in self.lines)
+
+    @property
+    def discount_minor(self) -> int:
+        return sum(line.discount_minor for line in self.lines)
+
+    @property
+    def net_minor(self) -> int:
+        return self.gross_minor - self.discount_minor
+
+    def by_rule(self) -> dict[int, int]:
+        """Discount money per rule version id (what the usage ledger records)."""
+        totals: dict[int, int] = defaultdict(int)
+        for line in self.lines:
+            for applied in line.applied:
+                totals[applied.version_id] += applied.amount_minor
+        return dict(totals)
+
+
+def _round(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), ROUND_HALF_UP))
+
+
+def _money(minor: int, currency: str) -> str:
+    return format_minor(minor, currency)
+
+
+def quote(customer: CustomerFacts, day: date, lines: list[QuoteLine], rules: list[RuleInput],
+          *, currency: str = "CNY") -> Quote:
+    result = Quote(customer=customer.code, day=day, skipped=[], lines=[
+        LineQuote(line.line_number, line.product.sku, line.quantity, line.unit_price_minor,
+                  _round(Decimal(line.unit_price_minor) * line.quantity))
+        for line in lines
+    ])
+    ordered = sorted(rules, key=lambda r: (r.document.priority, r.document.code))
+    live: list[RuleInput] = []
+    for rule in ordered:
+        reason = _order_level_refusal(rule, customer, day, lines, result, currency)
+        if reason:
+            result.skipped.append(Skipped(rule.document.code, reason))
+        else:
+            live.append(rule)
+    budget_left = {
+        r.version_id: _round(r.document.limits.budget * 100) - r.spent_minor
+        for r in live if r.document.limits.budget is not None
+    }
+    for line, line_quote in zip(lines, result.lines, strict=True):
+        offers: list[tuple[RuleInput, int, Decimal | None, str]] = []
+        for rule in live:
+            offer = _offer(rule, customer, day, line, line_quote.gross_minor, currency)
+            if isinstance(offer, str):
+                line_quote.skipped.append(Skipped(rule.document.code, offer))
+                continue
+            amount, percent, reason = offer
+            left = budget_left.get(rule.version_id)
+            if left is not None and left <= 0:
+                line_quote.skipped.append(Skipped(rule.document.code, "budget used up"))
+                continue
+            if left is not None and amount > left:
+                amount, reason = left, f"{reason}; trimmed to the budget left ({_money(left, currency)})"
+            offers.append((rule, amount, percent, reason))
+        _settle_line(line_quote, offers, budget_left, currency)
+    return result
+
+
+def _order_level_refusal(rule: RuleInput, customer: CustomerFacts, day: date, lines: list[QuoteLine],
+                         result: Quote, currency: str) -> str | None:
+    doc = rule.document
+    if day < doc.valid_from or (doc.valid_until is not None and day > doc.valid_until):
+        until = doc.valid_until.isoformat() if doc.valid_until else "open end"
+        return f"not valid on {day} (valid {doc.valid_from} to {until})"
+    eligible, why = customer_eligible(doc, customer, period_end=day, enrolled=rule.contract_percent is not None)
+    if not eligible:
+        return why
+    limits = doc.limits
+    if limits.uses_per_customer is not None and rule.customer_uses >= limits.uses_per_customer:
+        return f"already used on {rule.customer_uses} invoice(s) of this customer, the limit"
+    if limits.uses_total is not None and rule.total_uses >= limits.uses_total:
+        return f"already used on {rule.total_uses} invoice(s), the limit"
+    if limits.budget is not None and rule.spent_minor >= _round(limits.budget * 100):
+        return f"budget of {_money(_round(limits.budget * 100), currency)} used up"
+    minimum = doc.conditions.min_order_amount
+    if minimum is not None:
+        in_scope = sum(q.gross_minor for line, q in zip(lines, result.lines, strict=True)
+                       if product_in_scope(doc, line.product)[0])
+        if in_scope < _round(minimum * 100):
+            return (f"order amount in scope {_money(in_scope, currency)} is below the minimum "
+                    f"{_money(_round(minimum * 100), currency)}")
+    return None
+
+
+def _offer(rule: RuleInput, customer: CustomerFacts, day: date, line: QuoteLine, gross_minor: int,
+           currency: str) -> tuple[int, Decimal | None, str] | str:
+    """(amount, percent, reason) the rule offers on the line, or why it offers nothing."""
+    doc = rule.document
+    in_scope, why = product_in_scope(doc, line.product)
+    if not in_scope:
+        return why
+    minimum = doc.conditions.min_quantity
+    if minimum is not None and line.quantity < minimum:
+        return f"quantity {line.quantity.normalize():f} is below the minimum {minimum.normalize():f}"
+    discount = doc.discount
+    if isinstance(discount, AmountOffPerUnit):
+        amount = min(_round(discount.amount * 100 * line.quantity), gross_minor)
+        return amount, None, f"{_money(_round(discount.amount * 100), currency)} off each unit"
+    if rule.contract_percent is not None:
+        percent, source = rule.contract_percent, "contract"
+    elif isinstance(discount, GradeLadder):
+        grade = customer.grade_code or "-"
+        rate = discount.grades.get(grade, discount.default_percent)
+        if rate is None:
+            return f"grade {grade} has no discount in this ladder"
+        percent, source = rate, f"grade {grade}"
+    else:
+        assert isinstance(discount, PercentOff)
+        percent, source = discount.percent, "rule"
+    windows = [w for w in doc.windows if w.from_ <= day <= w.until]
+    extra = sum((w.extra_percent for w in windows), Decimal(0))
+    total = min(percent + extra, Decimal(100))
+    reason = f"{_pct(percent)} ({source})" + "".join(f" + {_pct(w.extra_percent)} ({w.name})" for w in windows)
+    if total <= 0:
+        return f"{reason}: nothing off"
+    return _round(Decimal(gross_minor) * total / 100), total, reason
+
+
+def _pct(value: Decimal) -> str:
+    return f"{value.normalize():f}%"
+
+
+def _settle_line(line: LineQuote, offers: list[tuple[RuleInput, int, Decimal | None, str]],
+                 budget_left: dict[int, int], currency: str) -> None:
+    exclusive = [o for o in offers if o[0].document.stacking is StackingName.EXCLUSIVE]
+    additive = [o for o in offers if o[0].document.stacking is StackingName.ADDITIVE]
+    if exclusive:
+        winner = min(exclusive, key=lambda o: (-o[1], o[0].document.priority, o[0].document.code))
+        _apply(line, winner, winner[1], winner[3], budget_left)
+        for other in exclusive:
+            if other is not winner:
+                line.skipped.append(Skipped(other[0].document.code, (
+                    f"best-of: {winner[0].document.code} gives {_money(winner[1], currency)}, this rule "
+                    f"{_money(other[1], currency)}")))
+    for offer in additive:
+        rule, amount = offer[0], offer[1]
+        cap = rule.document.additive_cap_percent
+        ceiling = line.gross_minor if cap is None else min(line.gross_minor, _round(Decimal(line.gross_minor) * cap / 100))
+        room = ceiling - line.discount_minor
+        if room <= 0:
+            limit = f"the {_pct(cap)} cap" if cap is not None else "the line's amount"
+            line.skipped.append(Skipped(rule.document.code, f"the line's discount already reaches {limit}"))
+            continue
+        if amount > room:
+            _apply(line, offer, room, f"{offer[3]}; trimmed to the {_pct(cap) if cap is not None else '100%'} cap",
+                   budget_left)
+        else:
+            _apply(line, offer, amount, offer[3], budget_left)
+
+
+def _apply(line: LineQuote, offer: tuple[RuleInput, int, Decimal | None, str], amount: int, reason: str,
+           budget_left: dict[int, int]) -> None:
+    rule = offer[0]
+    amount = min(amount, line.net_minor)  # never below zero
+    line.applied.append(Applied(rule.document.code, rule.version_id, offer[2], amount, reason))
+    if rule.version_id in budget_left:
+        budget_left[rule.version_id] -= amount
