@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "fanli.sales",
     "fanli.rebates",
     "fanli.ledger",
+    "fanli.discounts",
     "fanli.web",
     "fanli.demo",
 ]

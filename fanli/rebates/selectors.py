@@ -47,7 +47,8 @@ THOUSAND = Decimal(1000)
 # ---------------------------------------------------------------- master data facts
 
 
-def catalog_facts() -> dict[int, ProductFacts]:
+def catalog_facts(skus: Collection[str] | None = None) -> dict[int, ProductFacts]:
+    """Scope facts per product id: all products, or those with the given SKUs."""
     categories = {c.id: (c.code, c.parent_id) for c in Category.objects.only("id", "code", "parent_id")}
 
     def ancestry(category_id: int | None) -> tuple[str, ...]:
@@ -60,9 +61,12 @@ def catalog_facts() -> dict[int, ProductFacts]:
         return tuple(codes)
 
     chains = {cid: ancestry(cid) for cid in categories}
+    products = Product.objects.select_related("brand").only("id", "sku", "category_id", "brand__code")
+    if skus is not None:
+        products = products.filter(sku__in=list(skus))
     return {
         p.id: ProductFacts(p.id, p.sku, chains.get(p.category_id, ()), p.brand.code if p.brand is not None else None)
-        for p in Product.objects.select_related("brand").only("id", "sku", "category_id", "brand__code")
+        for p in products
     }
 
 

@@ -1,0 +1,163 @@
+"""Reads for discounts: the quote (nothing written), the rules in force, usage against limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db.models import Sum
+
+from fanli.catalog.models import Product
+from fanli.common.exceptions import NotFound, ValidationFailed
+from fanli.common.money import major_to_minor_exact
+from fanli.customers.models import Customer
+from fanli.rebates.compile import CustomerFacts
+from fanli.rebates.selectors import catalog_facts, customer_facts
+
+from .document import DiscountRuleDocument, parse_discount_rule
+from .engine import Quote, QuoteLine, RuleInput, quote
+from .models import (
+    DiscountContract,
+    DiscountCustomerUse,
+    DiscountedInvoice,
+    DiscountRuleUse,
+    DiscountRuleVersion,
+    DiscountUsage,
+)
+
+# Versions never change once published, so each is parsed once; the content hash in the key
+# keeps a restored or rebuilt database (ids reused) from ever reading a stale document.
+_PARSED: dict[tuple[int, str], DiscountRuleDocument] = {}
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    """One line as a caller sends it: texts, checked by ``quote_input``."""
+
+    sku: str
+    quantity: str
+    unit_price: str | None = None  # major units; the product's list price when absent
+
+
+def parsed_rule(version: DiscountRuleVersion) -> DiscountRuleDocument:
+    key = (version.pk, version.document_sha256)
+    document = _PARSED.get(key)
+    if document is None:
+        document = _PARSED[key] = parse_discount_rule(version.document)
+    return document
+
+
+def published_rule_versions() -> list[DiscountRuleVersion]:
+    return list(DiscountRuleVersion.objects.filter(status=DiscountRuleVersion.Status.PUBLISHED).select_related("rule"))
+
+
+def quote_input(customer_code: str, lines: list[LineRequest]) -> tuple[Customer, CustomerFacts, list[QuoteLine]]:
+    """The customer and lines of a quote, or ``ValidationFailed`` naming every bad line."""
+    errors: list[dict[str, Any]] = []
+    customer = Customer.objects.filter(code=customer_code).first()
+    if customer is None:
+        errors.append({"path": "customer", "message": f"no customer {customer_code!r}"})
+    if not lines:
+        errors.append({"path": "lines", "message": "a quote needs at least one line"})
+    products = {p.sku: p for p in Product.objects.filter(sku__in=[line.sku for line in lines])}
+    facts = {f.sku: f for f in catalog_facts(skus=list(products)).values()}
+    quoted: list[QuoteLine] = []
+    for number, line in enumerate(lines, start=1):
+        path = f"lines.{number - 1}"
+        product = products.get(line.sku)
+        if product is None:
+            errors.append({"path": f"{path}.sku", "message": f"no product with SKU {line.sku!r}"})
+        quantity = _decimal(line.quantity)
+        if quantity is None or quantity <= 0:
+            errors.append({"path": f"{path}.quantity", "message": f"{line.quantity!r} is not a positive quantity"})
+        price_minor: int | None = product.list_price_minor if product is not None else None
+        if line.unit_price not in (None, ""):
+            price = _decimal(line.unit_price or "")
+            if price is None or price < 0 or price != price.quantize(Decimal("0.01")):
+                errors.append({"path": f"{path}.unit_price",
+                               "message": f"{line.unit_price!r} is not a price (at most two decimals, not negative)"})
+            else:
+                price_minor = major_to_minor_exact(price)
+        if product is not None and quantity is not None and quantity > 0 and price_minor is not None:
+            quoted.append(QuoteLine(number, facts[product.sku], quantity, price_minor))
+    if errors:
+        raise ValidationFailed(f"the quote has {len(errors)} error(s)", details={"errors": errors})
+    assert customer is not None
+    return customer, customer_facts([customer.pk])[customer.pk], quoted
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def rule_inputs(customer_id: int, versions: list[DiscountRuleVersion]) -> list[RuleInput]:
+    """Each published version with the customer's contract percent and the uses so far."""
+    rule_ids = [v.rule_id for v in versions]
+    contracts = dict(DiscountContract.objects.filter(customer_id=customer_id, rule_id__in=rule_ids)
+                     .values_list("rule_id", "percent"))
+    totals = {u.rule_id: u for u in DiscountRuleUse.objects.filter(rule_id__in=rule_ids)}
+    mine = dict(DiscountCustomerUse.objects.filter(customer_id=customer_id, rule_id__in=rule_ids)
+                .values_list("rule_id", "invoices"))
+    inputs = []
+    for version in versions:
+        use = totals.get(version.rule_id)
+        inputs.append(RuleInput(
+            version.pk, parsed_rule(version), contract_percent=contracts.get(version.rule_id),
+            customer_uses=mine.get(version.rule_id, 0), total_uses=use.invoices if use else 0,
+            spent_minor=use.spent_minor if use else 0,
+        ))
+    return inputs
+
+
+def quote_prepare(*, customer_code: str, day: date, lines: list[LineRequest]) -> Quote:
+    """Net prices with every discount applied and why the other rules did not apply. Writes nothing."""
+    customer, facts, quoted = quote_input(customer_code, lines)
+    return quote(facts, day, quoted, rule_inputs(customer.pk, published_rule_versions()))
+
+
+def quote_to_json(result: Quote) -> dict[str, Any]:
+    return {
+        "customer": result.customer, "date": result.day.isoformat(),
+        "gross_minor": result.gross_minor, "discount_minor": result.discount_minor, "net_minor": result.net_minor,
+        "lines": [{
+            "line": line.line_number, "sku": line.sku, "quantity": f"{line.quantity.normalize():f}",
+            "unit_price_minor": line.unit_price_minor, "gross_minor": line.gross_minor,
+            "discount_minor": line.discount_minor, "net_minor": line.net_minor,
+            "applied": [{"rule": a.rule, "percent": None if a.percent is None else f"{a.percent.normalize():f}",
+                         "amount_minor": a.amount_minor, "reason": a.reason} for a in line.applied],
+            "not_applied": [{"rule": s.rule, "reason": s.reason} for s in line.skipped],
+        } for line in result.lines],
+        "not_applied": [{"rule": s.rule, "reason": s.reason} for s in result.skipped],
+    }
+
+
+def rule_usage() -> list[dict[str, Any]]:
+    """Per rule in force: invoices and money used against its limits and budget."""
+    rows = []
+    spent_by_rule = dict(DiscountUsage.objects.values("rule_id").annotate(total=Sum("amount_minor"))
+                         .values_list("rule_id", "total"))
+    uses = {u.rule_id: u for u in DiscountRuleUse.objects.all()}
+    for version in published_rule_versions():
+        document = parsed_rule(version)
+        use = uses.get(version.rule_id)
+        budget = document.limits.budget
+        rows.append({
+            "rule": version.rule.code, "name": version.rule.name, "version": version.number,
+            "invoices": use.invoices if use else 0, "invoice_limit": document.limits.uses_total,
+            "spent_minor": spent_by_rule.get(version.rule_id, 0) or 0,
+            "budget_minor": None if budget is None else major_to_minor_exact(budget),
+        })
+    return rows
+
+
+def discounted_invoice(number: str) -> DiscountedInvoice:
+    invoice = DiscountedInvoice.objects.filter(number=number).first()
+    if invoice is None:
+        raise NotFound(f"no discounted invoice {number!r}")
+    return invoice
