@@ -81,11 +81,13 @@ def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
 
 def _register_routers() -> None:
     # Each app exposes ``router``; imported here so domain code never imports the API layer.
+    from fanli.discounts.api import router as discounts_router
     from fanli.rebates.api import router as rebates_router
     from fanli.sales.api import router as sales_router
 
     api.add_router("/", sales_router)
     api.add_router("/", rebates_router)
+    api.add_router("/", discounts_router)
 
 
 _register_routers()

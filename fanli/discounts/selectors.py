@@ -156,8 +156,12 @@ def rule_usage() -> list[dict[str, Any]]:
     return rows
 
 
+def discounted_invoice_find(number: str) -> DiscountedInvoice | None:
+    return DiscountedInvoice.objects.select_related("customer").filter(number=number.strip()).first()
+
+
 def discounted_invoice(number: str) -> DiscountedInvoice:
-    invoice = DiscountedInvoice.objects.filter(number=number).first()
+    invoice = discounted_invoice_find(number)
     if invoice is None:
         raise NotFound(f"no discounted invoice {number!r}")
     return invoice
