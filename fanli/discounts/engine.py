@@ -25,7 +25,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from fanli.common.money import format_minor
-from fanli.rebates.compile import CustomerFacts, ProductFacts, customer_eligible, product_in_scope
+from fanli.rebates.compile import CustomerFacts, ProductFacts, ScopeSets, customer_eligible
 
 from .document import AmountOffPerUnit, DiscountRuleDocument, GradeLadder, PercentOff, StackingName
 
@@ -128,9 +128,10 @@ def quote(customer: CustomerFacts, day: date, lines: list[QuoteLine], rules: lis
         for line in lines
     ])
     ordered = sorted(rules, key=lambda r: (r.document.priority, r.document.code))
+    scopes = {rule.version_id: ScopeSets.of(rule.document.scope) for rule in ordered}
     live: list[RuleInput] = []
     for rule in ordered:
-        reason = _order_level_refusal(rule, customer, day, lines, result, currency)
+        reason = _order_level_refusal(rule, scopes[rule.version_id], customer, day, lines, result, currency)
         if reason:
             result.skipped.append(Skipped(rule.document.code, reason))
         else:
@@ -142,7 +143,7 @@ def quote(customer: CustomerFacts, day: date, lines: list[QuoteLine], rules: lis
     for line, line_quote in zip(lines, result.lines, strict=True):
         offers: list[tuple[RuleInput, int, Decimal | None, str]] = []
         for rule in live:
-            offer = _offer(rule, customer, day, line, line_quote.gross_minor, currency)
+            offer = _offer(rule, scopes[rule.version_id], customer, day, line, line_quote.gross_minor, currency)
             if isinstance(offer, str):
                 line_quote.skipped.append(Skipped(rule.document.code, offer))
                 continue
@@ -158,8 +159,8 @@ def quote(customer: CustomerFacts, day: date, lines: list[QuoteLine], rules: lis
     return result
 
 
-def _order_level_refusal(rule: RuleInput, customer: CustomerFacts, day: date, lines: list[QuoteLine],
-                         result: Quote, currency: str) -> str | None:
+def _order_level_refusal(rule: RuleInput, scope: ScopeSets, customer: CustomerFacts, day: date,
+                         lines: list[QuoteLine], result: Quote, currency: str) -> str | None:
     doc = rule.document
     if day < doc.valid_from or (doc.valid_until is not None and day > doc.valid_until):
         until = doc.valid_until.isoformat() if doc.valid_until else "open end"
@@ -177,18 +178,18 @@ def _order_level_refusal(rule: RuleInput, customer: CustomerFacts, day: date, li
     minimum = doc.conditions.min_order_amount
     if minimum is not None:
         in_scope = sum(q.gross_minor for line, q in zip(lines, result.lines, strict=True)
-                       if product_in_scope(doc, line.product)[0])
+                       if scope.check(line.product)[0])
         if in_scope < _round(minimum * 100):
             return (f"order amount in scope {_money(in_scope, currency)} is below the minimum "
                     f"{_money(_round(minimum * 100), currency)}")
     return None
 
 
-def _offer(rule: RuleInput, customer: CustomerFacts, day: date, line: QuoteLine, gross_minor: int,
-           currency: str) -> tuple[int, Decimal | None, str] | str:
+def _offer(rule: RuleInput, scope: ScopeSets, customer: CustomerFacts, day: date, line: QuoteLine,
+           gross_minor: int, currency: str) -> tuple[int, Decimal | None, str] | str:
     """(amount, percent, reason) the rule offers on the line, or why it offers nothing."""
     doc = rule.document
-    in_scope, why = product_in_scope(doc, line.product)
+    in_scope, why = scope.check(line.product)
     if not in_scope:
         return why
     minimum = doc.conditions.min_quantity

@@ -50,29 +50,33 @@ def parsed_rule(version: DiscountRuleVersion) -> DiscountRuleDocument:
 
 
 def published_rule_versions() -> list[DiscountRuleVersion]:
-    return list(DiscountRuleVersion.objects.filter(status=DiscountRuleVersion.Status.PUBLISHED).select_related("rule"))
+    """Rules in force; the document is read from the database only for a version not yet parsed."""
+    versions = list(DiscountRuleVersion.objects.filter(status=DiscountRuleVersion.Status.PUBLISHED)
+                    .select_related("rule").only("id", "rule_id", "number", "status", "document_sha256",
+                                                 "rule__id", "rule__code", "rule__name").order_by("rule_id"))
+    return versions
 
 
 def quote_input(customer_code: str, lines: list[LineRequest]) -> tuple[Customer, CustomerFacts, list[QuoteLine]]:
     """The customer and lines of a quote, or ``ValidationFailed`` naming every bad line."""
     errors: list[dict[str, Any]] = []
-    customer = Customer.objects.filter(code=customer_code).first()
+    customer = Customer.objects.filter(code=customer_code).only("id", "code").first()
     if customer is None:
         errors.append({"path": "customer", "message": f"no customer {customer_code!r}"})
     if not lines:
         errors.append({"path": "lines", "message": "a quote needs at least one line"})
-    products = {p.sku: p for p in Product.objects.filter(sku__in=[line.sku for line in lines])}
-    facts = {f.sku: f for f in catalog_facts(skus=list(products)).values()}
+    facts = {f.sku: f for f in catalog_facts(skus={line.sku for line in lines}).values()}
+    prices = dict(Product.objects.filter(sku__in=list(facts)).values_list("sku", "list_price_minor"))
     quoted: list[QuoteLine] = []
     for number, line in enumerate(lines, start=1):
         path = f"lines.{number - 1}"
-        product = products.get(line.sku)
+        product = facts.get(line.sku)
         if product is None:
             errors.append({"path": f"{path}.sku", "message": f"no product with SKU {line.sku!r}"})
         quantity = _decimal(line.quantity)
         if quantity is None or quantity <= 0:
             errors.append({"path": f"{path}.quantity", "message": f"{line.quantity!r} is not a positive quantity"})
-        price_minor: int | None = product.list_price_minor if product is not None else None
+        price_minor: int | None = prices.get(line.sku)
         if line.unit_price not in (None, ""):
             price = _decimal(line.unit_price or "")
             if price is None or price < 0 or price != price.quantize(Decimal("0.01")):
@@ -81,7 +85,7 @@ def quote_input(customer_code: str, lines: list[LineRequest]) -> tuple[Customer,
             else:
                 price_minor = major_to_minor_exact(price)
         if product is not None and quantity is not None and quantity > 0 and price_minor is not None:
-            quoted.append(QuoteLine(number, facts[product.sku], quantity, price_minor))
+            quoted.append(QuoteLine(number, product, quantity, price_minor))
     if errors:
         raise ValidationFailed(f"the quote has {len(errors)} error(s)", details={"errors": errors})
     assert customer is not None
@@ -101,16 +105,16 @@ def rule_inputs(customer_id: int, versions: list[DiscountRuleVersion]) -> list[R
     rule_ids = [v.rule_id for v in versions]
     contracts = dict(DiscountContract.objects.filter(customer_id=customer_id, rule_id__in=rule_ids)
                      .values_list("rule_id", "percent"))
-    totals = {u.rule_id: u for u in DiscountRuleUse.objects.filter(rule_id__in=rule_ids)}
+    totals = {rule_id: (invoices, spent) for rule_id, invoices, spent in
+              DiscountRuleUse.objects.filter(rule_id__in=rule_ids).values_list("rule_id", "invoices", "spent_minor")}
     mine = dict(DiscountCustomerUse.objects.filter(customer_id=customer_id, rule_id__in=rule_ids)
                 .values_list("rule_id", "invoices"))
     inputs = []
     for version in versions:
-        use = totals.get(version.rule_id)
+        invoices, spent = totals.get(version.rule_id, (0, 0))
         inputs.append(RuleInput(
             version.pk, parsed_rule(version), contract_percent=contracts.get(version.rule_id),
-            customer_uses=mine.get(version.rule_id, 0), total_uses=use.invoices if use else 0,
-            spent_minor=use.spent_minor if use else 0,
+            customer_uses=mine.get(version.rule_id, 0), total_uses=invoices, spent_minor=spent,
         ))
     return inputs
 

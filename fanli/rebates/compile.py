@@ -103,27 +103,46 @@ def terms_for(doc: PolicyDocument, overrides: dict[str, Any] | None = None) -> T
     return Terms(kind="tiers", mode=overrides.get("mode", calc.mode.value), tiers=tiers, **common)
 
 
+@dataclass(frozen=True, slots=True)
+class ScopeSets:
+    """A product scope as sets, for checking many products against one scope quickly."""
+
+    include_skus: frozenset[str]
+    include_brands: frozenset[str]
+    include_categories: frozenset[str]
+    exclude_skus: frozenset[str]
+    exclude_brands: frozenset[str]
+    exclude_categories: frozenset[str]
+
+    @classmethod
+    def of(cls, scope: Scope) -> ScopeSets:
+        return cls(frozenset(scope.include.skus), frozenset(scope.include.brands), frozenset(scope.include.categories),
+                   frozenset(scope.exclude.skus), frozenset(scope.exclude.brands), frozenset(scope.exclude.categories))
+
+    def check(self, product: ProductFacts) -> tuple[bool, str]:
+        """(counted?, reason). Exclusions win over inclusions."""
+        if product.sku in self.exclude_skus:
+            return False, f"SKU {product.sku} is excluded"
+        if product.brand_code and product.brand_code in self.exclude_brands:
+            return False, f"brand {product.brand_code} is excluded"
+        for code in product.category_codes:
+            if code in self.exclude_categories:
+                return False, f"category {code} is excluded"
+        if not (self.include_skus or self.include_brands or self.include_categories):
+            return True, "all products count"
+        if product.sku in self.include_skus:
+            return True, f"SKU {product.sku} is included"
+        if product.brand_code and product.brand_code in self.include_brands:
+            return True, f"brand {product.brand_code} is included"
+        for code in product.category_codes:
+            if code in self.include_categories:
+                return True, f"category {code} is included"
+        return False, "not in the policy's product scope"
+
+
 def product_in_scope(doc: Scoped, product: ProductFacts) -> tuple[bool, str]:
     """(counted?, reason). Exclusions win over inclusions."""
-    exclude = doc.scope.exclude
-    if product.sku in exclude.skus:
-        return False, f"SKU {product.sku} is excluded"
-    if product.brand_code and product.brand_code in exclude.brands:
-        return False, f"brand {product.brand_code} is excluded"
-    for code in product.category_codes:
-        if code in exclude.categories:
-            return False, f"category {code} is excluded"
-    include = doc.scope.include
-    if include.is_empty():
-        return True, "all products count"
-    if product.sku in include.skus:
-        return True, f"SKU {product.sku} is included"
-    if product.brand_code and product.brand_code in include.brands:
-        return True, f"brand {product.brand_code} is included"
-    for code in product.category_codes:
-        if code in include.categories:
-            return True, f"category {code} is included"
-    return False, "not in the policy's product scope"
+    return ScopeSets.of(doc.scope).check(product)
 
 
 def customer_eligible(

@@ -49,7 +49,7 @@ THOUSAND = Decimal(1000)
 
 def catalog_facts(skus: Collection[str] | None = None) -> dict[int, ProductFacts]:
     """Scope facts per product id: all products, or those with the given SKUs."""
-    categories = {c.id: (c.code, c.parent_id) for c in Category.objects.only("id", "code", "parent_id")}
+    categories = {cid: (code, parent) for cid, code, parent in Category.objects.values_list("id", "code", "parent_id")}
 
     def ancestry(category_id: int | None) -> tuple[str, ...]:
         codes = []
@@ -61,13 +61,10 @@ def catalog_facts(skus: Collection[str] | None = None) -> dict[int, ProductFacts
         return tuple(codes)
 
     chains = {cid: ancestry(cid) for cid in categories}
-    products = Product.objects.select_related("brand").only("id", "sku", "category_id", "brand__code")
+    products = Product.objects.values_list("id", "sku", "category_id", "brand__code")
     if skus is not None:
         products = products.filter(sku__in=list(skus))
-    return {
-        p.id: ProductFacts(p.id, p.sku, chains.get(p.category_id, ()), p.brand.code if p.brand is not None else None)
-        for p in products
-    }
+    return {pid: ProductFacts(pid, sku, chains.get(category_id, ()), brand) for pid, sku, category_id, brand in products}
 
 
 def customer_facts(customer_ids: Collection[int] | None = None) -> dict[int, CustomerFacts]:
