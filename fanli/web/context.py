@@ -11,7 +11,8 @@ from fanli.accounts.selectors import is_staff_user, portal_customer
 SECTIONS = {"dashboard": "dashboard", "customers": "customers", "customer": "customers", "statements": "statements",
             "statement": "statements",
             "policies": "policies", "policy": "policies", "policy_new": "policies", "policy_edit": "policies",
-            "policy_diff": "policies", "policy_version": "policies", "policy_preview": "policies"}
+            "policy_diff": "policies", "policy_version": "policies", "policy_preview": "policies",
+            "discounts": "discounts", "discount_quote": "discounts"}
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

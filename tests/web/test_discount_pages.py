@@ -1,0 +1,57 @@
+"""Discount pages: the rules with their usage, and quoting an order in the back office."""
+
+from __future__ import annotations
+
+import pytest
+
+from fanli.discounts.models import DiscountUsage
+from fanli.discounts.services import discount_rule_apply
+from tests.discounts.test_services import LADDER, ONCE
+
+pytestmark = pytest.mark.django_db
+EVERY_STAFF = ["administrator", "channel_manager", "finance", "customer_service", "auditor"]
+
+
+@pytest.fixture
+def rules(world):
+    discount_rule_apply(text=LADDER, actor=None)
+    discount_rule_apply(text=ONCE, actor=None)
+
+
+def test_a_quote_shows_each_line_its_discounts_and_the_rules_that_did_not_apply(client, world, rules):
+    client.force_login(world["users"]["customer_service"])
+    page = client.get("/office/discounts/quote/", {"customer": "C001", "date": "2026-11-20", "sku": ["TEA-1", "RICE-1"],
+                                                   "quantity": ["2", "1"], "unit_price": ["", "50.00"]})
+    html = page.content.decode()
+    assert page.status_code == 200
+    # C001 has no grade: the ladder gives nothing; first-order gives 3 % on each line
+    assert 'id="quote-discount">¥8.70<' in html and 'id="quote-net">¥281.30<' in html
+    assert "grade - has no discount in this ladder" in html
+    assert DiscountUsage.objects.count() == 0
+
+
+def test_bad_lines_are_listed_and_what_was_typed_stays(client, world, rules):
+    client.force_login(world["users"]["finance"])
+    html = client.get("/office/discounts/quote/", {"customer": "C001", "sku": ["GHOST"], "quantity": ["2"],
+                                                   "unit_price": [""]}).content.decode()
+    assert "<code>lines.0.sku</code> no product with SKU &#x27;GHOST&#x27;" in html
+    assert 'value="GHOST"' in html and 'id="quote-result"' not in html
+
+
+@pytest.mark.parametrize("role", EVERY_STAFF)
+def test_every_staff_role_sees_rules_and_quotes_and_customers_do_not(client, world, rules, role):
+    client.force_login(world["users"][role])
+    assert client.get("/office/discounts/").status_code == 200
+    assert client.get("/office/discounts/quote/").status_code == 200
+
+
+def test_portal_users_and_strangers_are_kept_out(client, world, rules):
+    assert client.get("/office/discounts/").status_code == 302
+    client.force_login(world["users"]["portal"])
+    assert client.get("/office/discounts/quote/").status_code == 403
+
+
+def test_the_rules_page_shows_usage_against_the_budget(client, world, rules):
+    client.force_login(world["users"]["finance"])
+    row = client.get("/office/discounts/").content.decode().split('data-rule="first-order"', 1)[1].split("</tr>", 1)[0]
+    assert "¥0.00" in row and "¥1,000.00" in row
