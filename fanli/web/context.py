@@ -6,13 +6,13 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from fanli.accounts.selectors import is_staff_user, portal_customer
+from fanli.accounts.selectors import can, is_staff_user, portal_customer
 
 SECTIONS = {"dashboard": "dashboard", "customers": "customers", "customer": "customers", "statements": "statements",
             "statement": "statements",
             "policies": "policies", "policy": "policies", "policy_new": "policies", "policy_edit": "policies",
             "policy_diff": "policies", "policy_version": "policies", "policy_preview": "policies",
-            "discounts": "discounts", "discount_quote": "discounts"}
+            "discounts": "discounts", "discount_quote": "discounts", "audit": "audit"}
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -24,4 +24,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "office": is_staff_user(user),
         "portal": portal_customer(user) is not None,
         "nav": SECTIONS.get(match.url_name if match else "", ""),
+        "can_audit": can(user, "audit"),
     }

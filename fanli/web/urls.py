@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import discounts, jobs, policies, views
+from . import audit, discounts, jobs, policies, views
 from .login import ThrottledLoginView
 
 app_name = "web"
@@ -30,6 +30,7 @@ urlpatterns = [
          name="policy_publish"),
     path("office/discounts/", discounts.discount_rules, name="discounts"),
     path("office/discounts/quote/", discounts.discount_quote, name="discount_quote"),
+    path("office/audit/", audit.audit_log, name="audit"),
     path("office/jobs/<int:job_id>/", jobs.job_detail, name="job"),
     path("portal/", views.portal_home, name="portal"),
     path("portal/statements/<int:statement_id>/", views.portal_statement, name="portal_statement"),
