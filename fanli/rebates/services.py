@@ -17,6 +17,7 @@ posts only the change against what is already accrued and not yet settled.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -25,6 +26,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
@@ -362,10 +364,25 @@ class _Planned:
     final: bool  # False for an interim (on-account) statement
 
 
+Stage = Callable[[str], None]
+SETTLEMENT_STAGES = (gettext_noop("planning"), gettext_noop("locking the periods"), gettext_noop("computing"),
+                     gettext_noop("writing statements"), gettext_noop("posting the ledger"))
+ACCRUAL_STAGES = (gettext_noop("planning"), gettext_noop("locking the periods"), gettext_noop("computing"),
+                  gettext_noop("posting the ledger"))
+
+
+def _no_stage(name: str) -> None:
+    return None
+
+
 def settlement_run(
-    *, period_key: str, actor: Any, today: date | None = None, policy_codes: list[str] | None = None
+    *, period_key: str, actor: Any, today: date | None = None, policy_codes: list[str] | None = None,
+    stage: Stage = _no_stage,
 ) -> Run:
-    """Settle ``period_key`` for every policy that settles (or pays on account) on that period."""
+    """Settle ``period_key`` for every policy that settles (or pays on account) on that period.
+
+    ``stage`` is told each step as it starts (``SETTLEMENT_STAGES``), for a progress display.
+    """
     period = _period_or_error(period_key)
     today = today or timezone.localdate()
     if period.end >= today:
@@ -373,15 +390,17 @@ def settlement_run(
             f"period {period.key} ends on {period.end}: it can be settled from {period.end + timedelta(days=1)}",
             code="period_not_ended",
         )
+    stage("planning")
     plans, skipped = _settlement_plan(period, _published_versions(policy_codes))
     # Earlier settled periods of these policies are recomputed for true-ups and clawbacks.
     plans += _true_up_plans(plans)
     with transaction.atomic():
+        stage("locking the periods")
         _lock({(p.version.policy_id, p.period.key) for p in plans})  # all at once, in id order
         plans = _not_behind(plans, skipped)
         run = Run.objects.create(kind=Run.Kind.SETTLEMENT, period_key=period.key, as_of=today,
                                  actor=actor if getattr(actor, "pk", None) else None)
-        statements = _settle(plans, run=run, run_period=period, today=today, actor=actor)
+        statements = _settle(plans, run=run, run_period=period, today=today, actor=actor, stage=stage)
         summary = _run_summary(statements, plans, skipped)
         Run.objects.filter(pk=run.pk).update(summary=summary, finished_at=timezone.now())
         run.refresh_from_db()
@@ -440,7 +459,8 @@ def _true_up_plans(plans: list[_Planned]) -> list[_Planned]:
     return extra
 
 
-def _settle(plans: list[_Planned], *, run: Run, run_period: Period, today: date, actor: Any) -> list[Statement]:
+def _settle(plans: list[_Planned], *, run: Run, run_period: Period, today: date, actor: Any,
+            stage: Stage = _no_stage) -> list[Statement]:
     keys = {(p.version.policy_id, p.period.key) for p in plans}
     history = _statement_history(keys)
     pinned = _pinned_versions(keys)
@@ -456,7 +476,9 @@ def _settle(plans: list[_Planned], *, run: Run, run_period: Period, today: date,
         pinned_version = pinned.get((policy_id, period_key))
         if pinned_version is not None:
             include[pinned_version.pk].add(customer_id)
+    stage("computing")
     computed = compute_results(items, include_customers=include)
+    stage("writing statements")
     codes = dict(Customer.objects.filter(id__in={c.customer_id for c in computed}).values_list("id", "code"))
     new: list[Statement] = []
     for result in computed:
@@ -468,6 +490,7 @@ def _settle(plans: list[_Planned], *, run: Run, run_period: Period, today: date,
         is_final = final[(item.version.policy_id, item.period.key)]
         new.append(_statement_for(result, previous, codes[result.customer_id], is_final, run, run_period))
     created = Statement.objects.bulk_create(new, batch_size=500)
+    stage("posting the ledger")
     _post_settlement(created, today=today, actor=actor)
     _release_leftover_accruals(
         {key for key, is_final in final.items() if is_final}, {(s.policy_id, s.period_key, s.customer_id) for s in created},
@@ -568,7 +591,8 @@ def _run_summary(statements: list[Statement], plans: list[_Planned], skipped: li
 # ---------------------------------------------------------------- accrual
 
 
-def accrual_run(*, month_key: str, actor: Any, today: date | None = None, policy_codes: list[str] | None = None) -> Run:
+def accrual_run(*, month_key: str, actor: Any, today: date | None = None, policy_codes: list[str] | None = None,
+                stage: Stage = _no_stage) -> Run:
     """Post, per customer and policy, the change in the estimated liability at the month's end.
 
     Estimate = the period's rebate projected at the run rate so far, less what statements
@@ -583,6 +607,7 @@ def accrual_run(*, month_key: str, actor: Any, today: date | None = None, policy
     if month.end >= today:
         raise StateError(f"month {month.key} ends on {month.end}: accrue it from {month.end + timedelta(days=1)}",
                          code="period_not_ended")
+    stage("planning")
     items: list[PolicyPeriod] = []
     for version in _published_versions(policy_codes):
         document = parsed(version)
@@ -590,6 +615,7 @@ def accrual_run(*, month_key: str, actor: Any, today: date | None = None, policy
         if _overlaps(document, month):
             items.append(PolicyPeriod(version, document, period, month.end))
     with transaction.atomic():
+        stage("locking the periods")
         keys = {(i.version.policy_id, i.period.key) for i in items}
         _lock(keys)
         pinned = _pinned_versions(keys)  # a period keeps the version its statements used
@@ -608,6 +634,7 @@ def accrual_run(*, month_key: str, actor: Any, today: date | None = None, policy
         include: dict[int, set[int]] = defaultdict(set)
         for item in items:
             include[item.version.pk] |= set(accrued[(item.version.policy_id, item.period.key)])
+        stage("computing")
         computed = compute_results(items, include_customers=include, projected=True)
         postings = []
         seen: set[tuple[int, str, int]] = set()
@@ -622,6 +649,7 @@ def accrual_run(*, month_key: str, actor: Any, today: date | None = None, policy
             for customer_id, balance in balances.items():
                 if (*key, customer_id) not in seen:
                     postings.append(_accrual_posting(key, customer_id, 0, balance, month))
+        stage("posting the ledger")
         entries = entries_post(postings=[p for p in postings if p.amount_minor], actor=actor)
         summary = {
             "month": month.key,

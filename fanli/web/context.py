@@ -12,7 +12,8 @@ SECTIONS = {"dashboard": "dashboard", "customers": "customers", "customer": "cus
             "statement": "statements",
             "policies": "policies", "policy": "policies", "policy_new": "policies", "policy_edit": "policies",
             "policy_diff": "policies", "policy_version": "policies", "policy_preview": "policies",
-            "discounts": "discounts", "discount_quote": "discounts", "audit": "audit"}
+            "discounts": "discounts", "discount_quote": "discounts", "audit": "audit",
+            "settlement": "settlement", "job": "settlement"}
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -25,4 +26,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "portal": portal_customer(user) is not None,
         "nav": SECTIONS.get(match.url_name if match else "", ""),
         "can_audit": can(user, "audit"),
+        "can_settle": can(user, "settle"),
     }

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import audit, discounts, jobs, policies, views
+from . import audit, discounts, jobs, policies, settlement, views
 from .login import ThrottledLoginView
 
 app_name = "web"
@@ -13,7 +13,9 @@ urlpatterns = [
     path("office/", views.dashboard, name="dashboard"),
     path("office/statements/", views.statements, name="statements"),
     path("office/statements/approve/", views.statements_approve, name="statements_approve"),
+    path("office/statements/export.xlsx", settlement.statements_export, name="statements_export"),
     path("office/statements/<int:statement_id>/", views.statement_detail, name="statement"),
+    path("office/statements/<int:statement_id>/print/", settlement.statement_print, name="statement_print"),
     path("office/statements/<int:statement_id>/approve/", views.statement_approve_view, name="statement_approve"),
     path("office/statements/<int:statement_id>/pay/", views.statement_pay, name="statement_pay"),
     path("office/statements/<int:statement_id>/dispute/", views.statement_dispute_view, name="statement_dispute"),
@@ -31,8 +33,11 @@ urlpatterns = [
     path("office/discounts/", discounts.discount_rules, name="discounts"),
     path("office/discounts/quote/", discounts.discount_quote, name="discount_quote"),
     path("office/audit/", audit.audit_log, name="audit"),
+    path("office/settlement/", settlement.workspace, name="settlement"),
+    path("office/settlement/run/", settlement.run_start, name="settlement_run"),
     path("office/jobs/<int:job_id>/", jobs.job_detail, name="job"),
     path("portal/", views.portal_home, name="portal"),
     path("portal/statements/<int:statement_id>/", views.portal_statement, name="portal_statement"),
+    path("portal/statements/<int:statement_id>/print/", settlement.portal_statement_print, name="portal_statement_print"),
     path("portal/statements/<int:statement_id>/dispute/", views.portal_dispute, name="portal_dispute"),
 ]

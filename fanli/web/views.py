@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from functools import wraps
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.views.decorators.http import require_POST
 from fanli.accounts.selectors import can, is_staff_user, portal_customer, portal_customers, visible_customers
 from fanli.common.command import parse_day
 from fanli.common.exceptions import FanliError
+from fanli.common.money import major_to_minor_exact
 from fanli.customers.models import Customer
 from fanli.ledger.models import Payout
 from fanli.ledger.selectors import account_balances, customer_balances
@@ -110,26 +112,39 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _statement_filters(request: HttpRequest, qs: Any) -> tuple[Any, dict[str, str]]:
-    chosen = {name: request.GET.get(name, "").strip() for name in ("policy", "period", "state", "customer")}
-    lookups = {"policy": "policy__code", "period": "period_key", "state": "state", "customer": "customer__code"}
+def _statement_filters(request: HttpRequest, qs: Any) -> tuple[Any, dict[str, str], list[str]]:
+    """The statement list's filters; a bad amount is reported, not ignored and not a 500."""
+    chosen = {name: request.GET.get(name, "").strip() for name in ("policy", "period", "state", "customer", "run")}
+    lookups = {"policy": "policy__code", "period": "period_key", "state": "state", "customer": "customer__code",
+               "run": "run_id"}
+    problems: list[str] = []
     for name, value in chosen.items():
-        if value:
+        if value and (name != "run" or value.isdigit()):
             qs = qs.filter(**{lookups[name]: value})
+    for name, lookup in (("min", "amount_minor__gte"), ("max", "amount_minor__lte")):
+        text = request.GET.get(name, "").strip().replace(",", "")
+        if not text:
+            continue
+        chosen[name] = text
+        try:
+            qs = qs.filter(**{lookup: major_to_minor_exact(Decimal(text))})
+        except (InvalidOperation, ValueError):
+            problems.append(_("%(value)s is not an amount in yuan (e.g. 1000 or 1000.50)") % {"value": text})
     if request.GET.get("overdue"):
         qs = qs.filter(statements_overdue(timezone.localdate()))
         chosen["overdue"] = "1"
-    return qs, chosen
+    return qs, chosen, problems
 
 
 @staff_view()
 def statements(request: HttpRequest) -> HttpResponse:
     visible = visible_customers(request.user)
     qs = Statement.objects.filter(customer__in=visible).select_related("policy", "customer").order_by("-id")
-    qs, chosen = _statement_filters(request, qs)
+    qs, chosen, problems = _statement_filters(request, qs)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     context = {
-        "page": page, "chosen": chosen, "states": Statement.State.choices,
+        "page": page, "chosen": chosen, "problems": problems, "states": Statement.State.choices,
+        "query": request.GET.urlencode(),
         "policies": Policy.objects.order_by("code").values_list("code", flat=True),
         "can_approve": can(request.user, "approve"), "today": timezone.localdate(),
     }

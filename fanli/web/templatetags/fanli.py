@@ -39,3 +39,9 @@ def percent_of(part: Any, whole: Any) -> int:
     if whole_value <= 0:
         return 100
     return max(0, min(100, int(part_value * 100 / whole_value)))
+
+
+@register.filter
+def get_item(mapping: Any, key: str) -> Any:
+    """``mapping[key]`` in a template, None when absent (for keys with dots or dashes)."""
+    return mapping.get(key) if hasattr(mapping, "get") else None

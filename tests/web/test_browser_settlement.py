@@ -1,0 +1,45 @@
+"""Month end in a real browser: run a settlement in the background, watch it finish, approve, pay
+and print a statement."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fanli.customers.models import Customer
+from fanli.rebates.models import Statement
+from tests.builders import invoice
+from tests.web.browsing import log_in, shot
+
+
+def test_finance_runs_a_settlement_approves_pays_and_prints_a_statement(page, world, settings):
+    settings.FANLI_JOBS_INLINE = False  # the real thing: a background job the page polls
+    invoice(Customer.objects.get(code="C001"), date(2026, 8, 10), ("TEA-1", "200000"))
+    log_in(page, "finance")
+    page.click("nav a[href='/office/settlement/']")
+    page.fill("#settlement-form input[name=period]", "2026-Q3")
+    shot(page, "settlement_workspace")
+    page.click("#settlement-form button[type=submit]")
+    page.wait_for_selector("progress")
+    page.wait_for_selector("#settlement-result", timeout=60_000)  # htmx polls until the job ends
+    assert page.inner_text("#result-statements") == "1"
+    assert page.inner_text("#result-amount") == "¥4,000.00"
+    assert page.get_attribute("section.job", "data-state") == "done"
+    shot(page, "settlement_done")
+
+    page.click("text=查看本次运行的结算单")
+    statement = Statement.objects.get(period_key="2026-Q3")
+    page.click(f"a[href='/office/statements/{statement.pk}/']")
+    page.click("button:has-text('审批')")
+    page.wait_for_selector("text=结算单已审批")
+    page.fill("input[name=reference]", "BANK-2026-Q3")
+    page.click("button:has-text('登记支付')")
+    page.wait_for_selector("text=支付已登记")
+    statement.refresh_from_db()
+    assert statement.state == "paid"
+
+    page.click("a.button:has-text('打印')")
+    page.wait_for_selector(".letterhead")
+    assert "¥4,000.00" in page.inner_text("section.figures")
+    page.emulate_media(media="print")
+    assert page.is_hidden(".toolbar")
+    shot(page, "statement_print")
