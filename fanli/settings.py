@@ -138,6 +138,11 @@ CACHES = {
 # process; True runs it in the request instead (tests, single-threaded scripts).
 FANLI_JOBS_INLINE = os.environ.get("FANLI_JOBS_INLINE", "") == "1"
 
+# Largest file the import page accepts.
+FANLI_UPLOAD_MAX_BYTES = int(os.environ.get("FANLI_UPLOAD_MAX_MB", "50")) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
 # Business defaults.
 FANLI_CURRENCY = os.environ.get("FANLI_CURRENCY", "CNY")
 

@@ -146,6 +146,59 @@ def import_file(
     return batch
 
 
+PREVIEW_ROWS = 50
+
+
+def import_preview(
+    *, kind: str, content: bytes, filename: str, partial: bool = False, progress: Progress | None = None
+) -> dict[str, Any]:
+    """What importing the file would do, computed by the import itself and rolled back: the same
+    checks and the same counts, and nothing written (no batch either).
+
+    Answers ``refused`` (the file as a whole cannot be read), ``would_import`` (False when an
+    all-or-nothing import would refuse it), per-outcome counts (as if the good rows were imported),
+    every row error, and the first rows of the file with their line numbers.
+    """
+    planner = planners().get(kind)
+    if planner is None:
+        raise ValidationFailed(f"unknown import kind {kind!r}", code="unknown_import_kind",
+                               details={"kind": kind, "expected": sorted(planners())})
+    first_rows: list[dict[str, Any]] = []
+    result: dict[str, Any] = {"kind": kind, "filename": filename, "partial": partial, "refused": False,
+                              "would_import": True, "rows_total": 0, "rows_created": 0, "rows_updated": 0,
+                              "rows_unchanged": 0, "rows_rejected": 0, "errors": [], "first_rows": first_rows,
+                              "header": []}
+    with transaction.atomic():
+        try:
+            table = read_table(content=content, filename=filename)
+            result["header"] = list(table.header)
+            rows = table.rows
+
+            def recorded() -> Iterable[Row]:
+                for row in rows:
+                    if len(first_rows) < PREVIEW_ROWS:
+                        first_rows.append({"line": row.line, "cells": list(row.cells)})
+                    yield row
+
+            table.rows = iter(recorded())
+            plan = planner(table=table, partial=partial, progress=progress)
+        except FileRefused as refused:
+            result.update(refused=True, would_import=False, errors=[error.as_dict() for error in refused.errors])
+            return result
+        batch = ImportBatch.objects.create(kind=kind, source_name=filename[:255], partial=partial,
+                                           source_sha256=hashlib.sha256(content).hexdigest())
+        counts = plan.apply(batch=batch)
+        transaction.set_rollback(True)  # a preview writes nothing
+    errors = plan.errors.as_list()
+    lines_with_errors = {error["line"] for error in errors if error.get("line") is not None}
+    for row in first_rows:
+        row["error"] = row["line"] in lines_with_errors
+    result.update(would_import=partial or not errors, rows_total=plan.rows_total, rows_created=counts.created,
+                  rows_updated=counts.updated, rows_unchanged=counts.unchanged, rows_rejected=plan.rows_rejected,
+                  errors=errors)
+    return result
+
+
 def planners() -> dict[str, Callable[..., ImportPlan]]:
     """Every kind of file ``import_file`` accepts; an explicit registry, not dynamic imports."""
     from fanli.catalog.importing import plan_products

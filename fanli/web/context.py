@@ -13,7 +13,7 @@ SECTIONS = {"dashboard": "dashboard", "customers": "customers", "customer": "cus
             "policies": "policies", "policy": "policies", "policy_new": "policies", "policy_edit": "policies",
             "policy_diff": "policies", "policy_version": "policies", "policy_preview": "policies",
             "discounts": "discounts", "discount_quote": "discounts", "audit": "audit",
-            "settlement": "settlement", "job": "settlement"}
+            "settlement": "settlement", "imports": "imports"}
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -27,4 +27,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav": SECTIONS.get(match.url_name if match else "", ""),
         "can_audit": can(user, "audit"),
         "can_settle": can(user, "settle"),
+        "can_import": can(user, "import"),
     }

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import audit, discounts, jobs, policies, settlement, views
+from . import audit, discounts, imports, jobs, policies, settlement, views
 from .login import ThrottledLoginView
 
 app_name = "web"
@@ -33,6 +33,9 @@ urlpatterns = [
     path("office/discounts/", discounts.discount_rules, name="discounts"),
     path("office/discounts/quote/", discounts.discount_quote, name="discount_quote"),
     path("office/audit/", audit.audit_log, name="audit"),
+    path("office/imports/", imports.imports, name="imports"),
+    path("office/imports/upload/", imports.import_upload, name="import_upload"),
+    path("office/imports/commit/", imports.import_commit, name="import_commit"),
     path("office/settlement/", settlement.workspace, name="settlement"),
     path("office/settlement/run/", settlement.run_start, name="settlement_run"),
     path("office/jobs/<int:job_id>/", jobs.job_detail, name="job"),

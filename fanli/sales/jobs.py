@@ -1,0 +1,30 @@
+"""File imports started from a page: a preview (nothing written) and the import itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_noop
+
+from fanli.common.jobs import JobProgress, job_handler
+
+from .importing import import_file, import_preview
+from .uploads import upload_read
+
+
+@job_handler("import_preview")
+def preview(params: dict[str, Any], actor: Any, progress: JobProgress) -> dict[str, Any]:
+    progress.stage(gettext_noop("checking every row"))
+    result = import_preview(kind=params["kind"], content=upload_read(params["upload"]), filename=params["filename"],
+                            partial=params["partial"], progress=progress)
+    return {**result, "upload": params["upload"]}
+
+
+@job_handler("import")
+def import_(params: dict[str, Any], actor: Any, progress: JobProgress) -> dict[str, Any]:
+    progress.stage(gettext_noop("importing"))
+    batch = import_file(kind=params["kind"], content=upload_read(params["upload"]), filename=params["filename"],
+                        actor=actor, partial=params["partial"], progress=progress)
+    return {"batch": batch.pk, "status": batch.status, "kind": batch.kind, "filename": batch.source_name,
+            "rows_total": batch.rows_total, "rows_created": batch.rows_created, "rows_updated": batch.rows_updated,
+            "rows_unchanged": batch.rows_unchanged, "rows_rejected": batch.rows_rejected, "errors": batch.errors}

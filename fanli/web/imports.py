@@ -1,0 +1,69 @@
+"""Imports in the back office: upload a CSV or XLSX file, see every row's result, then import."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fanli.common.exceptions import NotFound, ValidationFailed
+from fanli.common.jobs import job_start
+from fanli.sales.importing import planners
+from fanli.sales.selectors import import_batch_list
+from fanli.sales.uploads import upload_read, upload_store
+
+from .views import staff_view
+
+
+def _page(request: HttpRequest, errors: dict[str, list[str]] | None = None, status: int = 200) -> HttpResponse:
+    return render(request, "web/office/imports.html", {
+        "kinds": sorted(planners()), "batches": import_batch_list(limit=30), "errors": errors or {},
+        "chosen": {"kind": request.POST.get("kind", "sales"), "partial": request.POST.get("partial") == "on"},
+    }, status=status)
+
+
+@staff_view("import")
+def imports(request: HttpRequest) -> HttpResponse:
+    return _page(request)
+
+
+@require_POST
+@staff_view("import")
+def import_upload(request: HttpRequest) -> HttpResponse:
+    """Keep the file and check it as a job: the preview page lists every row's result."""
+    kind = request.POST.get("kind", "")
+    upload = request.FILES.get("file")
+    errors: dict[str, list[str]] = {}
+    if kind not in planners():
+        errors["kind"] = [_("choose what the file holds")]
+    if upload is None:
+        errors["file"] = [_("choose a CSV or XLSX file")]
+    if errors:
+        return _page(request, errors, status=422)
+    assert upload is not None
+    try:
+        stored = upload_store(content=upload.read(), filename=upload.name or "")
+    except ValidationFailed as error:
+        return _page(request, {"file": [e["message"] for e in error.details["errors"]]}, status=422)
+    partial = request.POST.get("partial") == "on"
+    job = job_start(kind="import_preview", actor=request.user, title=_("Check %(file)s") % {"file": upload.name},
+                    params={"kind": kind, "upload": stored, "filename": upload.name, "partial": partial})
+    return redirect("web:job", job.pk)
+
+
+@require_POST
+@staff_view("import")
+def import_commit(request: HttpRequest) -> HttpResponse:
+    """Import a file already checked; the import itself checks it again and is all or nothing."""
+    kind, stored, filename = (request.POST.get(name, "") for name in ("kind", "upload", "filename"))
+    if kind not in planners():
+        return _page(request, {"kind": [_("choose what the file holds")]}, status=422)
+    try:
+        upload_read(stored)
+    except NotFound:
+        raise Http404 from None  # not an upload we keep
+    partial = request.POST.get("partial") == "1"
+    job = job_start(kind="import", actor=request.user, title=_("Import %(file)s") % {"file": filename},
+                    params={"kind": kind, "upload": stored, "filename": filename, "partial": partial})
+    return redirect("web:job", job.pk)
