@@ -54,7 +54,8 @@ def result_to_json(result: Result) -> dict[str, Any]:
 
 
 def build_explanation(
-    computed: Computed, *, customer_code: str, previous: list[dict[str, Any]], earned_minor: int
+    computed: Computed, *, customer_code: str, previous: list[dict[str, Any]], earned_minor: int,
+    agreed_minor: int = 0,
 ) -> dict[str, Any]:
     item = computed.item
     doc = item.document
@@ -87,6 +88,7 @@ def build_explanation(
         "result": result_to_json(computed.result),
         "pool": computed.pool,
         "rounding": ROUNDING_RULE,
+        "agreed_minor": agreed_minor,
         "earned_minor": earned_minor,
         "previous_statements": previous,
         "previously_settled_minor": settled_before,
@@ -98,6 +100,8 @@ def explanation_text(explanation: dict[str, Any], *, currency: str = "CNY") -> s
     """The explanation as plain lines, for the CLI and printed statements, in the active language
     (English in the CLI, the reader's language on a page). Codes and figures stay as stored."""
     e = explanation
+    if "manual" in e:
+        return _manual_text(e, currency)
     r = e["result"]
     money = lambda minor: format_minor(minor, currency)  # noqa: E731
     period = e["period"]
@@ -145,6 +149,8 @@ def explanation_text(explanation: dict[str, Any], *, currency: str = "CNY") -> s
     lines.append(_("Unrounded %(unrounded)s; %(rule)s: %(rounded)s")
                  % {"unrounded": r["unrounded"], "rule": _(e["rounding"]),
                     "rounded": money(round_minor(Decimal(r["unrounded"])))})
+    if e.get("agreed_minor"):
+        lines.append(_("Plus manual adjustments agreed in disputes: %(amount)s") % {"amount": money(e["agreed_minor"])})
     lines.append(_("Earned for the period: %(amount)s") % {"amount": money(e["earned_minor"])})
     for previous in e["previous_statements"]:
         lines.append(_("  less statement #%(sequence)s (%(kind)s): %(amount)s")
@@ -152,3 +158,29 @@ def explanation_text(explanation: dict[str, Any], *, currency: str = "CNY") -> s
                         "amount": money(previous["amount_minor"])})
     lines.append(_("This statement: %(amount)s") % {"amount": money(e["amount_minor"])})
     return "\n".join(lines)
+
+
+def manual_explanation(*, customer_code: str, policy: dict[str, Any], period: dict[str, Any], dispute_id: int,
+                       disputed_statement: int, amount_minor: int, reason: str, proposed_by: str,
+                       approved_by: str, previously_settled_minor: int) -> dict[str, Any]:
+    """The explanation of a manual adjustment statement: who agreed what, and why."""
+    return {
+        "manual": {"dispute": dispute_id, "disputed_statement": disputed_statement, "reason": reason,
+                   "proposed_by": proposed_by, "approved_by": approved_by},
+        "policy": policy, "customer": customer_code, "period": period,
+        "previously_settled_minor": previously_settled_minor, "amount_minor": amount_minor,
+    }
+
+
+def _manual_text(e: dict[str, Any], currency: str) -> str:
+    m = e["manual"]
+    return "\n".join([
+        _("Policy %(code)s v%(version)s — %(name)s") % e["policy"],
+        _("Customer %(customer)s, period %(key)s") % {"customer": e["customer"], "key": e["period"]["key"]},
+        _("Manual adjustment agreed in dispute %(dispute)s on statement %(statement)s")
+        % {"dispute": m["dispute"], "statement": m["disputed_statement"]},
+        _("Reason: %(reason)s") % {"reason": m["reason"]},
+        _("Proposed by %(proposer)s, approved by %(approver)s") % {"proposer": m["proposed_by"],
+                                                                   "approver": m["approved_by"]},
+        _("This statement: %(amount)s") % {"amount": format_minor(e["amount_minor"], currency)},
+    ])

@@ -105,6 +105,7 @@ class Statement(models.Model):
         SETTLEMENT = "settlement", "Settlement / 结算"
         INTERIM = "interim", "Interim / 预付"
         ADJUSTMENT = "adjustment", "Adjustment / 调整"
+        MANUAL = "manual", "Manual adjustment / 人工调整"
 
     class State(models.TextChoices):
         DRAFT = "draft", "Draft / 草稿"
@@ -147,3 +148,65 @@ class Statement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy.code} {self.period_key} {self.customer.code} #{self.sequence}"
+
+
+class Dispute(models.Model):
+    """A customer's objection to a statement (争议), its conversation and how it ended.
+
+    It ends either with the figure confirmed, or with a manual adjustment: proposed by one
+    person, approved by another, and booked as a statement of kind ``manual``.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open / 处理中"
+        PROPOSED = "proposed", "Adjustment proposed / 待审批调整"
+        RESOLVED = "resolved", "Resolved / 已解决"
+
+    class Outcome(models.TextChoices):
+        CONFIRMED = "confirmed", "Figure confirmed / 维持原金额"
+        ADJUSTED = "adjusted", "Adjusted / 已调整"
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="disputes")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    reason = models.TextField()
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    opened_at = models.DateTimeField(auto_now_add=True)
+    proposed_minor = models.BigIntegerField(null=True, blank=True)
+    proposal_reason = models.TextField(blank=True)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    proposed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    resolution = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    adjustment = models.OneToOneField(Statement, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="settles_dispute")
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["statement"], condition=~models.Q(state="resolved"),
+                                    name="dispute_one_open_per_statement"),
+            models.CheckConstraint(condition=~models.Q(proposed_minor=0), name="dispute_proposal_not_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"dispute {self.pk} on statement {self.statement_id}"
+
+
+class DisputeMessage(models.Model):
+    """One entry of a dispute's thread: a message, or an event the system wrote (``author`` None)."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+")
+    body = models.TextField()
+    internal = models.BooleanField(default=False, help_text="Staff only: the customer never sees it.")
+    event = models.CharField(max_length=20, blank=True, help_text="opened, proposed, rejected, resolved; empty for a message")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]

@@ -544,8 +544,10 @@ def statement_lines(statement: Any, *, limit: int = 500) -> dict[str, Any]:
     """
     from fanli.sales.models import SalesLine
 
-    document = parsed(statement.policy_version)
     explanation = statement.explanation
+    if "manual" in explanation:  # an agreed adjustment counts no sales lines of its own
+        return {"lines": [], "total_lines": 0, "truncated": False, "by_reason": {}}
+    document = parsed(statement.policy_version)
     period = explanation["period"]
     customers = [statement.customer_id]
     if explanation.get("pool"):
@@ -612,7 +614,8 @@ def reconcile(*, policy_codes: Collection[str] | None = None) -> list[dict[str, 
     rows = []
     for key in sorted(set(settled) | {k for k in recomputed if (k[0], k[1]) in groups}):
         history = settled.get(key, [])
-        settled_minor = sum(s.amount_minor for s in history)
+        # manual adjustments (agreed in a dispute) are outside what the rules compute
+        settled_minor = sum(s.amount_minor for s in history if s.kind != "manual")
         now = recomputed.get(key, 0)
         if now == settled_minor:
             continue

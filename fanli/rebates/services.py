@@ -39,6 +39,7 @@ from fanli.ledger.models import Account, EntryKind
 from fanli.ledger.selectors import accrued_by_customer
 from fanli.ledger.services import Posting, entries_post
 
+from .disputes import dispute_close_for_statement, dispute_open
 from .document import (
     FlatRate,
     PolicyDocument,
@@ -340,6 +341,12 @@ def _statement_history(keys: set[tuple[int, str]]) -> dict[tuple[int, str, int],
     return history
 
 
+def _settled_by_rules(previous: list[_Settled]) -> int:
+    """What earlier statements settled by recomputing the policy. Manual adjustments (a dispute's
+    agreed settlement) are outside it: a recomputation never claws them back."""
+    return sum(s.amount_minor for s in previous if s.kind != Statement.Kind.MANUAL)
+
+
 def _pinned_versions(keys: set[tuple[int, str]]) -> dict[tuple[int, str], PolicyVersion]:
     """Each period keeps the version its first statement used."""
     first = (
@@ -484,8 +491,7 @@ def _settle(plans: list[_Planned], *, run: Run, run_period: Period, today: date,
     for result in computed:
         item = result.item
         previous = history.get((item.version.policy_id, item.period.key, result.customer_id), [])
-        settled_minor = sum(s.amount_minor for s in previous)
-        if result.amount_minor == settled_minor:
+        if result.amount_minor == _settled_by_rules(previous):
             continue
         is_final = final[(item.version.policy_id, item.period.key)]
         new.append(_statement_for(result, previous, codes[result.customer_id], is_final, run, run_period))
@@ -522,10 +528,11 @@ def _statement_for(
     item = result.item
     document = item.document
     previously_settled = sum(s.amount_minor for s in previous)
+    agreed = previously_settled - _settled_by_rules(previous)  # manual adjustments stay paid
     if not is_final:
         kind = Statement.Kind.INTERIM
         due_from = item.as_of
-    elif any(s.kind != Statement.Kind.INTERIM for s in previous):
+    elif any(s.kind not in (Statement.Kind.INTERIM, Statement.Kind.MANUAL) for s in previous):
         kind = Statement.Kind.ADJUSTMENT
         due_from = run_period.end
     else:
@@ -539,11 +546,11 @@ def _statement_for(
         customer_id=result.customer_id, policy_id=item.version.policy_id, policy_version=item.version,
         period_key=item.period.key, period_start=item.period.start, period_end=item.period.end,
         as_of=item.counted_until, sequence=len(previous) + 1, kind=kind, currency=document.currency,
-        basis_minor=int(result.basis.amount * 100), earned_minor=result.amount_minor,
-        previously_settled_minor=previously_settled, amount_minor=result.amount_minor - previously_settled,
+        basis_minor=int(result.basis.amount * 100), earned_minor=result.amount_minor + agreed,
+        previously_settled_minor=previously_settled, amount_minor=result.amount_minor + agreed - previously_settled,
         due_date=due_from + timedelta(days=document.settlement.due_days),
         explanation=build_explanation(result, customer_code=customer_code, previous=prior,
-                                      earned_minor=result.amount_minor),
+                                      earned_minor=result.amount_minor + agreed, agreed_minor=agreed),
         run=run,
     )
 
@@ -641,7 +648,7 @@ def accrual_run(*, month_key: str, actor: Any, today: date | None = None, policy
         for result in computed:
             key = (result.item.version.policy_id, result.item.period.key)
             seen.add((*key, result.customer_id))
-            settled = sum(s.amount_minor for s in history.get((*key, result.customer_id), []))
+            settled = _settled_by_rules(history.get((*key, result.customer_id), []))
             target = max(result.amount_minor - settled, 0)
             postings.append(_accrual_posting(key, result.customer_id, target, accrued[key].get(result.customer_id, 0),
                                              month))
@@ -657,7 +664,7 @@ def accrual_run(*, month_key: str, actor: Any, today: date | None = None, policy
             "entries": len(entries),
             "change_minor": sum(p.amount_minor for p in postings),
             "estimated_outstanding_minor": sum(
-                max(r.amount_minor - sum(s.amount_minor for s in history.get(
+                max(r.amount_minor - _settled_by_rules(history.get(
                     (r.item.version.policy_id, r.item.period.key, r.customer_id), [])), 0) for r in computed
             ),
         }
@@ -710,8 +717,11 @@ def statement_approve(*, statement_id: int, actor: Any) -> Statement:
 def statement_dispute(*, statement_id: int, reason: str, actor: Any) -> Statement:
     if not reason.strip():
         raise ValidationFailed("a dispute needs a reason", details={"errors": [{"path": "reason", "message": "empty"}]})
-    return _move(statement_id, allowed={Statement.State.DRAFT, Statement.State.APPROVED},
-                 to=Statement.State.DISPUTED, actor=actor, action="dispute", data={"reason": reason})
+    with transaction.atomic():
+        statement = _move(statement_id, allowed={Statement.State.DRAFT, Statement.State.APPROVED},
+                          to=Statement.State.DISPUTED, actor=actor, action="dispute", data={"reason": reason})
+        dispute_open(statement=statement, reason=reason.strip(), actor=actor)
+        return statement
 
 
 def statement_resolve(*, statement_id: int, resolution: str, actor: Any) -> Statement:
@@ -723,5 +733,8 @@ def statement_resolve(*, statement_id: int, resolution: str, actor: Any) -> Stat
     if not resolution.strip():
         raise ValidationFailed("say how the dispute was resolved",
                                details={"errors": [{"path": "resolution", "message": "empty"}]})
-    return _move(statement_id, allowed={Statement.State.DISPUTED}, to=Statement.State.APPROVED, actor=actor,
-                 action="resolve", data={"resolution": resolution})
+    with transaction.atomic():
+        statement = _move(statement_id, allowed={Statement.State.DISPUTED}, to=Statement.State.APPROVED, actor=actor,
+                          action="resolve", data={"resolution": resolution})
+        dispute_close_for_statement(statement_id=statement.pk, resolution=resolution.strip(), actor=actor)
+        return statement

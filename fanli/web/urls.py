@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import audit, discounts, imports, jobs, policies, settlement, views
+from . import audit, discounts, disputes, imports, jobs, policies, settlement, views
 from .login import ThrottledLoginView
 
 app_name = "web"
@@ -33,6 +33,12 @@ urlpatterns = [
     path("office/discounts/", discounts.discount_rules, name="discounts"),
     path("office/discounts/quote/", discounts.discount_quote, name="discount_quote"),
     path("office/audit/", audit.audit_log, name="audit"),
+    path("office/disputes/", disputes.dispute_list, name="disputes"),
+    path("office/disputes/<int:dispute_id>/", disputes.dispute_detail, name="dispute"),
+    path("office/disputes/<int:dispute_id>/message/", disputes.dispute_message, name="dispute_message"),
+    path("office/disputes/<int:dispute_id>/propose/", disputes.dispute_propose, name="dispute_propose"),
+    path("office/disputes/<int:dispute_id>/decide/", disputes.dispute_decide, name="dispute_decide"),
+    path("office/disputes/<int:dispute_id>/confirm/", disputes.dispute_confirm_view, name="dispute_confirm"),
     path("office/imports/", imports.imports, name="imports"),
     path("office/imports/upload/", imports.import_upload, name="import_upload"),
     path("office/imports/commit/", imports.import_commit, name="import_commit"),
@@ -42,5 +48,7 @@ urlpatterns = [
     path("portal/", views.portal_home, name="portal"),
     path("portal/statements/<int:statement_id>/", views.portal_statement, name="portal_statement"),
     path("portal/statements/<int:statement_id>/print/", settlement.portal_statement_print, name="portal_statement_print"),
+    path("portal/statements/<int:statement_id>/dispute/message/", disputes.portal_dispute_message,
+         name="portal_dispute_message"),
     path("portal/statements/<int:statement_id>/dispute/", views.portal_dispute, name="portal_dispute"),
 ]

@@ -186,6 +186,7 @@ def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
         "lines": statement_lines(statement, limit=200),
         "can_approve": can(request.user, "approve"), "can_pay": can(request.user, "pay"),
         "can_dispute": can(request.user, "dispute"), "today": timezone.localdate(),
+        "disputes": statement.disputes.order_by("-id"),
     })
 
 
@@ -288,6 +289,7 @@ def portal_statement(request: HttpRequest, customer: Customer, statement_id: int
     statement = _portal_statement(customer, statement_id)
     return render(request, "web/portal/statement.html", {
         "customer": customer, "statement": statement,
+        "dispute": statement.disputes.order_by("-id").first(),
         "text": explanation_text(statement.explanation, currency=statement.currency),
         "lines": statement_lines(statement, limit=200),
     })
