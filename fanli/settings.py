@@ -118,6 +118,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "fanli.web.staticfinders.PackageAssetFinder",  # the chart library's script, from its Python package
+]
 STATIC_ROOT = VAR_DIR / "static"
 
 LOGIN_URL = "web:login"

@@ -647,20 +647,23 @@ def statements_overdue(today: date) -> Any:
     return Q(state__in=UNPAID, due_date__lt=today)
 
 
-def statement_figures(today: date) -> dict[str, int]:
-    """Counts and sums for the dashboard: drafts to review, approved to pay, overdue."""
+def statement_figures(today: date, *, customers: Any = None) -> dict[str, int]:
+    """Counts and sums for the dashboard: drafts to review, approved to pay, overdue; over
+    ``customers`` (a queryset) when given, else every customer."""
     from django.db.models import Count, Sum
 
     from .models import Statement
 
+    statements = Statement.objects.all() if customers is None else Statement.objects.filter(customer__in=customers)
+
     def figures(**filters: Any) -> tuple[int, int]:
-        row = Statement.objects.filter(**filters).aggregate(n=Count("id"), total=Sum("amount_minor"))
+        row = statements.filter(**filters).aggregate(n=Count("id"), total=Sum("amount_minor"))
         return row["n"] or 0, row["total"] or 0
 
     drafts, drafts_minor = figures(state="draft")
     approved, approved_minor = figures(state="approved")
     disputed, disputed_minor = figures(state="disputed")
-    overdue = Statement.objects.filter(statements_overdue(today))
+    overdue = statements.filter(statements_overdue(today))
     overdue_row = overdue.aggregate(n=Count("id"), total=Sum("amount_minor"))
     return {
         "draft": drafts, "draft_minor": drafts_minor, "approved": approved, "approved_minor": approved_minor,

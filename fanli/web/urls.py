@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import audit, discounts, disputes, imports, jobs, policies, settlement, views
+from . import audit, dashboard, discounts, disputes, imports, jobs, policies, settlement, views
 from .login import ThrottledLoginView
 
 app_name = "web"
@@ -10,7 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("office/", views.dashboard, name="dashboard"),
+    path("office/", dashboard.dashboard, name="dashboard"),
     path("office/statements/", views.statements, name="statements"),
     path("office/statements/approve/", views.statements_approve, name="statements_approve"),
     path("office/statements/export.xlsx", settlement.statements_export, name="statements_export"),

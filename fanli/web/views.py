@@ -25,11 +25,11 @@ from fanli.common.exceptions import FanliError
 from fanli.common.money import major_to_minor_exact
 from fanli.customers.models import Customer
 from fanli.ledger.models import Payout
-from fanli.ledger.selectors import account_balances, customer_balances
+from fanli.ledger.selectors import customer_balances
 from fanli.ledger.services import payout_record
 from fanli.rebates.explain import explanation_text
 from fanli.rebates.models import Policy, Statement
-from fanli.rebates.selectors import UNPAID, customer_progress, statement_figures, statement_lines, statements_overdue
+from fanli.rebates.selectors import customer_progress, statement_lines, statements_overdue
 from fanli.rebates.services import statement_approve, statement_dispute
 from fanli.sales.selectors import customer_sales_by_month
 
@@ -95,21 +95,6 @@ def _failed(request: HttpRequest, error: FanliError, target: str, *args: Any) ->
 
 
 # ---------------------------------------------------------------- back office
-
-
-@staff_view()
-def dashboard(request: HttpRequest) -> HttpResponse:
-    today = timezone.localdate()
-    balances = account_balances()
-    return render(request, "web/office/dashboard.html", {
-        "figures": statement_figures(today),
-        "accrued_minor": balances.get("accrued_rebates", 0),
-        "payable_minor": balances.get("rebates_payable", 0),
-        "credit_minor": balances.get("rebate_account", 0),
-        "due_soon": Statement.objects.filter(state__in=UNPAID, due_date__gte=today)
-        .select_related("policy", "customer").order_by("due_date")[:10],
-        "today": today,
-    })
 
 
 def _statement_filters(request: HttpRequest, qs: Any) -> tuple[Any, dict[str, str], list[str]]:
