@@ -1,0 +1,113 @@
+"""Every URL of the web interface, for every role, an anonymous visitor and a customer.
+
+The guard test fails when a URL is added without a row here, so no page escapes the matrix.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import get_resolver, reverse
+
+from fanli.rebates.models import Dispute, PolicyVersion
+from fanli.rebates.services import statement_dispute
+
+pytestmark = pytest.mark.django_db
+ALL = frozenset({"administrator", "channel_manager", "finance", "customer_service", "auditor"})
+EDITORS = frozenset({"administrator", "channel_manager"})
+SETTLERS = frozenset({"administrator", "finance"})
+AUDITORS = frozenset({"administrator", "finance", "auditor"})
+IMPORTERS = frozenset({"administrator", "channel_manager", "finance"})
+DISPUTERS = frozenset({"administrator", "finance", "customer_service"})
+
+# url name -> (arguments, roles that may open it); everyone else on staff gets 403
+PAGES = {
+    "dashboard": ((), ALL), "statements": ((), ALL), "statements_export": ((), ALL),
+    "statement": (("statement",), ALL), "statement_print": (("statement",), ALL),
+    "customers": ((), ALL), "customer": (("C001",), ALL),
+    "policies": ((), ALL), "policy_new": ((), EDITORS), "policy": (("dist-q",), ALL),
+    "policy_edit": (("dist-q",), EDITORS), "policy_diff": (("dist-q",), ALL),
+    "policy_version": (("dist-q", 1), ALL), "policy_preview": (("dist-q", 1), EDITORS),
+    "discounts": ((), ALL), "discount_quote": ((), ALL), "audit": ((), AUDITORS),
+    "settlement": ((), SETTLERS), "imports": ((), IMPORTERS), "disputes": ((), ALL), "dispute": (("dispute",), ALL),
+}
+# url name -> (arguments, roles allowed to post); everyone else on staff gets 403
+ACTIONS = {
+    "statements_approve": ((), SETTLERS), "statement_approve": (("statement",), SETTLERS),
+    "statement_pay": (("statement",), SETTLERS), "statement_dispute": (("statement",), DISPUTERS),
+    "policy_publish": (("dist-q", 1), EDITORS), "settlement_run": ((), SETTLERS),
+    "import_upload": ((), IMPORTERS), "import_commit": ((), IMPORTERS),
+    "dispute_message": (("dispute",), DISPUTERS), "dispute_propose": (("dispute",), DISPUTERS),
+    "dispute_decide": (("dispute",), SETTLERS), "dispute_confirm": (("dispute",), DISPUTERS),
+}
+PORTAL = {"portal": (), "portal_statement": ("statement",), "portal_statement_print": ("statement",),
+          "portal_dispute": ("statement",), "portal_dispute_message": ("statement",)}
+PORTAL_ACTIONS = {"portal_dispute", "portal_dispute_message"}
+PUBLIC = {"home", "login", "logout"}
+ELSEWHERE = {"job": "tests/common/test_jobs.py (the starter and auditors only)"}
+
+
+def url(world, name: str, arguments: tuple) -> str:
+    objects = {"statement": world["acme_statement"].pk, "dispute": Dispute.objects.get().pk}
+    return reverse(f"web:{name}", args=[objects.get(a, a) if isinstance(a, str) else a for a in arguments])
+
+
+@pytest.fixture
+def disputed(world):
+    statement_dispute(statement_id=world["other_statement"].pk, reason="too low", actor=None)
+    Dispute.objects.update(statement=world["acme_statement"])  # on C001, whom the channel manager owns
+    return world
+
+
+def test_every_web_url_is_in_the_matrix():
+    names = {p.name for p in get_resolver().url_patterns[0].url_patterns}  # the web app comes first
+    assert names == set(PAGES) | set(ACTIONS) | set(PORTAL) | PUBLIC | set(ELSEWHERE)
+
+
+@pytest.mark.parametrize("role", sorted(ALL))
+def test_each_role_opens_exactly_the_pages_it_should(client, disputed, role):
+    client.force_login(disputed["users"][role])
+    got = {name: client.get(url(disputed, name, arguments)).status_code for name, (arguments, _) in PAGES.items()}
+    expected = {name: 200 if role in allowed else 403 for name, (_, allowed) in PAGES.items()}
+    assert got == expected
+
+
+@pytest.mark.parametrize("role", sorted(ALL))
+def test_each_role_is_refused_exactly_the_actions_it_may_not_take(client, disputed, role):
+    client.force_login(disputed["users"][role])
+    for name, (arguments, allowed) in ACTIONS.items():
+        status = client.post(url(disputed, name, arguments), {}).status_code
+        assert (status == 403) == (role not in allowed), (name, status)
+    if role not in EDITORS:
+        assert PolicyVersion.objects.get().status == "published"
+
+
+def test_anonymous_visitors_are_sent_to_log_in_everywhere(client, disputed):
+    for name, (arguments, _) in {**PAGES, **ACTIONS}.items():
+        target = url(disputed, name, arguments)
+        response = client.post(target) if name in ACTIONS else client.get(target)
+        assert response.status_code == 302 and response["Location"].startswith("/login/?next="), name
+    for name, arguments in PORTAL.items():
+        target = url(disputed, name, arguments)
+        response = client.post(target) if name in PORTAL_ACTIONS else client.get(target)
+        assert response.status_code == 302, name
+
+
+def test_customers_never_reach_the_back_office(client, disputed):
+    client.force_login(disputed["users"]["portal"])
+    for name, (arguments, _) in {**PAGES, **ACTIONS}.items():
+        target = url(disputed, name, arguments)
+        response = client.post(target) if name in ACTIONS else client.get(target)
+        assert response.status_code == 403, name
+
+
+def test_every_form_is_refused_without_its_csrf_token(disputed):
+    staff = Client(enforce_csrf_checks=True)
+    staff.force_login(disputed["users"]["administrator"])
+    for name, (arguments, _) in ACTIONS.items():
+        assert staff.post(url(disputed, name, arguments), {}).status_code == 403, name
+    customer = Client(enforce_csrf_checks=True)
+    customer.force_login(disputed["users"]["portal"])
+    for name in PORTAL_ACTIONS:
+        assert customer.post(url(disputed, name, PORTAL[name]), {"reason": "x", "body": "x"}).status_code == 403
+    assert Dispute.objects.get().messages.count() == 1
