@@ -52,3 +52,22 @@ def test_the_portal_lists_only_the_companys_own_payouts(client, world):
     client.force_login(world["users"]["portal_other"])
     theirs = client.get("/portal/").content.decode()
     assert "BANK-7" not in theirs and "还没有兑付记录。" in theirs
+
+
+def test_the_customer_list_filters_by_kind_grade_region_and_status(client, world):
+    from tests.builders import customer
+
+    customer("C003", kind="dealer", grade="vip", region="华南")
+    client.force_login(world["users"]["finance"])
+
+    def codes(**filters: str) -> list[str]:
+        page = client.get("/office/customers/", filters).content.decode()
+        return [code for code in ("C001", "C002", "C003") if f"/office/customers/{code}/" in page]
+
+    assert codes() == ["C001", "C002", "C003"]
+    assert codes(grade="vip") == ["C003"]
+    assert codes(region="华东") == ["C001", "C002"]
+    assert codes(kind="distributor", region="华南") == []
+    assert codes(status="active", q="C00") == ["C001", "C002", "C003"]
+    client.force_login(world["users"]["channel_manager"])
+    assert codes() == ["C001"]  # a sales rep's filters stay within their own customers
