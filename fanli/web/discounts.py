@@ -8,8 +8,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from fanli.accounts.selectors import visible_customers
 from fanli.common.command import parse_day
 from fanli.common.exceptions import FanliError, ValidationFailed
+from fanli.discounts.monitoring import discount_alerts
 from fanli.discounts.selectors import LineRequest, quote_prepare, rule_usage
 
 from .views import staff_view
@@ -27,7 +29,10 @@ def _lines(request: HttpRequest) -> list[dict[str, str]]:
 
 @staff_view()
 def discount_rules(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/office/discounts.html", {"rules": rule_usage()})
+    today = timezone.localdate()
+    visible = set(visible_customers(request.user).values_list("code", flat=True))
+    alerts = [alert for alert in discount_alerts(until=today) if alert.customer in visible]
+    return render(request, "web/office/discounts.html", {"rules": rule_usage(), "alerts": alerts})
 
 
 @staff_view()

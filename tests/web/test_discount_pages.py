@@ -55,3 +55,25 @@ def test_the_rules_page_shows_usage_against_the_budget(client, world, rules):
     client.force_login(world["users"]["finance"])
     row = client.get("/office/discounts/").content.decode().split('data-rule="first-order"', 1)[1].split("</tr>", 1)[0]
     assert "¥0.00" in row and "¥1,000.00" in row
+
+
+def test_the_discounts_page_lists_alerts_of_the_customers_a_user_may_see(client, world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from fanli.common.periods import PeriodKind, period_containing
+    from fanli.customers.models import Customer
+    from tests.builders import credit_note, invoice
+
+    quarter = period_containing(timezone.localdate(), PeriodKind.QUARTER).previous()
+    for code in ("C001", "C002"):
+        pumped = invoice(Customer.objects.get(code=code), quarter.end - timedelta(days=3), ("TEA-1", "30000"))
+        credit_note(Customer.objects.get(code=code), quarter.end + timedelta(days=1), ("TEA-1", "30000"),
+                    reverses=pumped)
+    client.force_login(world["users"]["finance"])
+    rows = client.get("/office/discounts/").content.decode().split('id="discount-alerts"', 1)[1]
+    assert rows.count('data-kind="buy_then_return"') == 2
+    client.force_login(world["users"]["channel_manager"])
+    mine = client.get("/office/discounts/").content.decode().split('id="discount-alerts"', 1)[1]
+    assert mine.count('data-kind="buy_then_return"') == 1 and "/office/customers/C001/" in mine

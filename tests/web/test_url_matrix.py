@@ -111,3 +111,15 @@ def test_every_form_is_refused_without_its_csrf_token(disputed):
     for name in PORTAL_ACTIONS:
         assert customer.post(url(disputed, name, PORTAL[name]), {"reason": "x", "body": "x"}).status_code == 403
     assert Dispute.objects.get().messages.count() == 1
+
+
+def test_every_page_has_a_plain_title(client, disputed):
+    client.force_login(disputed["users"]["administrator"])
+    for name, (arguments, _) in PAGES.items():
+        page = client.get(url(disputed, name, arguments)).content.decode()
+        if "<title>" in page:
+            title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+            assert "<" not in title and "&lt;" not in title and len(title) < 120, name
+    client.force_login(disputed["users"]["portal"])
+    portal = client.get("/portal/").content.decode().split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in portal and "&lt;" not in portal

@@ -13,6 +13,7 @@ from fanli.common.exceptions import ValidationFailed
 from fanli.common.money import format_minor
 from fanli.discounts.document import discount_rule_json_schema
 from fanli.discounts.models import DiscountRule
+from fanli.discounts.monitoring import discount_alerts
 from fanli.discounts.selectors import LineRequest, quote_prepare, quote_to_json, rule_usage
 from fanli.discounts.services import discount_contract_set, discount_rule_apply, invoice_discounts_record
 
@@ -52,6 +53,9 @@ class Command(FanliCommand):
             command.add_argument("--date", help="YYYY-MM-DD (default today)")
             command.add_argument("--json", action="store_true")
         sub.add_parser("usage", help="invoices and money used per rule against limits and budgets")
+        alerts = sub.add_parser("alerts", help="order splitting, buy-then-return, discount share far above peers")
+        alerts.add_argument("--date", help="look back from this day (default today)")
+        alerts.add_argument("--days", type=int, default=120)
 
     def work(self, *args: Any, **options: Any) -> None:
         getattr(self, f"_{options['action']}")(options)
@@ -122,3 +126,9 @@ class Command(FanliCommand):
             limit = row["invoice_limit"] if row["invoice_limit"] is not None else "no limit"
             self.out(f"{row['rule']:24} v{row['version']}  invoices {row['invoices']} / {limit}  "
                      f"spent {format_minor(row['spent_minor'])} / {budget}")
+
+    def _alerts(self, options: dict[str, Any]) -> None:
+        found = discount_alerts(until=self._day(options), days=options["days"])
+        for alert in found:
+            self.out(f"{alert.day}  {alert.kind:16} {alert.customer:10} {alert.reason}")
+        self.out(f"{len(found)} alert(s)")
