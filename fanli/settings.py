@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "fanli.rebates",
     "fanli.ledger",
     "fanli.discounts",
+    "fanli.loyalty",
     "fanli.web",
     "fanli.demo",
 ]

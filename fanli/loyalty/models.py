@@ -1,0 +1,88 @@
+"""Loyalty programmes, members, and the points ledger: lots with their own expiry, and every
+movement (earn, redeem, take back, expire) that changed them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from fanli.customers.models import Customer
+
+
+class Programme(models.Model):
+    code = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=200)
+    version = models.PositiveIntegerField(default=1)
+    document = models.JSONField()
+    document_sha256 = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.code} v{self.version}"
+
+
+class Member(models.Model):
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="members")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="memberships")
+    tier_code = models.CharField(max_length=30)
+    tier_since = models.DateField()
+    joined_on = models.DateField()
+    email_opt_in = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["programme", "customer"], name="member_programme_customer")]
+
+
+class PointLot(models.Model):
+    """Points earned together, expiring together. ``remaining`` is kept by every movement, so
+    a member's balance is the sum of remainders and expiry is one set-based statement."""
+
+    class Source(models.TextChoices):
+        PURCHASE = "purchase", "Purchase"
+        BONUS = "bonus", "Bonus"
+        DEBT = "debt", "Taken back beyond the balance"
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="lots")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    source_ref = models.CharField(max_length=120, help_text="invoice:line, or the bonus event")
+    earned_on = models.DateField()
+    expires_on = models.DateField()
+    points = models.BigIntegerField()
+    remaining = models.BigIntegerField()
+    net_minor = models.BigIntegerField(default=0, help_text="The purchase amount that earned the points.")
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_on"], name="lot_expires_on"),
+                   models.Index(fields=["member", "expires_on"], name="lot_member_expiry")]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "source_ref"], name="lot_member_source_unique"),
+            models.CheckConstraint(condition=models.Q(remaining__lte=models.F("points")) | models.Q(source="debt"),
+                                   name="lot_remaining_at_most_points"),
+            models.CheckConstraint(condition=models.Q(remaining__gte=0) | models.Q(source="debt"),
+                                   name="lot_remaining_not_negative"),
+        ]
+
+
+class PointMovement(models.Model):
+    """One change to one lot. Never edited; the sum over a lot is its remainder."""
+
+    class Kind(models.TextChoices):
+        EARN = "earn", "Earned"
+        REDEEM = "redeem", "Redeemed"
+        TAKE_BACK = "take_back", "Taken back (return)"
+        EXPIRE = "expire", "Expired"
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="movements")
+    lot = models.ForeignKey(PointLot, on_delete=models.PROTECT, related_name="movements")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    day = models.DateField()
+    points = models.BigIntegerField(help_text="Signed: earning positive, the rest negative.")
+    reference = models.CharField(max_length=120)
+    reason = models.CharField(max_length=300, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["day", "id"]
+        indexes = [models.Index(fields=["member", "day"], name="movement_member_day")]

@@ -1,0 +1,53 @@
+"""Reads for loyalty: balances, the points statement, liability."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, Sum
+
+from .document import parse_programme
+from .models import Member, PointLot, PointMovement, Programme
+
+
+def member_balance(member: Member) -> int:
+    """The sum of the member's lot remainders (debts count negative)."""
+    return PointLot.objects.filter(member=member).aggregate(total=Sum("remaining"))["total"] or 0
+
+
+def points_statement(member: Member) -> list[dict[str, Any]]:
+    """Every movement with the running balance: nothing changes a balance without a line here."""
+    running, rows = 0, []
+    for movement in PointMovement.objects.filter(member=member).select_related("lot").order_by("day", "id"):
+        running += movement.points
+        rows.append({"day": movement.day, "kind": movement.kind, "points": movement.points, "balance": running,
+                     "reference": movement.reference, "reason": movement.reason,
+                     "expires_on": movement.lot.expires_on if movement.points > 0 else None})
+    return rows
+
+
+def liability(programme: Programme, *, today: date, soon_days: int = 30) -> dict[str, Any]:
+    """Outstanding points valued in money, those expiring soon, and expected breakage: the share
+    of points that expired unused among lots already past their last day, applied to what is
+    outstanding."""
+    document = parse_programme(programme.document)
+    lots = PointLot.objects.filter(member__programme=programme)
+    outstanding = lots.filter(expires_on__gte=today).aggregate(total=Sum("remaining"))["total"] or 0
+    soon = lots.filter(expires_on__gte=today, expires_on__lte=today + timedelta(days=soon_days)).aggregate(
+        total=Sum("remaining"))["total"] or 0
+    past = lots.filter(expires_on__lt=today, points__gt=0).aggregate(total=Sum("points"))["total"] or 0
+    expired = -(PointMovement.objects.filter(member__programme=programme, kind=PointMovement.Kind.EXPIRE)
+                .aggregate(total=Sum("points"))["total"] or 0)
+    rate = Decimal(expired) / Decimal(past) if past else Decimal(0)
+    value = document.point_value * 100  # fen per point
+
+    def money(points: int | Decimal) -> int:
+        return int((Decimal(points) * value).to_integral_value())
+
+    return {"outstanding_points": outstanding, "outstanding_minor": money(outstanding),
+            "expiring_soon_points": soon, "expiring_soon_minor": money(soon),
+            "breakage_rate": rate.quantize(Decimal("0.0001")), "expected_breakage_minor": money(outstanding * rate),
+            "members": Member.objects.filter(programme=programme).count(),
+            "owed_points": -(lots.filter(Q(remaining__lt=0)).aggregate(total=Sum("remaining"))["total"] or 0)}

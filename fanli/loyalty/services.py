@@ -1,0 +1,246 @@
+"""Writes for loyalty: programmes, members, and every change to the points ledger.
+
+Each change is a movement on a lot, in the same transaction as the lot's ``remaining``; the
+member row is locked first, so two redemptions at once never spend the same points. Expiry is
+two set-based statements over all lots, not a loop per lot.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from fanli.common.exceptions import Conflict, NotFound, ValidationFailed
+from fanli.common.services import audit_record, canonical_json, sha256_text
+from fanli.customers.models import Customer
+from fanli.sales.models import DocumentKind, SalesDocument
+
+from .document import ProgrammeDocument, load_programme_text, parse_programme
+from .engine import LotView, allocate, expiry_date, points_for, tier_named
+from .models import Member, PointLot, PointMovement, Programme
+
+
+def _programme(code: str) -> tuple[Programme, ProgrammeDocument]:
+    programme = Programme.objects.filter(code=code).first()
+    if programme is None:
+        raise NotFound(f"no loyalty programme {code!r}")
+    return programme, parse_programme(programme.document)
+
+
+def _member(programme: Programme, customer_code: str, *, lock: bool = False) -> Member:
+    members = Member.objects.select_for_update() if lock else Member.objects
+    member = members.filter(programme=programme, customer__code=customer_code).first()
+    if member is None:
+        raise NotFound(f"customer {customer_code!r} is not a member of {programme.code}")
+    return member
+
+
+def programme_apply(*, text: str, actor: Any) -> tuple[Programme, bool]:
+    """Store the programme; a changed document is the next version (lots keep their expiry)."""
+    document = load_programme_text(text)
+    body = document.model_dump(mode="json", by_alias=True)
+    digest = sha256_text(canonical_json(body))
+    with transaction.atomic():
+        programme = Programme.objects.select_for_update().filter(code=document.code).first()
+        if programme is not None and programme.document_sha256 == digest:
+            return programme, False
+        if programme is None:
+            programme = Programme.objects.create(code=document.code, name=document.name, document=body,
+                                                 document_sha256=digest)
+        else:
+            Programme.objects.filter(pk=programme.pk).update(name=document.name, document=body, document_sha256=digest,
+                                                             version=F("version") + 1)
+            programme.refresh_from_db()
+        audit_record(actor=actor, action="loyalty.programme_apply", object_type="programme", object_id=programme.code,
+                     data={"version": programme.version, "sha256": digest})
+        return programme, True
+
+
+def _lot(member: Member, document: ProgrammeDocument, *, source: str, ref: str, day: date, points: int,
+         net_minor: int = 0, actor: Any = None, reason: str = "") -> PointLot | None:
+    """A new earning lot and its movement; None when ``ref`` already earned (idempotent)."""
+    if points <= 0:
+        return None
+    try:
+        with transaction.atomic():
+            lot = PointLot.objects.create(member=member, source=source, source_ref=ref, earned_on=day,
+                                          expires_on=expiry_date(document, day), points=points, remaining=points,
+                                          net_minor=net_minor)
+    except IntegrityError:
+        return None
+    PointMovement.objects.create(member=member, lot=lot, kind=PointMovement.Kind.EARN, day=day, points=points,
+                                 reference=ref, reason=reason, actor=actor if getattr(actor, "pk", None) else None)
+    return lot
+
+
+def member_enrol(*, programme_code: str, customer_code: str, day: date, actor: Any,
+                 email_opt_in: bool = False) -> Member:
+    """Enrol a customer at the first tier; sign-up and e-mail opt-in bonuses are earned at once."""
+    programme, document = _programme(programme_code)
+    customer = Customer.objects.filter(code=customer_code).first()
+    if customer is None:
+        raise ValidationFailed(f"no customer {customer_code!r}",
+                               details={"errors": [{"path": "customer", "message": "unknown"}]})
+    with transaction.atomic():
+        member, created = Member.objects.get_or_create(
+            programme=programme, customer=customer,
+            defaults={"tier_code": document.tiers[0].code, "tier_since": day, "joined_on": day,
+                      "email_opt_in": email_opt_in})
+        if not created:
+            return member
+        _lot(member, document, source=PointLot.Source.BONUS, ref="bonus:sign_up", day=day,
+             points=document.bonuses.sign_up, actor=actor, reason="sign-up bonus")
+        if email_opt_in:
+            _lot(member, document, source=PointLot.Source.BONUS, ref="bonus:email_opt_in", day=day,
+                 points=document.bonuses.email_opt_in, actor=actor, reason="e-mail opt-in bonus")
+        audit_record(actor=actor, action="loyalty.enrol", object_type="customer", object_id=customer.code,
+                     data={"programme": programme.code})
+        return member
+
+
+def points_earn(*, programme_code: str, invoice_number: str, actor: Any = None) -> int:
+    """Points for each line of a sales invoice, as one lot per line; the first purchase earns its
+    bonus too. Earning the same invoice again adds nothing. Answers the points added."""
+    programme, document = _programme(programme_code)
+    invoice = SalesDocument.objects.filter(number=invoice_number, kind=DocumentKind.INVOICE).select_related(
+        "customer").first()
+    if invoice is None:
+        raise NotFound(f"no invoice {invoice_number!r}")
+    with transaction.atomic():
+        member = _member(programme, invoice.customer.code, lock=True)
+        tier = tier_named(document, member.tier_code)
+        if document.min_order_amount is not None and invoice.total_minor < int(document.min_order_amount * 100):
+            return 0
+        first = not member.lots.filter(source=PointLot.Source.PURCHASE).exists()
+        added = 0
+        for line in invoice.lines.order_by("line_number"):
+            points = points_for(document, tier, line.net_amount_minor, invoice.document_date)
+            lot = _lot(member, document, source=PointLot.Source.PURCHASE, ref=f"{invoice.number}:{line.line_number}",
+                       day=invoice.document_date, points=points, net_minor=line.net_amount_minor, actor=actor,
+                       reason=f"{tier.earn_percent.normalize():f}% of the line ({tier.name})")
+            added += lot.points if lot else 0
+        if first and added:
+            bonus = _lot(member, document, source=PointLot.Source.BONUS, ref="bonus:first_purchase",
+                         day=invoice.document_date, points=document.bonuses.first_purchase, actor=actor,
+                         reason="first purchase bonus")
+            added += bonus.points if bonus else 0
+        return added
+
+
+def _lots_for_update(member: Member) -> list[PointLot]:
+    return list(PointLot.objects.select_for_update().filter(member=member, remaining__gt=0).order_by("expires_on", "id"))
+
+
+def _take(member: Member, taken: list[tuple[int, int]], *, kind: str, day: date, reference: str, actor: Any,
+          reason: str = "") -> None:
+    for lot_id, points in taken:
+        PointLot.objects.filter(pk=lot_id).update(remaining=F("remaining") - points)
+    PointMovement.objects.bulk_create([
+        PointMovement(member=member, lot_id=lot_id, kind=kind, day=day, points=-points, reference=reference,
+                      reason=reason, actor=actor if getattr(actor, "pk", None) else None)
+        for lot_id, points in taken
+    ])
+
+
+def points_redeem(*, programme_code: str, customer_code: str, points: int, reference: str, day: date,
+                  actor: Any) -> int:
+    """Spend points, earliest-expiring lots first; never an expired lot. Same reference twice: once."""
+    if points <= 0:
+        raise ValidationFailed("redeem a positive number of points",
+                               details={"errors": [{"path": "points", "message": "not positive"}]})
+    programme, _ = _programme(programme_code)
+    with transaction.atomic():
+        member = _member(programme, customer_code, lock=True)
+        if member.movements.filter(kind=PointMovement.Kind.REDEEM, reference=reference).exists():
+            raise Conflict(f"redemption {reference!r} was already made", code="redemption_exists")
+        owed = -(PointLot.objects.filter(member=member, remaining__lt=0)
+                 .aggregate(total=Sum("remaining"))["total"] or 0)  # taken back beyond the balance earlier
+        views = [LotView(lot.pk, lot.expires_on, lot.remaining) for lot in _lots_for_update(member)]
+        usable = sum(view.remaining for view in views if view.expires_on >= day) - owed
+        if points > usable:
+            raise ValidationFailed(f"{customer_code} has {max(usable, 0)} points usable on {day}; {points} asked",
+                                   details={"errors": [{"path": "points", "message": "more than the balance"}]})
+        taken = allocate(views, points, today=day)
+        _take(member, taken, kind=PointMovement.Kind.REDEEM, day=day, reference=reference, actor=actor)
+        audit_record(actor=actor, action="loyalty.redeem", object_type="customer", object_id=customer_code,
+                     data={"programme": programme.code, "points": points, "reference": reference})
+        return points
+
+
+def points_take_back(*, programme_code: str, return_number: str, actor: Any = None) -> int:
+    """A return takes back the points its lines earned, in proportion to what was returned:
+    first from the lot that earned them, then from the others (earliest expiry first). What is
+    still missing is owed (a negative balance) if the programme allows it, else written in the
+    ledger as not recovered. Answers the points taken back."""
+    programme, document = _programme(programme_code)
+    credit = SalesDocument.objects.filter(number=return_number, kind=DocumentKind.RETURN).select_related(
+        "reverses", "customer").first()
+    if credit is None or credit.reverses is None:
+        raise NotFound(f"no return {return_number!r} of an invoice")
+    with transaction.atomic():
+        member = _member(programme, credit.customer.code, lock=True)
+        if member.movements.filter(kind=PointMovement.Kind.TAKE_BACK, reference=return_number).exists():
+            return 0
+        original = {line.line_number: line for line in credit.reverses.lines.all()}
+        taken_total = 0
+        for line in credit.lines.order_by("line_number"):
+            lot = PointLot.objects.filter(member=member,
+                                          source_ref=f"{credit.reverses.number}:{line.line_number}").first()
+            sold = original.get(line.line_number)
+            if lot is None or sold is None or not sold.net_amount_minor:
+                continue
+            owed = int(Decimal(lot.points) * Decimal(-line.net_amount_minor) / Decimal(sold.net_amount_minor))
+            taken_total += _take_back(member, document, lot, min(owed, lot.points), day=credit.document_date,
+                                      reference=return_number, actor=actor)
+        return taken_total
+
+
+def _take_back(member: Member, document: ProgrammeDocument, lot: PointLot, owed: int, *, day: date, reference: str,
+               actor: Any) -> int:
+    lots = _lots_for_update(member)
+    first = [(lot.pk, min(owed, lot.remaining))] if lot.remaining > 0 else []
+    left = owed - sum(points for _, points in first)
+    others = [LotView(other.pk, other.expires_on, other.remaining) for other in lots if other.pk != lot.pk]
+    more: list[tuple[int, int]] = []
+    if left:
+        usable = sum(view.remaining for view in others if view.expires_on >= day)
+        more = allocate(others, min(left, usable), today=day)
+        left -= sum(points for _, points in more)
+    _take(member, [*first, *more], kind=PointMovement.Kind.TAKE_BACK, day=day, reference=reference, actor=actor,
+          reason=f"return of {lot.source_ref}")
+    if left and document.allow_negative_balance:
+        debt = PointLot.objects.create(member=member, source=PointLot.Source.DEBT, source_ref=f"debt:{reference}:{lot.pk}",
+                                       earned_on=day, expires_on=date(9999, 12, 31), points=0, remaining=-left)
+        PointMovement.objects.create(member=member, lot=debt, kind=PointMovement.Kind.TAKE_BACK, day=day,
+                                     points=-left, reference=reference,
+                                     reason=f"return of {lot.source_ref}: owed beyond the balance")
+        return owed
+    if left:
+        audit_record(actor=actor, action="loyalty.take_back_short", object_type="customer",
+                     object_id=member.customer_id, data={"reference": reference, "not_recovered": left,
+                                                         "lot": lot.source_ref})
+    return owed - left
+
+
+def points_expire(*, day: date) -> int:
+    """Expire what is left of every lot whose last day is before ``day``: one movement per lot,
+    written and applied by two set-based statements. Running it again expires nothing."""
+    now = timezone.now()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO loyalty_pointmovement (member_id, lot_id, kind, day, points, reference, reason, created_at) "
+            "SELECT member_id, id, %s, %s, -remaining, %s, %s, %s FROM loyalty_pointlot "
+            "WHERE expires_on < %s AND remaining > 0 ORDER BY id",
+            [PointMovement.Kind.EXPIRE, day, f"expiry:{day.isoformat()}", "expired unused", now, day],
+        )
+        expired = cursor.rowcount
+        cursor.execute("UPDATE loyalty_pointlot SET remaining = 0 WHERE expires_on < %s AND remaining > 0", [day])
+    if expired:
+        audit_record(actor=None, action="loyalty.expire", object_type="loyalty", object_id=day.isoformat(),
+                     data={"lots": expired})
+    return expired
