@@ -28,6 +28,8 @@ class Member(models.Model):
     tier_since = models.DateField()
     joined_on = models.DateField()
     email_opt_in = models.BooleanField(default=False)
+    below_since = models.DateField(null=True, blank=True,
+                                   help_text="First review that found the spend below the tier; downgrade after the grace.")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["programme", "customer"], name="member_programme_customer")]
@@ -86,3 +88,17 @@ class PointMovement(models.Model):
     class Meta:
         ordering = ["day", "id"]
         indexes = [models.Index(fields=["member", "day"], name="movement_member_day")]
+
+
+class TierChange(models.Model):
+    """The history of a member's tier: every upgrade and downgrade, with the spend behind it."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="tier_changes")
+    day = models.DateField()
+    from_tier = models.CharField(max_length=30, blank=True)
+    to_tier = models.CharField(max_length=30)
+    qualifying_spend_minor = models.BigIntegerField()
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["day", "id"]

@@ -51,3 +51,28 @@ def liability(programme: Programme, *, today: date, soon_days: int = 30) -> dict
             "breakage_rate": rate.quantize(Decimal("0.0001")), "expected_breakage_minor": money(outstanding * rate),
             "members": Member.objects.filter(programme=programme).count(),
             "owed_points": -(lots.filter(Q(remaining__lt=0)).aggregate(total=Sum("remaining"))["total"] or 0)}
+
+
+def member_summaries(customer_id: int, *, today: date, soon_days: int = 30) -> list[dict[str, Any]]:
+    """For each programme the customer belongs to: points, tier and its benefits, what is still
+    needed for the next tier, and points expiring soon."""
+    from .services import qualifying_spend  # reads only
+
+    rows = []
+    for member in Member.objects.filter(customer_id=customer_id).select_related("programme"):
+        document = parse_programme(member.programme.document)
+        tiers = document.tiers
+        index = next((i for i, t in enumerate(tiers) if t.code == member.tier_code), 0)
+        spend = qualifying_spend(document, [customer_id], today).get(customer_id, 0)
+        following = tiers[index + 1] if index + 1 < len(tiers) else None
+        soon = PointLot.objects.filter(member=member, remaining__gt=0, expires_on__gte=today,
+                                       expires_on__lte=today + timedelta(days=soon_days))
+        rows.append({
+            "programme": member.programme, "member": member, "balance": member_balance(member),
+            "tier": tiers[index], "spend_minor": spend, "next_tier": following,
+            "needed_minor": max(int(following.from_spend * 100) - spend, 0) if following else None,
+            "expiring_points": soon.aggregate(total=Sum("remaining"))["total"] or 0,
+            "expiring_first": soon.order_by("expires_on").values_list("expires_on", flat=True).first(),
+            "movements": points_statement(member)[-10:][::-1],
+        })
+    return rows

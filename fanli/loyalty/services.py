@@ -7,6 +7,7 @@ two set-based statements over all lots, not a loop per lot.
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -18,11 +19,11 @@ from django.utils import timezone
 from fanli.common.exceptions import Conflict, NotFound, ValidationFailed
 from fanli.common.services import audit_record, canonical_json, sha256_text
 from fanli.customers.models import Customer
-from fanli.sales.models import DocumentKind, SalesDocument
+from fanli.sales.models import DocumentKind, SalesDocument, SalesLine
 
 from .document import ProgrammeDocument, load_programme_text, parse_programme
-from .engine import LotView, allocate, expiry_date, points_for, tier_named
-from .models import Member, PointLot, PointMovement, Programme
+from .engine import LotView, allocate, expiry_date, points_for, tier_for_spend, tier_named
+from .models import Member, PointLot, PointMovement, Programme, TierChange
 
 
 def _programme(code: str) -> tuple[Programme, ProgrammeDocument]:
@@ -113,6 +114,7 @@ def points_earn(*, programme_code: str, invoice_number: str, actor: Any = None) 
         raise NotFound(f"no invoice {invoice_number!r}")
     with transaction.atomic():
         member = _member(programme, invoice.customer.code, lock=True)
+        _upgrade(member, document, invoice.document_date, actor)  # this purchase may lift the tier: at once
         tier = tier_named(document, member.tier_code)
         if document.min_order_amount is not None and invoice.total_minor < int(document.min_order_amount * 100):
             return 0
@@ -244,3 +246,71 @@ def points_expire(*, day: date) -> int:
         audit_record(actor=None, action="loyalty.expire", object_type="loyalty", object_id=day.isoformat(),
                      data={"lots": expired})
     return expired
+
+
+# ---------------------------------------------------------------- tiers
+
+
+def qualifying_spend(document: ProgrammeDocument, customer_ids: list[int], day: date) -> dict[int, int]:
+    """Net sales (invoices less returns) per customer over the rolling window ending ``day``: one
+    grouped query for any number of members."""
+    since = _months_after(day, -document.qualifying_window_months)  # exclusive: twelve months up to ``day``
+    rows = (SalesLine.objects.filter(customer_id__in=customer_ids, basis_date__gt=since, basis_date__lte=day)
+            .values("customer_id").annotate(total=Sum("net_amount_minor")))
+    return {row["customer_id"]: row["total"] or 0 for row in rows}
+
+
+def _index(document: ProgrammeDocument, code: str) -> int:
+    return next((i for i, tier in enumerate(document.tiers) if tier.code == code), 0)
+
+
+def _change(member: Member, to: str, day: date, spend: int, reason: str) -> None:
+    TierChange.objects.create(member=member, day=day, from_tier=member.tier_code, to_tier=to,
+                              qualifying_spend_minor=spend, reason=reason)
+    Member.objects.filter(pk=member.pk).update(tier_code=to, tier_since=day, below_since=None)
+    member.tier_code, member.tier_since, member.below_since = to, day, None
+
+
+def _upgrade(member: Member, document: ProgrammeDocument, day: date, actor: Any) -> None:
+    spend = qualifying_spend(document, [member.customer_id], day).get(member.customer_id, 0)
+    reached = tier_for_spend(document, Decimal(spend) / 100)
+    if _index(document, reached.code) > _index(document, member.tier_code):
+        _change(member, reached.code, day, spend, "qualifying spend reached: upgraded at once")
+        audit_record(actor=actor, action="loyalty.tier_up", object_type="customer", object_id=member.customer_id,
+                     data={"to": reached.code, "spend_minor": spend})
+
+
+def tier_review(*, programme_code: str, day: date, actor: Any = None) -> dict[str, int]:
+    """Review every member's tier on ``day``: up at once when the rolling spend reaches a higher
+    tier; down only when the spend has stayed below the current tier for the grace period."""
+    programme, document = _programme(programme_code)
+    counts = {"up": 0, "down": 0, "grace_started": 0}
+    with transaction.atomic():
+        members = list(Member.objects.select_for_update().filter(programme=programme))
+        spends = qualifying_spend(document, [m.customer_id for m in members], day)
+        grace = document.downgrade_grace_months
+        for member in members:
+            spend = spends.get(member.customer_id, 0)
+            reached = tier_for_spend(document, Decimal(spend) / 100)
+            now, target = _index(document, member.tier_code), _index(document, reached.code)
+            if target > now:
+                _change(member, reached.code, day, spend, "qualifying spend reached: upgraded at once")
+                counts["up"] += 1
+            elif target == now and member.below_since is not None:
+                Member.objects.filter(pk=member.pk).update(below_since=None)  # back above: the grace ends
+            elif target < now and member.below_since is None:
+                Member.objects.filter(pk=member.pk).update(below_since=day)
+                counts["grace_started"] += 1
+            elif target < now and member.below_since is not None and day >= _months_after(member.below_since, grace):
+                _change(member, reached.code, day, spend,
+                        f"qualifying spend below {member.tier_code} for {grace} months: downgraded at review")
+                counts["down"] += 1
+        audit_record(actor=actor, action="loyalty.tier_review", object_type="programme", object_id=programme.code,
+                     data={"day": day.isoformat(), **counts})
+    return counts
+
+
+def _months_after(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

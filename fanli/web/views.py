@@ -27,6 +27,7 @@ from fanli.customers.models import Customer, Grade
 from fanli.ledger.models import Payout
 from fanli.ledger.selectors import customer_balances
 from fanli.ledger.services import payout_record
+from fanli.loyalty.selectors import member_summaries
 from fanli.rebates.explain import explanation_text
 from fanli.rebates.models import Policy, Statement
 from fanli.rebates.selectors import customer_progress, statement_lines, statements_overdue
@@ -244,6 +245,7 @@ def customer_detail(request: HttpRequest, code: str) -> HttpResponse:
         "statements": Statement.objects.filter(customer=customer).select_related("policy").order_by("-id")[:20],
         "sales": sales, "sales_peak": max([row["invoiced_minor"] for row in sales] + [1]),
         "payouts": Payout.objects.filter(customer=customer).select_related("statement__policy", "goods_product")[:20],
+        "memberships": member_summaries(customer.pk, today=day),
     })
 
 
@@ -262,6 +264,7 @@ def portal_home(request: HttpRequest, customer: Customer) -> HttpResponse:
         .order_by("-id")[:50],
         "payouts": Payout.objects.filter(customer__in=companies)
         .select_related("statement__policy", "customer", "goods_product")[:50],
+        "memberships": member_summaries(customer.pk, today=day),
     })
 
 

@@ -197,3 +197,46 @@ def test_the_command_line_runs_the_whole_sequence(tmp_path):
     assert run("liability", "club", "--date", "2027-02-02").splitlines() == [
         "outstanding 0 points = ¥0.00", "expiring within 30 days 0 points = ¥0.00",
         "breakage so far 94.34%: expected ¥0.00"]
+
+
+@pytest.mark.django_db
+def test_a_tier_rises_at_once_and_falls_only_after_the_grace_at_review():
+    from fanli.loyalty.models import TierChange
+    from fanli.loyalty.services import tier_review
+
+    catalog()
+    acme = customer("C001")
+    programme_apply(text=PROGRAMME, actor=None)
+    member = member_enrol(programme_code="club", customer_code="C001", day=date(2026, 1, 5), actor=None)
+    small = invoice(acme, date(2026, 1, 20), ("TEA-1", "3000"))
+    assert points_earn(programme_code="club", invoice_number=small.number) == 15_000 + 200  # bronze 5 %, bonus
+    big = invoice(acme, date(2026, 2, 10), ("TEA-1", "2500"))  # 5,500 in the window: silver, at once
+    assert points_earn(programme_code="club", invoice_number=big.number) == 20_000  # 8 % already on this one
+    member.refresh_from_db()
+    assert (member.tier_code, member.tier_since) == ("silver", date(2026, 2, 10))
+    # a year later the spend has left the window: below silver, but the grace (3 months) starts first
+    assert tier_review(programme_code="club", day=date(2027, 2, 11)) == {"up": 0, "down": 0, "grace_started": 1}
+    member.refresh_from_db()
+    assert (member.tier_code, member.below_since) == ("silver", date(2027, 2, 11))
+    assert tier_review(programme_code="club", day=date(2027, 5, 10))["down"] == 0  # a day short of the grace
+    assert tier_review(programme_code="club", day=date(2027, 5, 11))["down"] == 1
+    member.refresh_from_db()
+    assert (member.tier_code, member.below_since) == ("bronze", None)
+    assert list(TierChange.objects.values_list("from_tier", "to_tier", "day", "qualifying_spend_minor")) == [
+        ("bronze", "silver", date(2026, 2, 10), 550_000), ("silver", "bronze", date(2027, 5, 11), 0)]
+
+
+@pytest.mark.django_db
+def test_spending_again_during_the_grace_keeps_the_tier():
+    from fanli.loyalty.services import tier_review
+
+    catalog()
+    acme = customer("C001")
+    programme_apply(text=PROGRAMME, actor=None)
+    member = member_enrol(programme_code="club", customer_code="C001", day=date(2026, 1, 5), actor=None)
+    points_earn(programme_code="club", invoice_number=invoice(acme, date(2026, 1, 20), ("TEA-1", "6000")).number)
+    tier_review(programme_code="club", day=date(2027, 1, 21))  # below silver: grace starts
+    invoice(acme, date(2027, 2, 1), ("TEA-1", "5500"))
+    assert tier_review(programme_code="club", day=date(2027, 2, 2)) == {"up": 0, "down": 0, "grace_started": 0}
+    member.refresh_from_db()
+    assert (member.tier_code, member.below_since) == ("silver", None)

@@ -73,3 +73,21 @@ def test_the_customer_list_filters_by_kind_grade_region_and_status(client, world
     assert codes(status="active", q="C00") == ["C001", "C002", "C003"]
     client.force_login(world["users"]["channel_manager"])
     assert codes() == ["C001"]  # a sales rep's filters stay within their own customers
+
+
+def test_the_portal_and_the_customer_page_show_points_tier_progress_and_expiring_points(client, world):
+    from fanli.loyalty.services import member_enrol, programme_apply
+    from tests.loyalty.test_points import PROGRAMME
+
+    programme_apply(text=PROGRAMME, actor=None)
+    member_enrol(programme_code="club", customer_code="C001", day=date(2030, 1, 1), actor=None)
+    client.force_login(world["users"]["portal"])
+    page = client.get("/portal/?date=2030-12-15").content.decode()
+    card = page.split('data-programme="club"', 1)[1].split("</section>", 1)[0]
+    assert 'id="points-club">100<' in card  # the sign-up bonus, a year old
+    assert "铜卡" in card and "再消费 ¥5,000.00 即可升级为银卡" in card
+    assert "100 积分，最早于 2031年1月1日 过期" in card  # it expires within 30 days
+    client.force_login(world["users"]["portal_other"])
+    assert 'data-programme="club"' not in client.get("/portal/").content.decode()
+    client.force_login(world["users"]["customer_service"])
+    assert 'id="points-club">100<' in client.get("/office/customers/C001/?date=2030-12-15").content.decode()

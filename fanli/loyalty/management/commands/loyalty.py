@@ -19,6 +19,7 @@ from fanli.loyalty.services import (
     points_redeem,
     points_take_back,
     programme_apply,
+    tier_review,
 )
 
 
@@ -45,6 +46,7 @@ class Command(FanliCommand):
         back.add_argument("programme")
         back.add_argument("return_number")
         sub.add_parser("expire", help="the daily expiry run")
+        sub.add_parser("tier-review", help="tiers up at once, down after the grace").add_argument("programme")
         balance = sub.add_parser("balance", help="a member's balance and points statement")
         balance.add_argument("programme")
         balance.add_argument("customer")
@@ -85,6 +87,10 @@ class Command(FanliCommand):
         taken = points_take_back(programme_code=options["programme"], return_number=options["return_number"],
                                  actor=self.actor(options))
         self.out(f"{options['return_number']}: {taken} points taken back")
+
+    def _tier_review(self, options: dict[str, Any]) -> None:
+        counts = tier_review(programme_code=options["programme"], day=self._day(options), actor=self.actor(options))
+        self.out(f"{counts['up']} up, {counts['down']} down, {counts['grace_started']} in their grace period")
 
     def _expire(self, options: dict[str, Any]) -> None:
         self.out(f"{points_expire(day=self._day(options))} lot(s) expired")
