@@ -23,6 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from fanli.common.money import format_minor
 from fanli.rebates.compile import CustomerFacts, ProductFacts, ScopeSets, customer_eligible
@@ -90,6 +91,7 @@ class Quote:
     day: date
     lines: list[LineQuote]
     skipped: list[Skipped]  # rules that did not apply to the order at all, with the reason
+    credit: Any = None  # the rebate-account credit the order may use (added by the selector)
 
     @property
     def gross_minor(self) -> int:

@@ -13,6 +13,7 @@ from fanli.catalog.models import Product
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.common.money import major_to_minor_exact
 from fanli.customers.models import Customer
+from fanli.ledger.services import credit_offer
 from fanli.rebates.compile import CustomerFacts
 from fanli.rebates.selectors import catalog_facts, customer_facts
 
@@ -122,7 +123,9 @@ def rule_inputs(customer_id: int, versions: list[DiscountRuleVersion]) -> list[R
 def quote_prepare(*, customer_code: str, day: date, lines: list[LineRequest]) -> Quote:
     """Net prices with every discount applied and why the other rules did not apply. Writes nothing."""
     customer, facts, quoted = quote_input(customer_code, lines)
-    return quote(facts, day, quoted, rule_inputs(customer.pk, published_rule_versions()))
+    result = quote(facts, day, quoted, rule_inputs(customer.pk, published_rule_versions()))
+    result.credit = credit_offer(customer.pk, result.net_minor, on=day)
+    return result
 
 
 def quote_to_json(result: Quote) -> dict[str, Any]:
@@ -138,6 +141,11 @@ def quote_to_json(result: Quote) -> dict[str, Any]:
             "not_applied": [{"rule": s.rule, "reason": s.reason} for s in line.skipped],
         } for line in result.lines],
         "not_applied": [{"rule": s.rule, "reason": s.reason} for s in result.skipped],
+        "rebate_credit": None if result.credit is None else {
+            "available_minor": result.credit.available_minor, "usable_minor": result.credit.usable_minor,
+            "limits": result.credit.reasons, "refusal": result.credit.refusal,
+            "net_after_credit_minor": result.net_minor - result.credit.usable_minor,
+        },
     }
 
 

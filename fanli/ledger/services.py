@@ -220,6 +220,36 @@ def credit_limits(customer_id: int) -> CreditLimits:
     return CreditLimits(percent, amount, minimum, tuple(sorted(set(sources))))
 
 
+@dataclass(frozen=True)
+class CreditOffer:
+    """What rebate-account credit an order of a given amount may use, and why."""
+
+    available_minor: int
+    usable_minor: int
+    reasons: list[str]
+    refusal: str = ""  # set when the order may use no credit at all (below the minimum order)
+
+
+def credit_offer(customer_id: int, order_minor: int, *, on: date) -> CreditOffer:
+    """Credit usable on one order: what is available on ``on``, within the strictest per-order
+    limits of the policies that credited the customer. Reads only (quotes show it)."""
+    limits = credit_limits(customer_id)
+    available = credit_available_minor(customer_id, on=on)
+    allowed, reasons = available, [f"credit available {available}"]
+    if limits.min_order_minor is not None and order_minor < limits.min_order_minor:
+        return CreditOffer(available, 0, reasons, refusal=(
+            f"credit can be used on orders from {limits.min_order_minor / 100:.2f}; this order is "
+            f"{order_minor / 100:.2f}"))
+    if limits.max_percent is not None:
+        by_percent = int((Decimal(order_minor) * limits.max_percent / 100).to_integral_value(ROUND_FLOOR))
+        allowed = min(allowed, by_percent)
+        reasons.append(f"{limits.max_percent}% of the order = {by_percent}")
+    if limits.max_amount_minor is not None:
+        allowed = min(allowed, limits.max_amount_minor)
+        reasons.append(f"at most {limits.max_amount_minor} per order")
+    return CreditOffer(available, max(min(allowed, order_minor), 0), reasons)
+
+
 def rebate_credit_use(
     *, customer_id: int, order_reference: str, line_amounts_minor: list[int], effective_date: date, actor: Any,
     requested_minor: int | None = None,
@@ -241,22 +271,11 @@ def rebate_credit_use(
             ):
                 raise Conflict(f"order {order_reference} already has a different offset", code="already_done")
             return existing
-        limits = credit_limits(customer_id)
-        allowed = credit_available_minor(customer_id, on=effective_date)
-        reasons = [f"credit available {allowed}"]
-        if limits.min_order_minor is not None and order_minor < limits.min_order_minor:
-            raise ValidationFailed(
-                f"credit can be used on orders from {limits.min_order_minor / 100:.2f}; this order is {order_minor / 100:.2f}",
-                details={"errors": [{"path": "lines", "message": "order below the minimum for credit use"}]},
-            )
-        if limits.max_percent is not None:
-            by_percent = int((Decimal(order_minor) * limits.max_percent / 100).to_integral_value(ROUND_FLOOR))
-            allowed = min(allowed, by_percent)
-            reasons.append(f"{limits.max_percent}% of the order = {by_percent}")
-        if limits.max_amount_minor is not None:
-            allowed = min(allowed, limits.max_amount_minor)
-            reasons.append(f"at most {limits.max_amount_minor} per order")
-        allowed = min(allowed, order_minor)
+        offer = credit_offer(customer_id, order_minor, on=effective_date)
+        if offer.refusal:
+            raise ValidationFailed(offer.refusal, details={"errors": [{"path": "lines", "message":
+                                                                       "order below the minimum for credit use"}]})
+        allowed, reasons = offer.usable_minor, offer.reasons
         offset = allowed if requested_minor is None else requested_minor
         if offset <= 0 or offset > allowed:
             raise ValidationFailed(

@@ -169,3 +169,31 @@ def test_two_invoices_racing_for_the_last_use_only_one_gets_the_discount():
         thread.join(timeout=60)
     assert sorted(outcomes.values()) == ["quote_changed", "recorded"]
     assert DiscountUsage.objects.count() == 1 and DiscountRuleUse.objects.get().invoices == 1
+
+
+def test_a_quote_offers_rebate_credit_within_the_policys_cap_per_order(shop):
+    from fanli.ledger.services import payout_record
+    from fanli.rebates.models import Statement
+    from fanli.rebates.services import policy_apply, settlement_run, statement_approve
+    from tests.builders import invoice
+
+    policy_apply(text="""
+code: credit-q
+name: 返利账户
+valid_from: 2026-01-01
+settlement: {period: quarter}
+calculation: {type: flat_rate, rate_percent: 2}
+payout: {form: rebate_account, max_offset_percent_per_order: 10}
+""", actor=None)
+    from fanli.customers.models import Customer
+
+    invoice(Customer.objects.get(code="C001"), date(2026, 2, 1), ("TEA-1", "50000"))  # 2 % = ¥1,000.00 of credit
+    settlement_run(period_key="2026-Q1", actor=None, today=date(2026, 4, 2))
+    statement = Statement.objects.get(customer__code="C001")
+    statement_approve(statement_id=statement.pk, actor=None)
+    payout_record(statement_id=statement.pk, actor=None, paid_on=date(2026, 4, 10))
+    credit = quote_to_json(quote_prepare(customer_code="C001", day=DAY, lines=TEA))["rebate_credit"]
+    # net ¥211.20 after discounts: 10 % of it may be paid with the ¥1,000.00 of credit
+    assert (credit["available_minor"], credit["usable_minor"], credit["net_after_credit_minor"]) == (100_000, 2_112, 19_008)
+    nothing = quote_to_json(quote_prepare(customer_code="C002", day=DAY, lines=TEA))["rebate_credit"]
+    assert (nothing["available_minor"], nothing["usable_minor"]) == (0, 0)

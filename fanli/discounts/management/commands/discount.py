@@ -119,6 +119,10 @@ class Command(FanliCommand):
             self.out(f"{skipped['rule']} not applied: {skipped['reason']}")
         self.out(f"total {format_minor(quote['gross_minor'])} - {format_minor(quote['discount_minor'])} = "
                  f"{format_minor(quote['net_minor'])}")
+        credit = quote.get("rebate_credit")
+        if credit and credit["available_minor"]:
+            self.out(f"rebate credit usable on this order: {format_minor(credit['usable_minor'])} of "
+                     f"{format_minor(credit['available_minor'])}{' (' + credit['refusal'] + ')' if credit['refusal'] else ''}")
 
     def _usage(self, options: dict[str, Any]) -> None:
         for row in rule_usage():
