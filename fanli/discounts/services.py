@@ -15,10 +15,10 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
 
 from fanli.common.exceptions import Conflict, ValidationFailed
 from fanli.common.services import audit_record, canonical_json, sha256_text
+from fanli.common.versions import version_store
 from fanli.customers.models import Customer
 
 from .document import discount_rule_to_json, load_discount_rule_text
@@ -38,37 +38,11 @@ from .selectors import LineRequest, published_rule_versions, quote_input, quote_
 def discount_rule_apply(*, text: str, actor: Any, publish: bool = True) -> tuple[DiscountRuleVersion, bool]:
     """Validate a YAML/JSON rule and store it as a new version (nothing new if unchanged)."""
     document = load_discount_rule_text(text)
-    body = discount_rule_to_json(document)
-    digest = sha256_text(canonical_json(body))
     with transaction.atomic():
         rule, _ = DiscountRule.objects.get_or_create(code=document.code, defaults={"name": document.name})
-        DiscountRule.objects.select_for_update().filter(pk=rule.pk).first()
-        latest = rule.versions.order_by("-number").first()
-        if latest is not None and latest.document_sha256 == digest:
-            if publish and latest.status == DiscountRuleVersion.Status.DRAFT:
-                _publish(rule, latest, actor)
-            return latest, False
-        version = DiscountRuleVersion.objects.create(
-            rule=rule, number=(latest.number + 1) if latest else 1, document=body, document_sha256=digest,
-            created_by=actor if getattr(actor, "pk", None) else None,
-        )
-        if rule.name != document.name:
-            DiscountRule.objects.filter(pk=rule.pk).update(name=document.name)
-        audit_record(actor=actor, action="discount_rule.version_create", object_type="discount_rule_version",
-                     object_id=version.pk, data={"rule": rule.code, "number": version.number, "published": publish})
-        if publish:
-            _publish(rule, version, actor)
-        return version, True
-
-
-def _publish(rule: DiscountRule, version: DiscountRuleVersion, actor: Any) -> None:
-    DiscountRuleVersion.objects.filter(rule=rule, status=DiscountRuleVersion.Status.PUBLISHED).update(
-        status=DiscountRuleVersion.Status.RETIRED)
-    DiscountRuleVersion.objects.filter(pk=version.pk).update(status=DiscountRuleVersion.Status.PUBLISHED,
-                                                             published_at=timezone.now())
-    version.refresh_from_db()
-    audit_record(actor=actor, action="discount_rule.publish", object_type="discount_rule_version",
-                 object_id=version.pk, data={"rule": rule.code, "number": version.number})
+        return version_store(versions=DiscountRuleVersion, parent=rule, parent_field="rule",
+                             body=discount_rule_to_json(document), name=document.name, actor=actor, publish=publish,
+                             audit_prefix="discount_rule")
 
 
 def discount_contract_set(*, customer_code: str, rule_code: str, percent: str, actor: Any,

@@ -34,6 +34,7 @@ from fanli.catalog.models import Product
 from fanli.common.exceptions import NotFound, StateError, ValidationFailed
 from fanli.common.periods import Period, PeriodKind, parse_period, period_containing
 from fanli.common.services import audit_record, canonical_json, sha256_text
+from fanli.common.versions import version_publish, version_store
 from fanli.customers.models import Customer
 from fanli.ledger.models import Account, EntryKind
 from fanli.ledger.selectors import accrued_by_customer
@@ -71,44 +72,17 @@ def policy_apply(*, text: str, actor: Any, publish: bool = True) -> PolicyApplie
     """
     document = load_policy_text(text)
     _check_references(document)
-    body = document_to_json(document)
-    digest = sha256_text(canonical_json(body))
     with transaction.atomic():
         policy, _ = Policy.objects.get_or_create(code=document.code, defaults={"name": document.name})
-        Policy.objects.select_for_update().filter(pk=policy.pk).first()
-        latest = policy.versions.order_by("-number").first()
-        if latest is not None and latest.document_sha256 == digest:
-            if publish and latest.status == PolicyVersion.Status.DRAFT:
-                _publish(policy, latest, actor)
-                return PolicyApplied(latest, created=False)
-            if not publish or latest.status == PolicyVersion.Status.PUBLISHED:
-                return PolicyApplied(latest, created=False)
-        version = PolicyVersion.objects.create(
-            policy=policy,
-            number=(latest.number + 1) if latest else 1,
-            document=body,
-            document_sha256=digest,
-            created_by=actor if getattr(actor, "pk", None) else None,
-        )
-        if policy.name != document.name:
-            Policy.objects.filter(pk=policy.pk).update(name=document.name)
-        if publish:
-            _publish(policy, version, actor)
-        audit_record(
-            actor=actor, action="policy.version_create", object_type="policy_version", object_id=version.pk,
-            data={"policy": policy.code, "number": version.number, "sha256": digest, "published": publish},
-        )
-        return PolicyApplied(version, created=True)
+        version, created = version_store(versions=PolicyVersion, parent=policy, parent_field="policy",
+                                         body=document_to_json(document), name=document.name, actor=actor,
+                                         publish=publish, audit_prefix="policy")
+        return PolicyApplied(version, created=created)
 
 
 def _publish(policy: Policy, version: PolicyVersion, actor: Any) -> None:
-    PolicyVersion.objects.filter(policy=policy, status=PolicyVersion.Status.PUBLISHED).update(
-        status=PolicyVersion.Status.RETIRED
-    )
-    PolicyVersion.objects.filter(pk=version.pk).update(status=PolicyVersion.Status.PUBLISHED, published_at=timezone.now())
-    version.refresh_from_db()
-    audit_record(actor=actor, action="policy.publish", object_type="policy_version", object_id=version.pk,
-                 data={"policy": policy.code, "number": version.number})
+    version_publish(versions=PolicyVersion, parent=policy, parent_field="policy", version=version, actor=actor,
+                    audit_prefix="policy")
 
 
 def policy_draft_save(*, data: dict[str, Any], actor: Any, policy_code: str | None = None) -> PolicyVersion:
