@@ -8,7 +8,9 @@ command's own work goes in ``work``. Commands speak English whatever the site's 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -54,6 +56,19 @@ class FanliCommand(BaseCommand):
 
     def work(self, *args: Any, **options: Any) -> None:
         raise NotImplementedError
+
+    def apply_files(self, names: list[str], apply: Callable[[str], tuple[Any, bool]], code: Callable[[Any], str]) -> None:
+        """Apply each YAML/JSON file in turn; an error names its file. Prints one line a file."""
+        for name in names:
+            path = Path(name)
+            if not path.is_file():
+                raise ValidationFailed(f"{name}: no such file", details={"errors": [{"path": name, "message": "missing"}]})
+            try:
+                version, created = apply(path.read_text(encoding="utf-8"))
+            except ValidationFailed as exc:
+                raise ValidationFailed(f"{name}: {exc.message}", details=exc.details) from None
+            self.out(f"{name}: {code(version)} v{version.number} {version.status} "
+                     f"({'new version' if created else 'unchanged'})")
 
     def out(self, text: str = "") -> None:
         self.stdout.write(text)

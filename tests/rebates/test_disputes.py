@@ -19,17 +19,9 @@ from fanli.rebates.models import Dispute, Statement
 from fanli.rebates.selectors import reconcile
 from fanli.rebates.services import policy_apply, settlement_run, statement_approve, statement_dispute, statement_resolve
 from tests.builders import catalog, customer, invoice
+from tests.web.conftest import POLICY
 
 pytestmark = pytest.mark.django_db
-POLICY = """
-code: dist-q
-name: Distributor quarterly
-valid_from: 2026-01-01
-settlement: {period: quarter, due_days: 30}
-calculation: {type: tiers, mode: retroactive, tiers: [{from: 0, rate_percent: 1}, {from: 100000, rate_percent: 2},
-  {from: 300000, rate_percent: 3}]}
-payout: {form: cash}
-"""
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
@@ -65,17 +64,9 @@ class Command(FanliCommand):
 
     def _apply(self, options: dict[str, Any]) -> None:
         actor = self.actor(options)
-        for name in options["files"]:
-            path = Path(name)
-            if not path.is_file():
-                raise ValidationFailed(f"{name}: no such file", details={"errors": [{"path": name, "message": "missing"}]})
-            try:
-                version, created = discount_rule_apply(text=path.read_text(encoding="utf-8"), actor=actor,
-                                                       publish=not options["draft"])
-            except ValidationFailed as exc:
-                raise ValidationFailed(f"{name}: {exc.message}", details=exc.details) from None
-            self.out(f"{name}: {version.rule.code} v{version.number} {version.status} "
-                     f"({'new version' if created else 'unchanged'})")
+        self.apply_files(options["files"],
+                         lambda text: discount_rule_apply(text=text, actor=actor, publish=not options["draft"]),
+                         lambda version: version.rule.code)
 
     def _list(self, options: dict[str, Any]) -> None:
         for rule in DiscountRule.objects.prefetch_related("versions"):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from fanli.common.command import FanliCommand
-from fanli.common.exceptions import NotFound, ValidationFailed
+from fanli.common.exceptions import NotFound
 from fanli.rebates.document import policy_json_schema
 from fanli.rebates.models import Policy, PolicyVersion
 from fanli.rebates.services import policy_apply
@@ -36,17 +35,12 @@ class Command(FanliCommand):
 
     def _apply(self, options: dict[str, Any]) -> None:
         actor = self.actor(options)
-        for name in options["files"]:
-            path = Path(name)
-            if not path.is_file():
-                raise ValidationFailed(f"{name}: no such file", details={"errors": [{"path": name, "message": "missing"}]})
-            try:
-                applied = policy_apply(text=path.read_text(encoding="utf-8"), actor=actor, publish=not options["draft"])
-            except ValidationFailed as exc:
-                raise ValidationFailed(f"{name}: {exc.message}", details=exc.details) from None
-            version = applied.version
-            state = "new version" if applied.created else "unchanged"
-            self.out(f"{name}: {version.policy.code} v{version.number} {version.status} ({state})")
+
+        def apply(text: str) -> tuple[Any, bool]:
+            applied = policy_apply(text=text, actor=actor, publish=not options["draft"])
+            return applied.version, applied.created
+
+        self.apply_files(options["files"], apply, lambda version: version.policy.code)
 
     def _list(self, options: dict[str, Any]) -> None:
         for policy in Policy.objects.prefetch_related("versions"):
