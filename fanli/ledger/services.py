@@ -122,7 +122,8 @@ def payout_record(*, statement_id: int, actor: Any, paid_on: date, reference: st
     from fanli.rebates.selectors import parsed
 
     with transaction.atomic():
-        statement = Statement.objects.select_for_update().select_related("policy_version").filter(pk=statement_id).first()
+        statement = (Statement.objects.select_for_update(of=("self",))
+                     .select_related("policy_version", "policy", "customer").filter(pk=statement_id).first())
         if statement is None:
             raise NotFound(f"no statement {statement_id}")
         if statement.state != Statement.State.APPROVED:
@@ -179,6 +180,12 @@ def payout_record(*, statement_id: int, actor: Any, paid_on: date, reference: st
             postings.append(Posting(EntryKind.PAYOUT, debit, credit_account, abs(amount),
                                     f"payout:{payout.pk}:{index}", payout_id=payout.pk, reason=reason, **common))
         entries_post(postings=postings, actor=actor)
+        if payout.points and document.payout.points_programme:
+            from fanli.loyalty.services import points_grant
+
+            points_grant(programme_code=document.payout.points_programme, customer_code=statement.customer.code,
+                         points=payout.points, reference=f"payout:{payout.pk}", day=paid_on, actor=actor,
+                         reason=f"rebate {statement.policy.code} {statement.period_key} paid in points")
         Statement.objects.filter(pk=statement.pk).update(state=Statement.State.PAID)
         audit_record(actor=actor, action="payout.record", object_type="payout", object_id=payout.pk,
                      data={"statement": statement.pk, "form": form, "amount_minor": statement.amount_minor,

@@ -42,6 +42,7 @@ class PointLot(models.Model):
     class Source(models.TextChoices):
         PURCHASE = "purchase", "Purchase"
         BONUS = "bonus", "Bonus"
+        REBATE = "rebate", "Rebate paid in points"
         DEBT = "debt", "Taken back beyond the balance"
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="lots")

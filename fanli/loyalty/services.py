@@ -104,6 +104,15 @@ def member_enrol(*, programme_code: str, customer_code: str, day: date, actor: A
         return member
 
 
+def points_grant(*, programme_code: str, customer_code: str, points: int, reference: str, day: date,
+                 reason: str, actor: Any = None) -> PointLot | None:
+    """Points given outside a purchase (a rebate paid in points): one lot, once per reference."""
+    programme, document = _programme(programme_code)
+    member = _member(programme, customer_code, lock=True)
+    return _lot(member, document, source=PointLot.Source.REBATE, ref=reference, day=day, points=points, actor=actor,
+                reason=reason)
+
+
 def points_earn(*, programme_code: str, invoice_number: str, actor: Any = None) -> int:
     """Points for each line of a sales invoice, as one lot per line; the first purchase earns its
     bonus too. Earning the same invoice again adds nothing. Answers the points added."""

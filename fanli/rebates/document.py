@@ -230,6 +230,8 @@ class Payout(Strict):
     credit_expiry_days: int | None = Field(None, ge=1, description="rebate_account: credit expires after this many days.")
     goods_sku: str | None = Field(None, description="goods: the product given; the remainder is kept as credit.")
     points_per_yuan: Decimal | None = Field(None, gt=0, description="points: points granted per yuan of rebate.")
+    points_programme: str | None = Field(
+        None, description="points: the loyalty programme whose points ledger receives them (the customer must be a member).")
 
     @field_validator("min_order_amount", "max_offset_amount")
     @classmethod

@@ -145,6 +145,12 @@ def _check_references(document: PolicyDocument) -> None:
     errors = []
     if document.payout.goods_sku and not Product.objects.filter(sku=document.payout.goods_sku).exists():
         errors.append({"path": "payout.goods_sku", "message": f"no product with SKU {document.payout.goods_sku}"})
+    programme = document.payout.points_programme
+    if programme:
+        from fanli.loyalty.models import Programme
+
+        if not Programme.objects.filter(code=programme).exists():
+            errors.append({"path": "payout.points_programme", "message": f"no loyalty programme {programme}"})
     published = {
         v.policy.code: parsed(v).stacks_after
         for v in PolicyVersion.objects.filter(status=PolicyVersion.Status.PUBLISHED).select_related("policy")

@@ -240,3 +240,44 @@ def test_spending_again_during_the_grace_keeps_the_tier():
     assert tier_review(programme_code="club", day=date(2027, 2, 2)) == {"up": 0, "down": 0, "grace_started": 0}
     member.refresh_from_db()
     assert (member.tier_code, member.below_since) == ("silver", None)
+
+
+@pytest.mark.django_db
+def test_a_rebate_paid_in_points_lands_in_the_members_points_ledger():
+    from fanli.common.exceptions import NotFound
+    from fanli.ledger.selectors import ledger_check
+    from fanli.ledger.services import payout_record
+    from fanli.rebates.models import Statement
+    from fanli.rebates.services import policy_apply, settlement_run, statement_approve
+
+    catalog()
+    acme, other = customer("C001"), customer("C002")
+    programme_apply(text=PROGRAMME, actor=None)
+    member = member_enrol(programme_code="club", customer_code="C001", day=date(2026, 1, 5), actor=None)
+    policy = """
+code: points-q
+name: 积分返利
+valid_from: 2026-01-01
+settlement: {period: quarter}
+calculation: {type: flat_rate, rate_percent: 1}
+payout: {form: points, points_per_yuan: 100, points_programme: club}
+"""
+    with pytest.raises(ValidationFailed) as unknown:
+        policy_apply(text=policy.replace("points_programme: club", "points_programme: nope"), actor=None)
+    assert unknown.value.details["errors"] == [{"path": "payout.points_programme", "message": "no loyalty programme nope"}]
+    policy_apply(text=policy, actor=None)
+    invoice(acme, date(2026, 2, 1), ("TEA-1", "30000"))  # 1 % = ¥300.00 = 30,000 points
+    invoice(other, date(2026, 2, 1), ("TEA-1", "10000"))
+    settlement_run(period_key="2026-Q1", actor=None, today=date(2026, 4, 2))
+    mine, theirs = Statement.objects.get(customer=acme), Statement.objects.get(customer=other)
+    for statement in (mine, theirs):
+        statement_approve(statement_id=statement.pk, actor=None)
+    payout = payout_record(statement_id=mine.pk, actor=None, paid_on=date(2026, 4, 10))
+    lot = PointLot.objects.get(member=member, source="rebate")
+    assert (payout.points, lot.points, lot.source_ref, lot.expires_on) == (30_000, 30_000, f"payout:{payout.pk}",
+                                                                          date(2027, 4, 10))
+    assert member_balance(member) == 100 + 30_000
+    with pytest.raises(NotFound):  # C002 is not a member: nothing is paid
+        payout_record(statement_id=theirs.pk, actor=None, paid_on=date(2026, 4, 10))
+    theirs.refresh_from_db()
+    assert theirs.state == "approved" and ledger_check()["balanced"]
