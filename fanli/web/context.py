@@ -13,7 +13,8 @@ SECTIONS = {"dashboard": "dashboard", "customers": "customers", "customer": "cus
             "policies": "policies", "policy": "policies", "policy_new": "policies", "policy_edit": "policies",
             "policy_diff": "policies", "policy_version": "policies", "policy_preview": "policies",
             "discounts": "discounts", "discount_quote": "discounts", "audit": "audit",
-            "settlement": "settlement", "imports": "imports", "disputes": "disputes", "dispute": "disputes"}
+            "settlement": "settlement", "imports": "imports", "disputes": "disputes", "dispute": "disputes",
+            "loyalty": "loyalty", "loyalty_members": "loyalty", "loyalty_member": "loyalty"}
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import audit, dashboard, discounts, disputes, imports, jobs, policies, settlement, views
+from . import audit, dashboard, discounts, disputes, imports, jobs, loyalty, policies, settlement, views
 from .login import ThrottledLoginView
 
 app_name = "web"
@@ -33,6 +33,9 @@ urlpatterns = [
     path("office/discounts/", discounts.discount_rules, name="discounts"),
     path("office/discounts/quote/", discounts.discount_quote, name="discount_quote"),
     path("office/audit/", audit.audit_log, name="audit"),
+    path("office/loyalty/", loyalty.programmes, name="loyalty"),
+    path("office/loyalty/<slug:code>/", loyalty.members, name="loyalty_members"),
+    path("office/loyalty/<slug:code>/<str:customer>/", loyalty.member, name="loyalty_member"),
     path("office/disputes/", disputes.dispute_list, name="disputes"),
     path("office/disputes/<int:dispute_id>/", disputes.dispute_detail, name="dispute"),
     path("office/disputes/<int:dispute_id>/message/", disputes.dispute_message, name="dispute_message"),

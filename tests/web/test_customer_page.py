@@ -91,3 +91,22 @@ def test_the_portal_and_the_customer_page_show_points_tier_progress_and_expiring
     assert 'data-programme="club"' not in client.get("/portal/").content.decode()
     client.force_login(world["users"]["customer_service"])
     assert 'id="points-club">100<' in client.get("/office/customers/C001/?date=2030-12-15").content.decode()
+
+
+def test_loyalty_pages_show_liability_members_and_a_members_statement(client, world):
+    from fanli.loyalty.services import member_enrol, programme_apply
+    from tests.loyalty.test_points import PROGRAMME
+
+    programme_apply(text=PROGRAMME, actor=None)
+    for code in ("C001", "C002"):
+        member_enrol(programme_code="club", customer_code=code, day=date(2026, 1, 5), actor=None, email_opt_in=True)
+    client.force_login(world["users"]["finance"])
+    overview = client.get("/office/loyalty/").content.decode()
+    assert "会员俱乐部" in overview and "(2)" in overview
+    listing = client.get("/office/loyalty/club/").content.decode()
+    assert listing.count("/office/loyalty/club/C00") == 2
+    statement = client.get("/office/loyalty/club/C001/").content.decode()
+    assert 'id="member-balance">150<' in statement and "bonus:email_opt_in" in statement
+    client.force_login(world["users"]["channel_manager"])
+    assert client.get("/office/loyalty/club/").content.decode().count("/office/loyalty/club/C00") == 1
+    assert client.get("/office/loyalty/club/C002/").status_code == 404

@@ -5,6 +5,8 @@ The guard test fails when a URL is added without a row here, so no page escapes 
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.test import Client
 from django.urls import get_resolver, reverse
@@ -30,6 +32,7 @@ PAGES = {
     "policy_version": (("dist-q", 1), ALL), "policy_preview": (("dist-q", 1), EDITORS),
     "discounts": ((), ALL), "discount_quote": ((), ALL), "audit": ((), AUDITORS),
     "settlement": ((), SETTLERS), "imports": ((), IMPORTERS), "disputes": ((), ALL), "dispute": (("dispute",), ALL),
+    "loyalty": ((), ALL), "loyalty_members": (("club",), ALL), "loyalty_member": (("club", "C001"), ALL),
 }
 # url name -> (arguments, roles allowed to post); everyone else on staff gets 403
 ACTIONS = {
@@ -54,6 +57,11 @@ def url(world, name: str, arguments: tuple) -> str:
 
 @pytest.fixture
 def disputed(world):
+    from fanli.loyalty.services import member_enrol, programme_apply
+    from tests.loyalty.test_points import PROGRAMME
+
+    programme_apply(text=PROGRAMME, actor=None)
+    member_enrol(programme_code="club", customer_code="C001", day=date(2026, 1, 5), actor=None)
     statement_dispute(statement_id=world["other_statement"].pk, reason="too low", actor=None)
     Dispute.objects.update(statement=world["acme_statement"])  # on C001, whom the channel manager owns
     return world
