@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
+from decimal import Decimal
 
 import pytest
 import yaml
@@ -281,3 +283,52 @@ payout: {form: points, points_per_yuan: 100, points_programme: club}
         payout_record(statement_id=theirs.pk, actor=None, paid_on=date(2026, 4, 10))
     theirs.refresh_from_db()
     assert theirs.state == "approved" and ledger_check()["balanced"]
+
+
+operations = st.lists(st.one_of(
+    st.tuples(st.just("buy"), st.integers(1, 40), st.integers(1, 5_000)),     # day offset, amount in yuan
+    st.tuples(st.just("redeem"), st.integers(1, 40), st.integers(1, 3_000)),  # day offset, points
+    st.tuples(st.just("return"), st.integers(1, 40), st.integers(1, 100)),    # day offset, percent of the last sale
+    st.tuples(st.just("expire"), st.integers(300, 800), st.just(0)),          # day offset
+), min_size=1, max_size=12)
+
+
+@pytest.mark.django_db
+@settings(max_examples=25, deadline=None)
+@given(steps=operations, negative=st.booleans())
+def test_whatever_happens_the_balance_is_the_sum_of_lot_remainders_and_of_movements(steps, negative):
+    from datetime import timedelta
+
+    from django.db import transaction
+
+    with transaction.atomic():
+        catalog()
+        acme = customer("C001")
+        programme_apply(text=PROGRAMME + ("allow_negative_balance: true\n" if negative else ""), actor=None)
+        member = member_enrol(programme_code="club", customer_code="C001", day=date(2026, 1, 1), actor=None)
+        day, last_sale, returns = date(2026, 1, 1), None, 0
+        for kind, offset, amount in steps:
+            day += timedelta(days=offset)
+            if kind == "buy":
+                last_sale = invoice(acme, day, ("TEA-1", str(amount)))
+                points_earn(programme_code="club", invoice_number=last_sale.number)
+            elif kind == "redeem":
+                # refused when more than usable, or the same reference twice: nothing changes then
+                with contextlib.suppress(ValidationFailed, Conflict):
+                    points_redeem(programme_code="club", customer_code="C001", points=amount,
+                                  reference=f"R-{day}-{amount}", day=day, actor=None)
+            elif kind == "return" and last_sale is not None:
+                returns += 1
+                sold = last_sale.lines.get().net_amount_minor
+                back = Decimal(max(1, sold * amount // 100)) / 100  # fen to yuan, exactly
+                credit_note(acme, day, ("TEA-1", f"{back:.2f}"), reverses=last_sale, number=f"RT-{returns}")
+                points_take_back(programme_code="club", return_number=f"RT-{returns}")
+            elif kind == "expire":
+                points_expire(day=day)
+        lots = PointLot.objects.filter(member=member).aggregate(total=Sum("remaining"))["total"] or 0
+        moves = PointMovement.objects.filter(member=member).aggregate(total=Sum("points"))["total"] or 0
+        assert lots == moves == member_balance(member)
+        assert all(lot.remaining <= lot.points for lot in PointLot.objects.filter(member=member, source="purchase"))
+        if not negative:
+            assert member_balance(member) >= 0
+        transaction.set_rollback(True)  # each example starts from an empty database
