@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +150,7 @@ def _everything_create(
     enrolments = 0
     if publish_policies:
         policies, enrolments = _policies_publish(master, actor=admin, rng=random.Random(seed + 1))
+        _discounts_and_loyalty_create(master, actor=admin, today=today)
     token = api_token_create(user=admin, name="demo")
     audit_record(
         actor=admin,
@@ -415,6 +416,31 @@ def _policies_publish(master: MasterData, *, actor: Any, rng: random.Random) -> 
         )
         enrolments += 1
     return tuple(codes), enrolments
+
+
+DISCOUNT_DIRECTORY = Path(__file__).resolve().parent / "discounts"
+LOYALTY_FILE = Path(__file__).resolve().parent / "loyalty" / "club.yaml"
+
+
+def _discounts_and_loyalty_create(master: MasterData, *, actor: Any, today: date) -> None:
+    """Sample discount rules, and a loyalty programme whose members are the retailers: sign-up
+    bonuses at their start, points for their invoices of the last month with sales."""
+    from fanli.discounts.services import discount_rule_apply
+    from fanli.loyalty.services import member_enrol, points_earn, programme_apply
+
+    for path in sorted(DISCOUNT_DIRECTORY.glob("*.yaml")):
+        discount_rule_apply(text=path.read_text(encoding="utf-8"), actor=actor)
+    programme, _ = programme_apply(text=LOYALTY_FILE.read_text(encoding="utf-8"), actor=actor)
+    retailers = [spec for spec in master.customers if spec.kind == "retailer"]
+    for index, spec in enumerate(retailers):
+        member_enrol(programme_code=programme.code, customer_code=spec.code, day=max(spec.start_date, today.replace(
+            month=1, day=1)), actor=actor, email_opt_in=index % 3 == 0)
+    since = (today.replace(day=1) - timedelta(days=1)).replace(day=1)  # the sales end with last month
+    numbers = SalesDocument.objects.filter(kind="invoice", document_date__gte=since,
+                                           customer__code__in=[spec.code for spec in retailers]).order_by(
+        "document_date", "number").values_list("number", flat=True)
+    for number in numbers:
+        points_earn(programme_code=programme.code, invoice_number=number, actor=actor)
 
 
 KEY_ACCOUNT_DEALER_TIERS = [  # a negotiated agreement: the higher tiers start earlier

@@ -294,3 +294,15 @@ def test_demo_logins_have_their_roles_and_the_portal_login_sees_a_group_head(sma
     customer = portal_customer(User.objects.get(username="portal"))
     assert customer is not None and customer.kind == "distributor" and customer.parent_id is None
     assert portal_customers(customer).count() > 1  # the head and its branches
+
+
+def test_the_load_brings_discount_rules_and_a_loyalty_programme_with_retail_members(small_load):
+    from fanli.discounts.models import DiscountRuleVersion
+    from fanli.loyalty.models import Member, PointLot
+
+    assert sorted(DiscountRuleVersion.objects.filter(status="published").values_list("rule__code", flat=True)) == [
+        "big-order", "grade-ladder", "slow-season"]
+    retailers = Customer.objects.filter(kind="retailer").count()
+    assert Member.objects.filter(programme__code="club").count() == retailers > 0
+    assert PointLot.objects.filter(source="bonus", source_ref="bonus:sign_up").count() == retailers
+    assert PointLot.objects.filter(source="purchase").exists()  # their invoices of last month earned
