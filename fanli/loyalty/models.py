@@ -103,3 +103,26 @@ class TierChange(models.Model):
 
     class Meta:
         ordering = ["day", "id"]
+
+
+class Redemption(models.Model):
+    """What points were spent on: money off an order, a coupon, or goods."""
+
+    class Form(models.TextChoices):
+        DISCOUNT = "discount", "Money off an order"
+        COUPON = "coupon", "Coupon"
+        GOODS = "goods", "Goods"
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="redemptions")
+    form = models.CharField(max_length=10, choices=Form.choices)
+    reference = models.CharField(max_length=120)
+    day = models.DateField()
+    points = models.BigIntegerField()
+    value_minor = models.BigIntegerField(help_text="What the points were worth at the programme's point value.")
+    sku = models.CharField(max_length=60, blank=True)
+    quantity = models.PositiveIntegerField(default=0)
+    coupon_code = models.CharField(max_length=20, blank=True, db_index=True)
+    coupon_expires_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "reference"], name="redemption_member_reference")]

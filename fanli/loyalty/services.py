@@ -8,14 +8,16 @@ two set-based statements over all lots, not a loop per lot.
 from __future__ import annotations
 
 import calendar
-from datetime import date
-from decimal import Decimal
+import secrets
+from datetime import date, timedelta
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from fanli.catalog.models import Product
 from fanli.common.exceptions import Conflict, NotFound, ValidationFailed
 from fanli.common.services import audit_record, canonical_json, sha256_text
 from fanli.customers.models import Customer
@@ -23,7 +25,7 @@ from fanli.sales.models import DocumentKind, SalesDocument, SalesLine
 
 from .document import ProgrammeDocument, load_programme_text, parse_programme
 from .engine import LotView, allocate, expiry_date, points_for, tier_for_spend, tier_named
-from .models import Member, PointLot, PointMovement, Programme, TierChange
+from .models import Member, PointLot, PointMovement, Programme, Redemption, TierChange
 
 
 def _programme(code: str) -> tuple[Programme, ProgrammeDocument]:
@@ -158,16 +160,34 @@ def _take(member: Member, taken: list[tuple[int, int]], *, kind: str, day: date,
     ])
 
 
-def points_redeem(*, programme_code: str, customer_code: str, points: int, reference: str, day: date,
-                  actor: Any) -> int:
-    """Spend points, earliest-expiring lots first; never an expired lot. Same reference twice: once."""
-    if points <= 0:
+COUPON_DAYS = 90
+
+
+def points_redeem(*, programme_code: str, customer_code: str, reference: str, day: date, actor: Any,
+                  points: int | None = None, form: str = "discount", sku: str = "", quantity: int = 1) -> Redemption:
+    """Spend points, earliest-expiring lots first, never an expired lot; a reference is spent once.
+
+    ``discount``: ``points`` worth money off an order; ``coupon``: a coupon of that value, valid
+    for ``COUPON_DAYS``; ``goods``: ``quantity`` of ``sku`` at list price, the points needed
+    rounded up to a whole point.
+    """
+    programme, document = _programme(programme_code)
+    fen_per_point = document.point_value * 100
+    if form not in Redemption.Form.values:
+        raise ValidationFailed(f"redeem for {', '.join(Redemption.Form.values)}",
+                               details={"errors": [{"path": "form", "message": f"unknown form {form!r}"}]})
+    if form == Redemption.Form.GOODS:
+        product = Product.objects.filter(sku=sku).first()
+        if product is None or quantity < 1 or product.list_price_minor <= 0:
+            raise ValidationFailed(f"goods need a product with a list price and a quantity: {sku!r} x {quantity}",
+                                   details={"errors": [{"path": "sku", "message": "unknown or without price"}]})
+        points = int((Decimal(product.list_price_minor * quantity) / fen_per_point).to_integral_value(ROUND_CEILING))
+    if points is None or points <= 0:
         raise ValidationFailed("redeem a positive number of points",
                                details={"errors": [{"path": "points", "message": "not positive"}]})
-    programme, _ = _programme(programme_code)
     with transaction.atomic():
         member = _member(programme, customer_code, lock=True)
-        if member.movements.filter(kind=PointMovement.Kind.REDEEM, reference=reference).exists():
+        if member.redemptions.filter(reference=reference).exists():
             raise Conflict(f"redemption {reference!r} was already made", code="redemption_exists")
         owed = -(PointLot.objects.filter(member=member, remaining__lt=0)
                  .aggregate(total=Sum("remaining"))["total"] or 0)  # taken back beyond the balance earlier
@@ -176,11 +196,18 @@ def points_redeem(*, programme_code: str, customer_code: str, points: int, refer
         if points > usable:
             raise ValidationFailed(f"{customer_code} has {max(usable, 0)} points usable on {day}; {points} asked",
                                    details={"errors": [{"path": "points", "message": "more than the balance"}]})
-        taken = allocate(views, points, today=day)
-        _take(member, taken, kind=PointMovement.Kind.REDEEM, day=day, reference=reference, actor=actor)
+        _take(member, allocate(views, points, today=day), kind=PointMovement.Kind.REDEEM, day=day,
+              reference=reference, actor=actor, reason=form)
+        redemption = Redemption.objects.create(
+            member=member, form=form, reference=reference, day=day, points=points,
+            value_minor=int((points * fen_per_point).to_integral_value(ROUND_FLOOR)), sku=sku,
+            quantity=quantity if form == Redemption.Form.GOODS else 0,
+            coupon_code=secrets.token_hex(5).upper() if form == Redemption.Form.COUPON else "",
+            coupon_expires_on=day + timedelta(days=COUPON_DAYS) if form == Redemption.Form.COUPON else None,
+        )
         audit_record(actor=actor, action="loyalty.redeem", object_type="customer", object_id=customer_code,
-                     data={"programme": programme.code, "points": points, "reference": reference})
-        return points
+                     data={"programme": programme.code, "points": points, "reference": reference, "form": form})
+        return redemption
 
 
 def points_take_back(*, programme_code: str, return_number: str, actor: Any = None) -> int:

@@ -193,7 +193,7 @@ def test_the_command_line_runs_the_whole_sequence(tmp_path):
     sale = invoice(acme, date(2026, 2, 1), ("TEA-1", "1000"))
     assert run("earn", "club", sale.number) == f"{sale.number}: 5200 points\n"
     assert run("redeem", "club", "C001", "300", "--reference", "R-1", "--date", "2026-02-02") == \
-        "C001: 300 points redeemed (R-1)\n"
+        "C001: 300 points redeemed for ¥3.00 off (R-1)\n"
     assert run("balance", "club", "C001").splitlines()[-1] == "balance 5000 points"
     assert run("expire", "--date", "2027-02-02") == "2 lot(s) expired\n"
     assert run("liability", "club", "--date", "2027-02-02").splitlines() == [
@@ -332,3 +332,27 @@ def test_whatever_happens_the_balance_is_the_sum_of_lot_remainders_and_of_moveme
         if not negative:
             assert member_balance(member) >= 0
         transaction.set_rollback(True)  # each example starts from an empty database
+
+
+@pytest.mark.django_db
+def test_points_buy_a_coupon_or_goods_at_list_price_rounded_up_to_a_whole_point():
+    catalog()
+    acme = customer("C001")
+    programme_apply(text=PROGRAMME, actor=None)
+    member = member_enrol(programme_code="club", customer_code="C001", day=date(2026, 1, 5), actor=None)
+    points_earn(programme_code="club", invoice_number=invoice(acme, date(2026, 2, 1), ("TEA-1", "10000")).number)
+    balance = member_balance(member)  # 100 + 50,000 + 200
+    coupon = points_redeem(programme_code="club", customer_code="C001", points=1_000, reference="C-1",
+                           day=date(2026, 2, 2), actor=None, form="coupon")
+    assert (coupon.value_minor, coupon.coupon_expires_on, len(coupon.coupon_code)) == (1_000, date(2026, 5, 3), 10)
+    goods = points_redeem(programme_code="club", customer_code="C001", reference="G-1", day=date(2026, 2, 2),
+                          actor=None, form="goods", sku="RICE-1", quantity=3)  # 3 x ¥80.00 = 24,000 points
+    assert (goods.points, goods.value_minor, goods.quantity) == (24_000, 24_000, 3)
+    assert member_balance(member) == balance - 1_000 - 24_000
+    with pytest.raises(ValidationFailed):
+        points_redeem(programme_code="club", customer_code="C001", reference="G-2", day=date(2026, 2, 2),
+                      actor=None, form="goods", sku="GHOST")
+    with pytest.raises(ValidationFailed):
+        points_redeem(programme_code="club", customer_code="C001", points=5, reference="X-1", day=date(2026, 2, 2),
+                      actor=None, form="lottery")
+    assert member_balance(member) == balance - 25_000

@@ -40,8 +40,11 @@ class Command(FanliCommand):
         redeem = sub.add_parser("redeem", help="spend points, earliest-expiring first")
         for name in ("programme", "customer"):
             redeem.add_argument(name)
-        redeem.add_argument("points", type=int)
+        redeem.add_argument("points", type=int, nargs="?", help="points to spend (goods: computed from the price)")
         redeem.add_argument("--reference", required=True)
+        redeem.add_argument("--form", choices=["discount", "coupon", "goods"], default="discount")
+        redeem.add_argument("--sku", default="")
+        redeem.add_argument("--quantity", type=int, default=1)
         back = sub.add_parser("take-back", help="a return takes back the points its lines earned")
         back.add_argument("programme")
         back.add_argument("return_number")
@@ -79,9 +82,15 @@ class Command(FanliCommand):
         self.out(f"{options['invoice']}: {added} points")
 
     def _redeem(self, options: dict[str, Any]) -> None:
-        points_redeem(programme_code=options["programme"], customer_code=options["customer"], points=options["points"],
-                      reference=options["reference"], day=self._day(options), actor=self.actor(options))
-        self.out(f"{options['customer']}: {options['points']} points redeemed ({options['reference']})")
+        done = points_redeem(programme_code=options["programme"], customer_code=options["customer"],
+                             points=options["points"], reference=options["reference"], day=self._day(options),
+                             actor=self.actor(options), form=options["form"], sku=options["sku"],
+                             quantity=options["quantity"])
+        what = {"discount": f"{format_minor(done.value_minor)} off",
+                "coupon": f"coupon {done.coupon_code} worth {format_minor(done.value_minor)}, valid until "
+                          f"{done.coupon_expires_on}",
+                "goods": f"{done.quantity} x {done.sku}"}[done.form]
+        self.out(f"{options['customer']}: {done.points} points redeemed for {what} ({done.reference})")
 
     def _take_back(self, options: dict[str, Any]) -> None:
         taken = points_take_back(programme_code=options["programme"], return_number=options["return_number"],
