@@ -110,7 +110,8 @@ class Quote:
         totals: dict[int, int] = defaultdict(int)
         for line in self.lines:
             for applied in line.applied:
-                totals[applied.version_id] += applied.amount_minor
+                if applied.version_id:  # a tier benefit is not a rule's usage
+                    totals[applied.version_id] += applied.amount_minor
         return dict(totals)
 
 
@@ -122,8 +123,17 @@ def _money(minor: int, currency: str) -> str:
     return format_minor(minor, currency)
 
 
+@dataclass(frozen=True)
+class MemberDiscount:
+    """A loyalty tier's own discount (e.g. gold members 2 % off), applied after the rules."""
+
+    label: str  # e.g. "tier:club:gold"
+    percent: Decimal
+    reason: str
+
+
 def quote(customer: CustomerFacts, day: date, lines: list[QuoteLine], rules: list[RuleInput],
-          *, currency: str = "CNY") -> Quote:
+          *, currency: str = "CNY", member: MemberDiscount | None = None) -> Quote:
     result = Quote(customer=customer.code, day=day, skipped=[], lines=[
         LineQuote(line.line_number, line.product.sku, line.quantity, line.unit_price_minor,
                   _round(Decimal(line.unit_price_minor) * line.quantity))
@@ -158,6 +168,10 @@ def quote(customer: CustomerFacts, day: date, lines: list[QuoteLine], rules: lis
                 amount, reason = left, f"{reason}; trimmed to the budget left ({_money(left, currency)})"
             offers.append((rule, amount, percent, reason))
         _settle_line(line_quote, offers, budget_left, currency)
+        if member is not None and member.percent > 0:
+            amount = min(_round(Decimal(line_quote.gross_minor) * member.percent / 100), line_quote.net_minor)
+            if amount > 0:  # a tier benefit: no rule version, never below zero
+                line_quote.applied.append(Applied(member.label, 0, member.percent, amount, member.reason))
     return result
 
 

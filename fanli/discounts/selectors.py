@@ -18,7 +18,7 @@ from fanli.rebates.compile import CustomerFacts
 from fanli.rebates.selectors import catalog_facts, customer_facts
 
 from .document import DiscountRuleDocument, parse_discount_rule
-from .engine import Quote, QuoteLine, RuleInput, quote
+from .engine import MemberDiscount, Quote, QuoteLine, RuleInput, quote
 from .models import (
     DiscountContract,
     DiscountCustomerUse,
@@ -120,10 +120,26 @@ def rule_inputs(customer_id: int, versions: list[DiscountRuleVersion]) -> list[R
     return inputs
 
 
+def member_discount(customer_id: int) -> MemberDiscount | None:
+    """The best discount the customer's loyalty tiers give (a tier benefit), if any."""
+    from fanli.loyalty.document import parse_programme
+    from fanli.loyalty.engine import tier_named
+    from fanli.loyalty.models import Member
+
+    best: MemberDiscount | None = None
+    for member in Member.objects.filter(customer_id=customer_id).select_related("programme"):
+        tier = tier_named(parse_programme(member.programme.document), member.tier_code)
+        if tier.discount_percent > 0 and (best is None or tier.discount_percent > best.percent):
+            best = MemberDiscount(f"tier:{member.programme.code}:{tier.code}", tier.discount_percent,
+                                  f"{tier.discount_percent.normalize():f}% ({tier.name}, {member.programme.name})")
+    return best
+
+
 def quote_prepare(*, customer_code: str, day: date, lines: list[LineRequest]) -> Quote:
     """Net prices with every discount applied and why the other rules did not apply. Writes nothing."""
     customer, facts, quoted = quote_input(customer_code, lines)
-    result = quote(facts, day, quoted, rule_inputs(customer.pk, published_rule_versions()))
+    result = quote(facts, day, quoted, rule_inputs(customer.pk, published_rule_versions()),
+                   member=member_discount(customer.pk))
     result.credit = credit_offer(customer.pk, result.net_minor, on=day)
     return result
 

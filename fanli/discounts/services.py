@@ -32,7 +32,7 @@ from .models import (
     DiscountRuleVersion,
     DiscountUsage,
 )
-from .selectors import LineRequest, published_rule_versions, quote_input, quote_to_json, rule_inputs
+from .selectors import LineRequest, member_discount, published_rule_versions, quote_input, quote_to_json, rule_inputs
 
 
 def discount_rule_apply(*, text: str, actor: Any, publish: bool = True) -> tuple[DiscountRuleVersion, bool]:
@@ -103,7 +103,7 @@ def invoice_discounts_record(*, invoice_number: str, customer_code: str, day: da
             list(DiscountRuleUse.objects.select_for_update().filter(rule_id__in=rule_ids).order_by("rule_id"))
             list(DiscountCustomerUse.objects.select_for_update().filter(rule_id__in=rule_ids, customer=customer)
                  .order_by("rule_id"))
-            result = quote(facts, day, quoted, rule_inputs(customer.pk, versions))
+            result = quote(facts, day, quoted, rule_inputs(customer.pk, versions), member=member_discount(customer.pk))
             if expected_net_minor is not None and result.net_minor != expected_net_minor:
                 raise Conflict(
                     "the discounts changed since the quote (a limit or budget was reached meanwhile): quote again",
@@ -125,7 +125,7 @@ def _record(number: str, customer: Customer, day: date, digest: str, result: Any
         DiscountUsage(rule_id=rule_of[applied.version_id], rule_version_id=applied.version_id, customer=customer,
                       invoice_number=number, line_number=line.line_number, invoice_date=day, percent=applied.percent,
                       amount_minor=applied.amount_minor, reason=applied.reason[:300])
-        for line in result.lines for applied in line.applied if applied.amount_minor > 0
+        for line in result.lines for applied in line.applied if applied.amount_minor > 0 and applied.version_id
     ]
     DiscountUsage.objects.bulk_create(usages)
     for version_id, amount in result.by_rule().items():

@@ -197,3 +197,22 @@ payout: {form: rebate_account, max_offset_percent_per_order: 10}
     assert (credit["available_minor"], credit["usable_minor"], credit["net_after_credit_minor"]) == (100_000, 2_112, 19_008)
     nothing = quote_to_json(quote_prepare(customer_code="C002", day=DAY, lines=TEA))["rebate_credit"]
     assert (nothing["available_minor"], nothing["usable_minor"]) == (0, 0)
+
+
+def test_a_loyalty_tier_discount_applies_after_the_rules_and_is_not_a_rules_usage(shop):
+    from fanli.loyalty.models import Member
+    from fanli.loyalty.services import member_enrol, programme_apply
+    from tests.loyalty.test_points import PROGRAMME
+
+    programme_apply(text=PROGRAMME, actor=None)
+    member_enrol(programme_code="club", customer_code="C002", day=date(2026, 1, 5), actor=None)
+    Member.objects.update(tier_code="gold")  # gold: 3 % off as a tier benefit
+    line = quote_prepare(customer_code="C002", day=DAY, lines=TEA).lines[0]
+    # normal grade 5 % = 12.00, first order 3 % = 7.20, then gold 3 % of 240.00 = 7.20
+    assert [(a.rule, a.amount_minor) for a in line.applied] == [
+        ("grade-ladder", 1_200), ("first-order", 720), ("tier:club:gold", 720)]
+    assert line.applied[-1].reason == "3% (金卡, 会员俱乐部)"
+    invoice = invoice_discounts_record(invoice_number="INV-G", customer_code="C002", day=DAY, lines=TEA, actor=None)
+    assert invoice.discount_minor == 2_640
+    assert sorted(DiscountUsage.objects.values_list("rule__code", "amount_minor")) == [
+        ("first-order", 720), ("grade-ladder", 1_200)]
