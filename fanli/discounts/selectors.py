@@ -122,13 +122,13 @@ def rule_inputs(customer_id: int, versions: list[DiscountRuleVersion]) -> list[R
 
 def member_discount(customer_id: int) -> MemberDiscount | None:
     """The best discount the customer's loyalty tiers give (a tier benefit), if any."""
-    from fanli.loyalty.document import parse_programme
     from fanli.loyalty.engine import tier_named
     from fanli.loyalty.models import Member
+    from fanli.loyalty.selectors import programme_document
 
     best: MemberDiscount | None = None
     for member in Member.objects.filter(customer_id=customer_id).select_related("programme"):
-        tier = tier_named(parse_programme(member.programme.document), member.tier_code)
+        tier = tier_named(programme_document(member.programme), member.tier_code)
         if tier.discount_percent > 0 and (best is None or tier.discount_percent > best.percent):
             best = MemberDiscount(f"tier:{member.programme.code}:{tier.code}", tier.discount_percent,
                                   f"{tier.discount_percent.normalize():f}% ({tier.name}, {member.programme.name})")

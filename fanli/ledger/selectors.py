@@ -148,5 +148,5 @@ def lot_remaining(lot_ids: list[int]) -> dict[int, int]:
 
 def credit_available_minor(customer_id: int, *, on: date) -> int:
     """Credit usable on ``on``: what is left of the lots that have not expired by then."""
-    lots = CreditLot.objects.filter(customer_id=customer_id).exclude(expires_on__lt=on).values_list("id", flat=True)
-    return sum(lot_remaining(list(lots)).values())
+    lots = list(CreditLot.objects.filter(customer_id=customer_id).exclude(expires_on__lt=on).values_list("id", flat=True))
+    return sum(lot_remaining(lots).values()) if lots else 0

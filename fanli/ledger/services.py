@@ -240,8 +240,10 @@ class CreditOffer:
 def credit_offer(customer_id: int, order_minor: int, *, on: date) -> CreditOffer:
     """Credit usable on one order: what is available on ``on``, within the strictest per-order
     limits of the policies that credited the customer. Reads only (quotes show it)."""
-    limits = credit_limits(customer_id)
     available = credit_available_minor(customer_id, on=on)
+    if available <= 0:
+        return CreditOffer(available, 0, [f"credit available {available}"])
+    limits = credit_limits(customer_id)
     allowed, reasons = available, [f"credit available {available}"]
     if limits.min_order_minor is not None and order_minor < limits.min_order_minor:
         return CreditOffer(available, 0, reasons, refusal=(

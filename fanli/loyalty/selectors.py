@@ -11,6 +11,16 @@ from django.db.models import Q, Sum
 from .document import parse_programme
 from .models import Member, PointLot, PointMovement, Programme
 
+_PARSED: dict[tuple[int, str], Any] = {}  # programme documents by (id, content hash): parsed once
+
+
+def programme_document(programme: Programme) -> Any:
+    """The programme's validated document, parsed once per content."""
+    key = (programme.pk, programme.document_sha256)
+    if key not in _PARSED:
+        _PARSED[key] = parse_programme(programme.document)
+    return _PARSED[key]
+
 
 def member_balance(member: Member) -> int:
     """The sum of the member's lot remainders (debts count negative)."""
