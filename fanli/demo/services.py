@@ -151,6 +151,7 @@ def _everything_create(
     if publish_policies:
         policies, enrolments = _policies_publish(master, actor=admin, rng=random.Random(seed + 1))
         _discounts_and_loyalty_create(master, actor=admin, today=today)
+        _month_end_run(actor=admin, today=today)
     token = api_token_create(user=admin, name="demo")
     audit_record(
         actor=admin,
@@ -420,6 +421,16 @@ def _policies_publish(master: MasterData, *, actor: Any, rng: random.Random) -> 
 
 DISCOUNT_DIRECTORY = Path(__file__).resolve().parent / "discounts"
 LOYALTY_FILE = Path(__file__).resolve().parent / "loyalty" / "club.yaml"
+
+
+def _month_end_run(*, actor: Any, today: date) -> None:
+    """The last ended quarter settled and the last ended month accrued, as finance would have
+    done: the demo opens with statements to review, approve and pay."""
+    from fanli.common.periods import PeriodKind, period_containing
+    from fanli.rebates.services import accrual_run, settlement_run
+
+    settlement_run(period_key=period_containing(today, PeriodKind.QUARTER).previous().key, actor=actor, today=today)
+    accrual_run(month_key=period_containing(today, PeriodKind.MONTH).previous().key, actor=actor, today=today)
 
 
 def _discounts_and_loyalty_create(master: MasterData, *, actor: Any, today: date) -> None:

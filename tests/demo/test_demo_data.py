@@ -306,3 +306,12 @@ def test_the_load_brings_discount_rules_and_a_loyalty_programme_with_retail_memb
     assert Member.objects.filter(programme__code="club").count() == retailers > 0
     assert PointLot.objects.filter(source="bonus", source_ref="bonus:sign_up").count() == retailers
     assert PointLot.objects.filter(source="purchase").exists()  # their invoices of last month earned
+
+
+def test_the_load_settles_the_last_quarter_and_accrues_the_last_month(small_load):
+    from fanli.ledger.selectors import ledger_check
+    from fanli.rebates.models import Run, Statement
+
+    assert sorted(Run.objects.values_list("kind", "period_key")) == [("accrual", "2026-10"), ("settlement", "2026-Q3")]
+    assert Statement.objects.filter(state="draft").exists()  # finance has statements to review
+    assert ledger_check()["balanced"]
