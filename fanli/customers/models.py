@@ -67,3 +67,26 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+class CustomerSegment(models.Model):
+    """A customer's segments as last computed (``fanli segments``): ABC, RFM, lifecycle."""
+
+    class Lifecycle(models.TextChoices):
+        ACQUISITION = "acquisition", "Acquisition / 获取期"
+        GROWTH = "growth", "Growth / 成长期"
+        MATURITY = "maturity", "Maturity / 成熟期"
+        DECLINE = "decline", "Decline / 衰退期"
+        LOST = "lost", "Lost / 流失"
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="segment")
+    computed_on = models.DateField()
+    abc = models.CharField(max_length=1, db_index=True)
+    recency = models.PositiveSmallIntegerField()
+    frequency = models.PositiveSmallIntegerField()
+    monetary = models.PositiveSmallIntegerField()
+    lifecycle = models.CharField(max_length=12, choices=Lifecycle.choices, db_index=True)
+
+    @property
+    def rfm(self) -> str:
+        return f"{self.recency}{self.frequency}{self.monetary}"

@@ -23,7 +23,7 @@ from fanli.accounts.selectors import can, is_staff_user, portal_customer, portal
 from fanli.common.command import parse_day
 from fanli.common.exceptions import FanliError
 from fanli.common.money import major_to_minor_exact
-from fanli.customers.models import Customer, Grade
+from fanli.customers.models import Customer, CustomerSegment, Grade
 from fanli.ledger.models import Payout
 from fanli.ledger.selectors import customer_balances
 from fanli.ledger.services import payout_record
@@ -213,12 +213,14 @@ def statement_dispute_view(request: HttpRequest, statement_id: int) -> HttpRespo
 
 @staff_view()
 def customers(request: HttpRequest) -> HttpResponse:
-    qs = visible_customers(request.user).select_related("grade", "parent").order_by("code")
+    qs = visible_customers(request.user).select_related("grade", "parent", "segment").order_by("code")
     query = request.GET.get("q", "").strip()
     if query:
         qs = qs.filter(Q(code__icontains=query) | Q(name__icontains=query))
-    chosen = {name: request.GET.get(name, "").strip() for name in ("kind", "grade", "region", "status")}
-    lookups = {"kind": "kind", "grade": "grade__code", "region": "region", "status": "status"}
+    chosen = {name: request.GET.get(name, "").strip() for name in ("kind", "grade", "region", "status", "abc",
+                                                                     "lifecycle")}
+    lookups = {"kind": "kind", "grade": "grade__code", "region": "region", "status": "status", "abc": "segment__abc",
+               "lifecycle": "segment__lifecycle"}
     for name, value in chosen.items():
         if value:
             qs = qs.filter(**{lookups[name]: value})
@@ -226,7 +228,7 @@ def customers(request: HttpRequest) -> HttpResponse:
     template = "web/office/_customer_rows.html" if request.htmx else "web/office/customers.html"  # type: ignore[attr-defined]
     return render(request, template, {
         "page": page, "q": query, "chosen": chosen, "kinds": Customer._meta.get_field("kind").choices,
-        "statuses": Customer._meta.get_field("status").choices,
+        "statuses": Customer._meta.get_field("status").choices, "lifecycles": CustomerSegment.Lifecycle.choices,
         "grades": Grade.objects.order_by("code").values_list("code", "name"),
         "regions": Customer.objects.order_by("region").exclude(region="").values_list("region", flat=True).distinct(),
     })
