@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "fanli.ledger",
     "fanli.discounts",
     "fanli.loyalty",
+    "fanli.crm",
     "fanli.web",
     "fanli.demo",
 ]
@@ -148,6 +149,10 @@ FANLI_JOBS_INLINE = os.environ.get("FANLI_JOBS_INLINE", "") == "1"
 FANLI_UPLOAD_MAX_BYTES = int(os.environ.get("FANLI_UPLOAD_MAX_MB", "50")) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# Warnings are e-mailed to their owners; the console shows them unless a real backend is set.
+EMAIL_BACKEND = os.environ.get("FANLI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("FANLI_FROM_EMAIL", "fanli@localhost")
 
 # Business defaults.
 FANLI_CURRENCY = os.environ.get("FANLI_CURRENCY", "CNY")

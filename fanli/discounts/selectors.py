@@ -7,8 +7,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Sum
-
 from fanli.catalog.models import Product
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.common.money import major_to_minor_exact
@@ -25,7 +23,6 @@ from .models import (
     DiscountedInvoice,
     DiscountRuleUse,
     DiscountRuleVersion,
-    DiscountUsage,
 )
 
 # Versions never change once published, so each is parsed once; the content hash in the key
@@ -168,9 +165,7 @@ def quote_to_json(result: Quote) -> dict[str, Any]:
 def rule_usage() -> list[dict[str, Any]]:
     """Per rule in force: invoices and money used against its limits and budget."""
     rows = []
-    spent_by_rule = dict(DiscountUsage.objects.values("rule_id").annotate(total=Sum("amount_minor"))
-                         .values_list("rule_id", "total"))
-    uses = {u.rule_id: u for u in DiscountRuleUse.objects.all()}
+    uses = {u.rule_id: u for u in DiscountRuleUse.objects.all()}  # the counters the limits are enforced on
     for version in published_rule_versions():
         document = parsed_rule(version)
         use = uses.get(version.rule_id)
@@ -178,7 +173,7 @@ def rule_usage() -> list[dict[str, Any]]:
         rows.append({
             "rule": version.rule.code, "name": version.rule.name, "version": version.number,
             "invoices": use.invoices if use else 0, "invoice_limit": document.limits.uses_total,
-            "spent_minor": spent_by_rule.get(version.rule_id, 0) or 0,
+            "spent_minor": use.spent_minor if use else 0,
             "budget_minor": None if budget is None else major_to_minor_exact(budget),
         })
     return rows

@@ -35,6 +35,7 @@ from fanli.rebates.selectors import UNPAID, compute_results, published_items, st
 from fanli.sales.models import SalesLine
 
 from .views import staff_view
+from .warnings import visible_warnings
 
 log = logging.getLogger(__name__)
 SNAPSHOT_KEY = "fanli:dashboard:snapshot"
@@ -162,6 +163,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "accrued_minor": balances.get("accrued_rebates", 0), "payable_minor": balances.get("rebates_payable", 0),
         "credit_minor": balances.get("rebate_account", 0), "due_soon": due.order_by("due_date")[:10], "today": today,
         "charts": charts(data, visible) if data else None, "restricted": restricted,
+        "open_warnings": visible_warnings(request.user).filter(acknowledged_at__isnull=True).count(),
     }
     template = "web/office/_dashboard_charts.html" if request.htmx else "web/office/dashboard.html"  # type: ignore[attr-defined]
     return render(request, template, context)

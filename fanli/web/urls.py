@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import audit, dashboard, discounts, disputes, imports, jobs, loyalty, policies, settlement, views
+from . import audit, dashboard, discounts, disputes, imports, jobs, loyalty, policies, settlement, views, warnings
 from .login import ThrottledLoginView
 
 app_name = "web"
@@ -33,6 +33,8 @@ urlpatterns = [
     path("office/discounts/", discounts.discount_rules, name="discounts"),
     path("office/discounts/quote/", discounts.discount_quote, name="discount_quote"),
     path("office/audit/", audit.audit_log, name="audit"),
+    path("office/warnings/", warnings.warnings, name="warnings"),
+    path("office/warnings/<int:warning_id>/acknowledge/", warnings.warning_acknowledge_view, name="warning_acknowledge"),
     path("office/loyalty/", loyalty.programmes, name="loyalty"),
     path("office/loyalty/<slug:code>/", loyalty.members, name="loyalty_members"),
     path("office/loyalty/<slug:code>/<str:customer>/", loyalty.member, name="loyalty_member"),

@@ -33,6 +33,7 @@ PAGES = {
     "discounts": ((), ALL), "discount_quote": ((), ALL), "audit": ((), AUDITORS),
     "settlement": ((), SETTLERS), "imports": ((), IMPORTERS), "disputes": ((), ALL), "dispute": (("dispute",), ALL),
     "loyalty": ((), ALL), "loyalty_members": (("club",), ALL), "loyalty_member": (("club", "C001"), ALL),
+    "warnings": ((), ALL),
 }
 # url name -> (arguments, roles allowed to post); everyone else on staff gets 403
 ACTIONS = {
@@ -42,6 +43,7 @@ ACTIONS = {
     "import_upload": ((), IMPORTERS), "import_commit": ((), IMPORTERS),
     "dispute_message": (("dispute",), DISPUTERS), "dispute_propose": (("dispute",), DISPUTERS),
     "dispute_decide": (("dispute",), SETTLERS), "dispute_confirm": (("dispute",), DISPUTERS),
+    "warning_acknowledge": ((1,), ALL),
 }
 PORTAL = {"portal": (), "portal_statement": ("statement",), "portal_statement_print": ("statement",),
           "portal_dispute": ("statement",), "portal_dispute_message": ("statement",)}
