@@ -10,13 +10,15 @@ from fanli.customers.models import Customer
 
 from .models import PortalAccess, Role
 
-# What each role may do in the back office. Reading is "view"; the rest are actions.
+# What each role may do in the back office. Reading is "view"; the rest are actions ("crm":
+# log contacts, complaints and surveys, and rate customers).
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMINISTRATOR: frozenset({"view", "view_all_customers", "settle", "approve", "pay", "dispute", "policies",
-                                   "import", "audit"}),
-    Role.CHANNEL_MANAGER: frozenset({"view", "policies", "import"}),
-    Role.FINANCE: frozenset({"view", "view_all_customers", "settle", "approve", "pay", "dispute", "import", "audit"}),
-    Role.CUSTOMER_SERVICE: frozenset({"view", "view_all_customers", "dispute"}),
+                                   "import", "audit", "crm"}),
+    Role.CHANNEL_MANAGER: frozenset({"view", "policies", "import", "crm"}),
+    Role.FINANCE: frozenset({"view", "view_all_customers", "settle", "approve", "pay", "dispute", "import", "audit",
+                             "crm"}),
+    Role.CUSTOMER_SERVICE: frozenset({"view", "view_all_customers", "dispute", "crm"}),
     Role.AUDITOR: frozenset({"view", "view_all_customers", "audit"}),
 }
 

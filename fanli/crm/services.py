@@ -1,4 +1,5 @@
-"""Writes for warnings: raise the new ones and tell their owners; acknowledge."""
+"""Writes for customer management: warnings (raise, tell owners, acknowledge), contacts and
+follow-ups, complaints, satisfaction surveys and the relationship level."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from fanli.common.exceptions import NotFound
+from fanli.common.exceptions import NotFound, StateError, ValidationFailed
 from fanli.common.services import audit_record
-from fanli.customers.models import Customer
+from fanli.customers.models import Customer, Relationship
 
-from .models import Warning
+from .models import Complaint, FollowUp, Interaction, SurveyResponse, Warning
 from .warnings import candidates
 
 
@@ -62,3 +63,137 @@ def warning_acknowledge(*, warning_id: int, actor: Any) -> Warning:
                          data={"kind": warning.kind, "key": warning.key})
         warning.refresh_from_db()
         return warning
+
+
+# ---------------------------------------------------------------- contacts, complaints, surveys
+
+
+def _customer(code: str) -> Customer:
+    customer = Customer.objects.filter(code=code).first()
+    if customer is None:
+        raise NotFound(f"no customer {code!r}")
+    return customer
+
+
+def interaction_log(*, customer_code: str, channel: str, happened_on: date, summary: str, today: date,
+                    outcome: str = "", next_follow_up: date | None = None, owner: Any = None,
+                    actor: Any) -> Interaction:
+    """Record a contact. A next follow-up date makes a follow-up task for ``owner`` (the
+    customer's sales rep when not given), who is reminded when it falls due."""
+    errors = []
+    summary, outcome = summary.strip(), outcome.strip()
+    if channel not in Interaction.Channel.values:
+        errors.append({"field": "channel", "message": f"choose one of {', '.join(Interaction.Channel.values)}"})
+    if not summary:
+        errors.append({"field": "summary", "message": "say what was discussed"})
+    elif len(summary) > 500:
+        errors.append({"field": "summary", "message": "at most 500 characters"})
+    if len(outcome) > 300:
+        errors.append({"field": "outcome", "message": "at most 300 characters"})
+    if happened_on > today:
+        errors.append({"field": "happened_on", "message": f"{happened_on} is in the future; log contacts once they happened"})
+    if next_follow_up is not None and next_follow_up < happened_on:
+        errors.append({"field": "next_follow_up", "message": f"the follow-up ({next_follow_up}) is before the contact"})
+    if errors:
+        raise ValidationFailed("; ".join(f"{e['field']}: {e['message']}" for e in errors), details={"errors": errors})
+    customer = _customer(customer_code)
+    with transaction.atomic():
+        interaction = Interaction.objects.create(
+            customer=customer, channel=channel, happened_on=happened_on, summary=summary, outcome=outcome,
+            next_follow_up=next_follow_up, recorded_by=actor if getattr(actor, "pk", None) else None)
+        if next_follow_up is not None:
+            FollowUp.objects.create(customer=customer, interaction=interaction, title=outcome or summary[:300],
+                                    due_on=next_follow_up, owner=owner or customer.owner or
+                                    (actor if getattr(actor, "pk", None) else None))
+        audit_record(actor=actor, action="interaction.log", object_type="customer", object_id=customer.code,
+                     data={"channel": channel, "on": happened_on.isoformat(), "follow_up": str(next_follow_up or "")})
+    return interaction
+
+
+def follow_up_done(*, follow_up_id: int, actor: Any) -> FollowUp:
+    with transaction.atomic():
+        follow_up = FollowUp.objects.select_for_update().filter(pk=follow_up_id).first()
+        if follow_up is None:
+            raise NotFound(f"no follow-up {follow_up_id}")
+        if follow_up.done_at is None:
+            FollowUp.objects.filter(pk=follow_up.pk).update(done_at=timezone.now(), done_by=actor)
+            audit_record(actor=actor, action="follow_up.done", object_type="follow_up", object_id=follow_up.pk)
+        follow_up.refresh_from_db()
+        return follow_up
+
+
+def complaint_open(*, customer_code: str, category: str, summary: str, opened_on: date, today: date,
+                   actor: Any) -> Complaint:
+    summary = summary.strip()
+    errors = []
+    if category not in Complaint.Category.values:
+        errors.append({"field": "category", "message": f"choose one of {', '.join(Complaint.Category.values)}"})
+    if not summary or len(summary) > 500:
+        errors.append({"field": "summary", "message": "say what the complaint is about (at most 500 characters)"})
+    if opened_on > today:
+        errors.append({"field": "opened_on", "message": f"{opened_on} is in the future"})
+    if errors:
+        raise ValidationFailed("; ".join(f"{e['field']}: {e['message']}" for e in errors), details={"errors": errors})
+    customer = _customer(customer_code)
+    with transaction.atomic():
+        complaint = Complaint.objects.create(customer=customer, category=category, summary=summary,
+                                             opened_on=opened_on,
+                                             opened_by=actor if getattr(actor, "pk", None) else None)
+        audit_record(actor=actor, action="complaint.open", object_type="complaint", object_id=complaint.pk,
+                     data={"customer": customer.code, "category": category})
+    return complaint
+
+
+def complaint_progress(*, complaint_id: int, status: str, resolution: str = "", on: date, actor: Any) -> Complaint:
+    """Move a complaint along: in progress, or resolved (with what was done, on a day not before it opened)."""
+    resolution = resolution.strip()
+    with transaction.atomic():
+        complaint = Complaint.objects.select_for_update().filter(pk=complaint_id).first()
+        if complaint is None:
+            raise NotFound(f"no complaint {complaint_id}")
+        if complaint.status == Complaint.Status.RESOLVED:
+            raise StateError(f"complaint {complaint.pk} was resolved on {complaint.resolved_on}")
+        if status not in (Complaint.Status.IN_PROGRESS, Complaint.Status.RESOLVED):
+            raise ValidationFailed(f"status must be in_progress or resolved, not {status!r}")
+        if status == Complaint.Status.RESOLVED:
+            if not resolution:
+                raise ValidationFailed("say how the complaint was resolved",
+                                       details={"errors": [{"field": "resolution", "message": "required"}]})
+            if on < complaint.opened_on:
+                raise ValidationFailed(f"resolved on {on}, before it was opened on {complaint.opened_on}")
+            complaint.resolved_on, complaint.resolution = on, resolution[:500]
+        complaint.status = status
+        complaint.save(update_fields=["status", "resolved_on", "resolution"])
+        audit_record(actor=actor, action=f"complaint.{status}", object_type="complaint", object_id=complaint.pk)
+    return complaint
+
+
+def survey_record(*, customer_code: str, score: int, answered_on: date, today: date, comment: str = "",
+                  actor: Any) -> SurveyResponse:
+    if not 1 <= score <= 5:
+        message = f"a score is from 1 to 5, not {score}"
+        raise ValidationFailed(message, details={"errors": [{"field": "score", "message": message}]})
+    if answered_on > today:
+        message = f"{answered_on} is in the future"
+        raise ValidationFailed(message, details={"errors": [{"field": "answered_on", "message": message}]})
+    customer = _customer(customer_code)
+    with transaction.atomic():
+        response = SurveyResponse.objects.create(customer=customer, score=score, answered_on=answered_on,
+                                                 comment=comment.strip()[:1000],
+                                                 recorded_by=actor if getattr(actor, "pk", None) else None)
+        audit_record(actor=actor, action="survey.record", object_type="customer", object_id=customer.code,
+                     data={"score": score})
+    return response
+
+
+def customer_relationship_set(*, customer_code: str, relationship: str, actor: Any) -> Customer:
+    if relationship not in Relationship.values:
+        raise ValidationFailed(f"relationship must be one of {', '.join(Relationship.values)}")
+    customer = _customer(customer_code)
+    if customer.relationship != relationship:
+        before = customer.relationship
+        Customer.objects.filter(pk=customer.pk).update(relationship=relationship)
+        audit_record(actor=actor, action="customer.relationship", object_type="customer", object_id=customer.code,
+                     data={"from": before, "to": relationship})
+        customer.relationship = relationship
+    return customer

@@ -10,6 +10,13 @@ situation. ``fanli.crm.services.warnings_raise`` stores the new ones and tells t
 - **Payout overdue**: rebate statements past their due date and not paid.
 - **Points expiring**: loyalty points whose last day is within 30 days.
 - **Discount budget**: a discount rule that has used 90 % of its budget.
+- **Follow-up due**: a follow-up task due today or earlier and not done (the owner's reminder).
+- **Sales behind target**: net sales since a target's start below 90 % of the part of the target
+  due by today (pro rata by days), judged from the 14th day on.
+- **Near the next tier**: a customer within 10 % of the next tier's threshold before the period
+  ends (a sales opportunity).
+- **Rebate budget**: a policy whose cost for the current period, projected at the run rate, is
+  over the budget its document sets.
 """
 
 from __future__ import annotations
@@ -19,14 +26,17 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.db.models import Count, F, Min, Sum
 
-from fanli.common.money import format_minor
+from fanli.common.money import format_minor, major_to_minor_exact
 
 CHURN_FACTOR, CHURN_MIN_DAYS, CHURN_MIN_INVOICES = 3, 30, 3
 POINTS_DAYS = 30
 BUDGET_SHARE = 90  # percent
+PACE_SHARE, PACE_MIN_DAYS = 90, 14  # percent of the pro-rata target; days into the target before judging
+NEAR_TIER_SHARE = 10  # percent of the next tier's threshold still to go
 
 
 @dataclass(frozen=True)
@@ -115,7 +125,103 @@ def discount_budgets(today: date) -> list[Candidate]:
     return found
 
 
-RULES = (overdue_receivables, churn_risks, payouts_overdue, points_expiring, discount_budgets)
+def follow_ups_due(today: date) -> list[Candidate]:
+    from .models import FollowUp
+
+    return [Candidate("follow_up_due", f"{f.pk}", f.customer_id, (
+        f"follow up with {f.customer.code} by {f.due_on}: {f.title}"))
+        for f in FollowUp.objects.filter(done_at__isnull=True, due_on__lte=today).select_related("customer")]
+
+
+def sales_behind_target(today: date) -> list[Candidate]:
+    """Targets running today with net sales so far below ``PACE_SHARE`` % of the target's share due
+    by today (pro rata by days), once ``PACE_MIN_DAYS`` days have passed."""
+    from fanli.customers.models import SalesTarget
+    from fanli.sales.models import SalesLine
+
+    targets = list(SalesTarget.objects.filter(start__lte=today - timedelta(days=PACE_MIN_DAYS - 1), end__gte=today)
+                   .select_related("customer"))
+    if not targets:
+        return []
+    sold: dict[int, int] = {}
+    starts: dict[date, list] = defaultdict(list)
+    for target in targets:  # targets mostly share their periods: one grouped query per start date
+        starts[target.start].append(target)
+    for start, group in starts.items():
+        by_customer = dict(SalesLine.objects.filter(customer_id__in={t.customer_id for t in group},
+                                                    basis_date__gte=start, basis_date__lte=today)
+                           .values("customer_id").annotate(net=Sum("net_amount_minor"))
+                           .values_list("customer_id", "net"))
+        for target in group:
+            sold[target.pk] = by_customer.get(target.customer_id) or 0
+    found = []
+    for target in targets:
+        days, elapsed = (target.end - target.start).days + 1, (today - target.start).days + 1
+        actual = sold[target.pk]
+        if actual * 100 * days < PACE_SHARE * target.amount_minor * elapsed:
+            due = target.amount_minor * elapsed // days
+            found.append(Candidate("sales_pace", f"{target.customer.code}:{target.start}:{target.end}",
+                                   target.customer_id, (
+                f"{format_minor(actual)} sold from {target.start} to {today}, {elapsed} of {days} days into a "
+                f"{format_minor(target.amount_minor)} target: {format_minor(due - actual)} behind the "
+                f"{format_minor(due)} due by now"), due - actual))
+    return found
+
+
+def near_next_tier(today: date) -> list[Candidate]:
+    """Customers within ``NEAR_TIER_SHARE`` % of their next tier's threshold, before the period ends."""
+    from fanli.customers.models import Customer
+    from fanli.rebates.selectors import compute_results, published_items
+
+    items = published_items(today)
+    if not items:
+        return []
+    near: list[Candidate] = []
+    codes = dict(Customer.objects.values_list("id", "code"))
+    for computed in compute_results(items):
+        result, item = computed.result, computed.item
+        gap, threshold = result.gap_to_next, result.next_threshold
+        if not result.eligible or gap is None or threshold is None or gap.is_infinite() or gap <= 0:
+            continue
+        if gap * 100 <= threshold * NEAR_TIER_SHARE and item.period.end > today:
+            tier = 1 if result.tier_index is None else result.tier_index + 2
+            code = codes.get(computed.customer_id, "?")
+            more = {"amount": f"¥{gap:,.2f} more net sales", "quantity": f"{gap:,.0f} more units",
+                    "orders": f"{gap:,.0f} more orders"}.get(str(result.metric), f"{gap:,.2f} more {result.metric}")
+            near.append(Candidate("near_tier", f"{item.document.code}:{item.period.key}:{code}:{tier}",
+                                  computed.customer_id, (
+                f"{more} by {item.period.end} reach tier {tier} of {item.document.code} for {code}, "
+                f"from {threshold:,}: a sales opportunity")))
+    return near
+
+
+def rebate_budgets(today: date) -> list[Candidate]:
+    """Policies whose cost for the current period, projected at the run rate, is over their budget."""
+    from fanli.rebates.selectors import compute_results, published_items
+
+    budgeted = [item for item in published_items(today) if item.document.budget is not None]
+    over: list[Candidate] = []
+    if budgeted:
+        earned: dict[int, int] = defaultdict(int)
+        projected: dict[int, int] = defaultdict(int)
+        for computed in compute_results(budgeted):
+            earned[computed.item.version.pk] += computed.amount_minor
+        for computed in compute_results(budgeted, projected=True):
+            projected[computed.item.version.pk] += computed.amount_minor
+        for item in budgeted:
+            budget = major_to_minor_exact(item.document.budget or Decimal(0))
+            ahead = projected[item.version.pk]
+            if ahead > budget:
+                over.append(Candidate("rebate_budget", f"{item.document.code}:{item.period.key}:v{item.version.number}",
+                                      None, (
+                    f"policy {item.document.code} has earned {format_minor(earned[item.version.pk])} so far in "
+                    f"{item.period.key}; at this pace it will cost {format_minor(ahead)} against a "
+                    f"{format_minor(budget)} budget"), ahead - budget))
+    return over
+
+
+RULES = (overdue_receivables, churn_risks, payouts_overdue, points_expiring, discount_budgets, follow_ups_due,
+         sales_behind_target, near_next_tier, rebate_budgets)
 
 
 def candidates(today: date) -> list[Candidate]:

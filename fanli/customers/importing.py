@@ -41,7 +41,7 @@ from fanli.sales.tabular import (
     resolve_columns,
 )
 
-from .models import Customer, CustomerKind, CustomerStatus, Grade, SizeClass
+from .models import Customer, CustomerKind, CustomerStatus, Grade, Relationship, SalesTarget, SizeClass
 
 Progress = Callable[[int, int], None]
 WRITE_CHUNK_ROWS = 2_000
@@ -51,7 +51,7 @@ CUSTOMER_COLUMNS = ColumnSpec(
     required=("code", "name", "kind", "start_date"),
     optional=(
         "grade", "size_class", "region", "industry", "parent_code", "credit_limit", "payment_terms_days",
-        "tags", "email_opt_in", "sms_opt_in", "status",
+        "tags", "email_opt_in", "sms_opt_in", "status", "relationship",
     ),
 )
 
@@ -142,11 +142,11 @@ class CustomerDraft:
 
 _UPDATABLE_FIELDS = [
     "name", "kind", "grade", "size_class", "start_date", "region", "industry", "parent", "credit_limit_minor",
-    "payment_terms_days", "tags", "email_opt_in", "sms_opt_in", "status",
+    "payment_terms_days", "tags", "email_opt_in", "sms_opt_in", "status", "relationship",
 ]
 _STORED_FIELDS = (
     "id", "code", "name", "kind", "grade_id", "size_class", "start_date", "region", "industry", "parent_id",
-    "credit_limit_minor", "payment_terms_days", "tags", "email_opt_in", "sms_opt_in", "status",
+    "credit_limit_minor", "payment_terms_days", "tags", "email_opt_in", "sms_opt_in", "status", "relationship",
 )
 
 
@@ -309,6 +309,8 @@ def _customer_draft(
     parse("start_date", "start_date", parse_date, None)
     parse("size_class", "size_class", lambda raw: _choice(raw, SizeClass.values, "size_class"), SizeClass.SMALL)
     parse("status", "status", lambda raw: _choice(raw, CustomerStatus.values, "status"), CustomerStatus.ACTIVE)
+    parse("relationship", "relationship", lambda raw: _choice(raw, Relationship.values, "relationship"),
+          Relationship.TRANSACTIONAL)
     parse("region", "region", _limited(60), "")
     parse("industry", "industry", _limited(60), "")
     parse("credit_limit", "credit_limit_minor", _credit_limit, 0)
@@ -366,3 +368,80 @@ def _tags(raw: str) -> list[str]:
             tags.append(tag)
     return tags
 
+
+
+# --------------------------------------------------------------------------- sales targets
+
+TARGET_COLUMNS = ColumnSpec(required=("customer_code", "start", "end", "amount"), optional=())
+
+
+class TargetPlan(ImportPlan):
+    """Targets are upserted by (customer, start, end): a second file with a new amount replaces it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.creates: list[SalesTarget] = []
+        self.updates: list[SalesTarget] = []
+        self.unchanged = 0
+
+    def apply(self, *, batch: Any) -> ImportCounts:
+        for chunk in chunked(self.creates, WRITE_CHUNK_ROWS):
+            SalesTarget.objects.bulk_create(chunk)
+        for chunk in chunked(self.updates, WRITE_CHUNK_ROWS):
+            SalesTarget.objects.bulk_update(chunk, ["amount_minor"])
+        return ImportCounts(created=len(self.creates), updated=len(self.updates), unchanged=self.unchanged)
+
+
+def plan_targets(*, table: Table, partial: bool, progress: Progress | None = None) -> TargetPlan:
+    columns = resolve_columns(table, TARGET_COLUMNS)
+    plan = TargetPlan()
+    customers = dict(Customer.objects.values_list("code", "id"))
+    stored = {(t.customer_id, t.start, t.end): t for t in SalesTarget.objects.all()}
+    seen: dict[tuple[int, Any, Any], int] = {}
+    indexes = [columns.index(name) for name in TARGET_COLUMNS.required]
+    for row in table.rows:
+        plan.rows_total += 1
+        if row.problem:
+            plan.errors.add(row.line, None, row.problem)
+            plan.rows_rejected += 1
+            continue
+        code, start_text, end_text, amount_text = (row.cells[index].strip() for index in indexes)
+        before = plan.errors.total
+        customer_id = customers.get(code)
+        if not code:
+            plan.errors.add(row.line, "customer_code", "required")
+        elif customer_id is None:
+            plan.errors.add(row.line, "customer_code", f"unknown customer {code!r}")
+        parsed: dict[str, Any] = {}
+        for column, raw, parser in (("start", start_text, parse_date), ("end", end_text, parse_date),
+                                    ("amount", amount_text, lambda text: parse_scaled(text, places=2))):
+            if not raw:
+                plan.errors.add(row.line, column, "required")
+                continue
+            try:
+                parsed[column] = parser(raw)
+            except CellError as error:
+                plan.errors.add(row.line, column, str(error))
+        if "start" in parsed and "end" in parsed and parsed["end"] < parsed["start"]:
+            plan.errors.add(row.line, "end", f"ends on {parsed['end']}, before it starts on {parsed['start']}")
+        if "amount" in parsed and parsed["amount"] <= 0:
+            plan.errors.add(row.line, "amount", "a target must be more than zero")
+        if plan.errors.total > before or customer_id is None:
+            plan.rows_rejected += 1
+            continue
+        key = (customer_id, parsed["start"], parsed["end"])
+        if key in seen:
+            plan.errors.add(row.line, None, f"the same customer and period as line {seen[key]}")
+            plan.rows_rejected += 1
+            continue
+        seen[key] = row.line
+        target = stored.get(key)
+        if target is None:
+            plan.creates.append(SalesTarget(customer_id=customer_id, start=parsed["start"], end=parsed["end"],
+                                            amount_minor=parsed["amount"]))
+        elif target.amount_minor != parsed["amount"]:
+            target.amount_minor = parsed["amount"]
+            plan.updates.append(target)
+        else:
+            plan.unchanged += 1
+    return plan

@@ -23,6 +23,15 @@ class CustomerStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+class Relationship(models.TextChoices):
+    """How close the relationship is (客户关系层次), judged by the account's owner."""
+
+    TRANSACTIONAL = "transactional", "Transactional / 交易型"
+    PREFERRED = "preferred", "Preferred supplier / 首选供应商"
+    PARTNER = "partner", "Partner / 合作伙伴"
+    STRATEGIC = "strategic", "Strategic alliance / 战略联盟"
+
+
 class Grade(models.Model):
     """One rung of the customer-grade ladder (normal / VIP / super-VIP, or bronze / silver / gold)."""
 
@@ -56,6 +65,8 @@ class Customer(models.Model):
     email_opt_in = models.BooleanField(default=False)
     sms_opt_in = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE)
+    relationship = models.CharField(max_length=14, choices=Relationship.choices, default=Relationship.TRANSACTIONAL,
+                                    db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -90,3 +101,67 @@ class CustomerSegment(models.Model):
     @property
     def rfm(self) -> str:
         return f"{self.recency}{self.frequency}{self.monetary}"
+
+
+class SalesTarget(models.Model):
+    """What a customer is expected to buy over a period (销售目标), net of returns; imported with the
+    ``targets`` kind. The sales-pace warning compares the sales so far with the share of it due by now."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="targets")
+    start = models.DateField()
+    end = models.DateField()
+    amount_minor = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["customer", "start"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "start", "end"], name="sales_target_unique"),
+            models.CheckConstraint(condition=models.Q(end__gte=models.F("start")), name="sales_target_end_after_start"),
+            models.CheckConstraint(condition=models.Q(amount_minor__gt=0), name="sales_target_positive"),
+        ]
+
+
+class ScoreCard(models.Model):
+    """A dealer score card (经销商评分卡): its document holds the criteria and weights."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    document = models.JSONField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerRating(models.Model):
+    """A person's rating (0 to 100) of a customer on a card's manual criterion."""
+
+    card = models.ForeignKey(ScoreCard, on_delete=models.CASCADE, related_name="ratings")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="ratings")
+    criterion = models.CharField(max_length=30)
+    score = models.PositiveSmallIntegerField()
+    rated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    rated_on = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["card", "customer", "criterion"], name="rating_unique"),
+            models.CheckConstraint(condition=models.Q(score__lte=100), name="rating_at_most_100"),
+        ]
+
+
+class DealerScore(models.Model):
+    """A customer's score on a card as last computed, with each criterion's part."""
+
+    card = models.ForeignKey(ScoreCard, on_delete=models.CASCADE, related_name="scores")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="scores")
+    computed_on = models.DateField()
+    total = models.PositiveSmallIntegerField(null=True, db_index=True)
+    parts = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["card", "-total"]
+        constraints = [models.UniqueConstraint(fields=["card", "customer"], name="dealer_score_unique")]

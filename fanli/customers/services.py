@@ -1,18 +1,21 @@
-"""Writes about customers: segments recomputed on demand (and nightly)."""
+"""Writes about customers: segments and score cards recomputed on demand (and nightly), ratings."""
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from django.db import transaction
 
+from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.common.services import audit_record
 
-from .models import CustomerSegment
+from .models import Customer, CustomerRating, CustomerSegment, DealerScore, ScoreCard
+from .scorecard import ScoreCardDocument, load_scorecard_text, score_customers
 from .segments import segments
-from .selectors import segment_figures
+from .selectors import score_facts, segment_figures
 
 
 def segments_recompute(*, today: date, actor: Any = None) -> dict[str, Any]:
@@ -30,3 +33,69 @@ def segments_recompute(*, today: date, actor: Any = None) -> dict[str, Any]:
         audit_record(actor=actor, action="segments.recompute", object_type="customers", object_id=today.isoformat(),
                      data=summary)
     return summary
+
+
+def scorecard_apply(*, text: str, actor: Any = None) -> tuple[ScoreCard, bool]:
+    """Create or replace a score card from its document; answers (card, changed)."""
+    document = load_scorecard_text(text)
+    stored = document.model_dump(mode="json")
+    with transaction.atomic():
+        card = ScoreCard.objects.select_for_update().filter(code=document.code).first()
+        if card is not None and card.document == stored and card.name == document.name:
+            return card, False
+        if card is None:
+            card = ScoreCard.objects.create(code=document.code, name=document.name, document=stored)
+        else:
+            card.name, card.document = document.name, stored
+            card.save(update_fields=["name", "document", "updated_at"])
+        audit_record(actor=actor, action="scorecard.apply", object_type="scorecard", object_id=card.code,
+                     data={"criteria": [c["key"] for c in stored["criteria"]]})
+    return card, True
+
+
+def scorecards_compute(*, today: date, actor: Any = None, codes: list[str] | None = None) -> dict[str, int]:
+    """Score every customer of every card (or of ``codes``) and store the scores; answers the
+    number of customers scored per card."""
+    cards = ScoreCard.objects.all() if codes is None else ScoreCard.objects.filter(code__in=codes)
+    done: dict[str, int] = {}
+    for card in cards:
+        document = ScoreCardDocument.model_validate(card.document)
+        ratings: dict[int, dict[str, int]] = {}
+        for customer_id, criterion, score in CustomerRating.objects.filter(card=card).values_list(
+                "customer_id", "criterion", "score"):
+            ratings.setdefault(customer_id, {})[criterion] = score
+        facts = [replace(f, ratings=ratings.get(f.customer_id, {})) for f in score_facts(list(document.kinds), today)]
+        scores = score_customers(document, facts)
+        with transaction.atomic():
+            DealerScore.objects.filter(card=card).delete()
+            DealerScore.objects.bulk_create([
+                DealerScore(card=card, customer_id=s.customer_id, computed_on=today, total=s.total, parts=s.as_json())
+                for s in scores], batch_size=2_000)
+            audit_record(actor=actor, action="scorecard.compute", object_type="scorecard", object_id=card.code,
+                         data={"customers": len(scores), "on": today.isoformat()})
+        done[card.code] = len(scores)
+    return done
+
+
+def rating_set(*, card_code: str, customer_code: str, criterion: str, score: int, today: date,
+               actor: Any = None) -> DealerScore | None:
+    """Rate a customer on a manual criterion (0 to 100) and rescore the card."""
+    card = ScoreCard.objects.filter(code=card_code).first()
+    if card is None:
+        raise NotFound(f"no score card {card_code!r}")
+    document = ScoreCardDocument.model_validate(card.document)
+    manual = [c.key for c in document.criteria if c.source == "manual"]
+    if criterion not in manual:
+        raise ValidationFailed(f"{criterion!r} is not rated by hand on {card.code}; those are: {', '.join(manual)}")
+    if not 0 <= score <= 100:
+        raise ValidationFailed(f"a rating is from 0 to 100, not {score}")
+    customer = Customer.objects.filter(code=customer_code).first()
+    if customer is None:
+        raise NotFound(f"no customer {customer_code!r}")
+    with transaction.atomic():
+        CustomerRating.objects.update_or_create(card=card, customer=customer, criterion=criterion, defaults={
+            "score": score, "rated_by": actor if getattr(actor, "pk", None) else None, "rated_on": today})
+        audit_record(actor=actor, action="scorecard.rate", object_type="customer", object_id=customer.code,
+                     data={"card": card.code, "criterion": criterion, "score": score})
+    scorecards_compute(today=today, actor=actor, codes=[card.code])
+    return DealerScore.objects.filter(card=card, customer=customer).first()

@@ -34,6 +34,7 @@ from fanli.customers.models import Customer, Grade
 from fanli.sales.fingerprint import LineFacts, document_fingerprint
 from fanli.sales.models import SalesDocument, SalesLine
 
+from .crm import crm_create
 from .exceptions import DemoDataPresent
 from .generate import (
     BRANDS,
@@ -152,6 +153,7 @@ def _everything_create(
         policies, enrolments = _policies_publish(master, actor=admin, rng=random.Random(seed + 1))
         _discounts_and_loyalty_create(master, actor=admin, today=today)
         _month_end_run(actor=admin, today=today)
+    crm_create(master, users=users, today=today, rng=random.Random(seed + 2))
     token = api_token_create(user=admin, name="demo")
     audit_record(
         actor=admin,

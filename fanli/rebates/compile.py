@@ -3,7 +3,7 @@
 - ``terms_for``: the engine's ``Terms``, with a customer's enrolment overrides applied.
 - ``product_in_scope``: include/exclude by category (sub-categories too), brand and SKU, with
   the reason a product is excluded, for explanations.
-- ``customer_eligible``: kind, grade, region, tags, tenure and enrolment, with the reason.
+- ``customer_eligible``: kind, grade, region, tags, segments, tenure and enrolment, with the reason.
 """
 
 from __future__ import annotations
@@ -50,6 +50,9 @@ class CustomerFacts:
     start_date: date
     parent_id: int | None
     status: str = "active"
+    relationship: str = "transactional"
+    abc: str = ""  # segments as last computed; empty before the first ``fanli segments``
+    lifecycle: str = ""
 
 
 def _tier_specs(raw: list[Any]) -> tuple[TierSpec, ...]:
@@ -161,6 +164,11 @@ def customer_eligible(
         return False, f"region {customer.region or '-'} is not among {', '.join(rules.regions)}"
     if rules.tags_any and not set(rules.tags_any) & set(customer.tags):
         return False, f"none of the tags {', '.join(rules.tags_any)}"
+    for name, allowed, value in (("ABC class", rules.abc_classes, customer.abc),
+                                 ("lifecycle stage", rules.lifecycle_stages, customer.lifecycle),
+                                 ("relationship", rules.relationships, customer.relationship)):
+        if allowed and value not in allowed:
+            return False, f"{name} {value or '-'} is not among {', '.join(allowed)}"
     if rules.min_tenure_days and customer.start_date > period_end - timedelta(days=rules.min_tenure_days):
         return False, f"customer since {customer.start_date}: less than {rules.min_tenure_days} days at period end"
     return True, "eligible"

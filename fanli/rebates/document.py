@@ -72,6 +72,12 @@ class Eligibility(Strict):
     grades: list[str] = Field(default_factory=list, description="Grade codes; empty means any.")
     regions: list[str] = Field(default_factory=list, description="Regions; empty means any.")
     tags_any: list[str] = Field(default_factory=list, description="Customer must carry at least one of these tags.")
+    abc_classes: list[Literal["A", "B", "C"]] = Field(
+        default_factory=list, description="ABC classes (as last computed by fanli segments); empty means any.")
+    lifecycle_stages: list[Literal["acquisition", "growth", "maturity", "decline", "lost"]] = Field(
+        default_factory=list, description="Lifecycle stages (as last computed); empty means any.")
+    relationships: list[Literal["transactional", "preferred", "partner", "strategic"]] = Field(
+        default_factory=list, description="Relationship levels; empty means any.")
     min_tenure_days: int = Field(0, ge=0, description="Days since the customer's start date, at period end.")
     enrolment_required: bool = Field(False, description="Only customers with an enrolment (返利协议) take part.")
 
@@ -282,6 +288,10 @@ class PolicyDocument(Strict):
         description="Codes of policies whose rebate is deducted from this policy's basis first.",
     )
     payout: Payout = Field(default_factory=Payout)
+    budget: Decimal | None = Field(
+        None, gt=0, decimal_places=2,
+        description="Rebate budget per settlement period, all customers together; a warning is raised "
+                    "when the period's cost is projected to exceed it.")
 
     def coherence_errors(self) -> list[dict[str, str]]:
         """Rules that tie sections together, every broken one with the path to fix."""

@@ -68,17 +68,15 @@ def catalog_facts(skus: Collection[str] | None = None) -> dict[int, ProductFacts
 
 
 def customer_facts(customer_ids: Collection[int] | None = None) -> dict[int, CustomerFacts]:
-    qs = Customer.objects.select_related("grade").only(
-        "id", "code", "kind", "grade__code", "region", "tags", "start_date", "parent_id", "status"
-    )
+    """What eligibility rules look at, segments included (as last computed by ``fanli segments``)."""
+    qs = Customer.objects.values_list("id", "code", "kind", "grade__code", "region", "tags", "start_date",
+                                      "parent_id", "status", "relationship", "segment__abc", "segment__lifecycle")
     if customer_ids is not None:
         qs = qs.filter(id__in=list(customer_ids))
     return {
-        c.id: CustomerFacts(
-            c.id, c.code, c.kind, c.grade.code if c.grade is not None else None, c.region, tuple(c.tags or ()),
-            c.start_date, c.parent_id, c.status,
-        )
-        for c in qs
+        row[0]: CustomerFacts(*row[:5], tuple(row[5] or ()), *row[6:9], relationship=row[9], abc=row[10] or "",
+                              lifecycle=row[11] or "")
+        for row in qs
     }
 
 

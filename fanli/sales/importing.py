@@ -202,9 +202,10 @@ def import_preview(
 def planners() -> dict[str, Callable[..., ImportPlan]]:
     """Every kind of file ``import_file`` accepts; an explicit registry, not dynamic imports."""
     from fanli.catalog.importing import plan_products
-    from fanli.customers.importing import plan_customers, plan_grades
+    from fanli.customers.importing import plan_customers, plan_grades, plan_targets
 
-    return {"grades": plan_grades, "customers": plan_customers, "products": plan_products, "sales": plan_sales}
+    return {"grades": plan_grades, "customers": plan_customers, "products": plan_products, "sales": plan_sales,
+            "targets": plan_targets}
 
 
 def _batch_refuse(

@@ -14,7 +14,9 @@ SECTIONS = {"dashboard": "dashboard", "customers": "customers", "customer": "cus
             "policy_diff": "policies", "policy_version": "policies", "policy_preview": "policies",
             "discounts": "discounts", "discount_quote": "discounts", "audit": "audit",
             "settlement": "settlement", "imports": "imports", "disputes": "disputes", "dispute": "disputes",
-            "loyalty": "loyalty", "loyalty_members": "loyalty", "loyalty_member": "loyalty", "warnings": "warnings"}
+            "loyalty": "loyalty", "loyalty_members": "loyalty", "loyalty_member": "loyalty", "warnings": "warnings",
+            "contacts": "contacts", "complaints": "contacts",
+            "scorecards": "customers"}
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

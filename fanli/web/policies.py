@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from fanli.accounts.selectors import can, visible_customers
 from fanli.catalog.models import Brand, Category
 from fanli.common.exceptions import FanliError, ValidationFailed
-from fanli.customers.models import CustomerKind, Grade
+from fanli.customers.models import CustomerKind, CustomerSegment, Grade, Relationship
 from fanli.rebates.diff import document_diff
 from fanli.rebates.models import Policy, PolicyVersion
 from fanli.rebates.preview import policy_preview, preview_periods
@@ -131,6 +131,8 @@ def _editor_context(form: PolicyForm, policy: Policy | None) -> dict[str, Any]:
     return {
         "form": form, "policy": policy, "choices": CHOICES,
         "kinds": CustomerKind.choices,
+        "abc_classes": [("A", "A"), ("B", "B"), ("C", "C")], "lifecycles": CustomerSegment.Lifecycle.choices,
+        "relationships": Relationship.choices,
         "grades": Grade.objects.order_by("code").values_list("code", "name"),
         "categories": Category.objects.order_by("code").values_list("code", "name"),
         "brands": Brand.objects.order_by("code").values_list("code", "name"),

@@ -15,7 +15,8 @@ from django.http import QueryDict
 
 # Lists typed as text ("east, north"); the other lists come from multiple-choice pickers.
 TEXT_LISTS = {"eligibility.regions", "eligibility.tags_any", "scope.include.skus", "scope.exclude.skus"}
-CHOICE_LISTS = {"eligibility.kinds", "eligibility.grades", "scope.include.categories", "scope.include.brands",
+CHOICE_LISTS = {"eligibility.kinds", "eligibility.grades", "eligibility.abc_classes", "eligibility.lifecycle_stages",
+                "eligibility.relationships", "scope.include.categories", "scope.include.brands",
                 "scope.exclude.categories", "scope.exclude.brands", "stacks_after"}
 CALCULATION_FIELDS = {"tiers": ("mode",), "flat_rate": ("rate_percent",), "per_unit": ("amount_per_unit",),
                       "target_bonus": ("target", "bonus")}
@@ -49,7 +50,7 @@ def document_from_form(post: QueryDict) -> dict[str, Any]:
     """The document the form describes. Empty optional fields are left out; rows left blank are
     dropped and the rest renumbered, so the numbers in errors match the rows shown again."""
     doc: dict[str, Any] = {}
-    for key in ("code", "name", "currency", "valid_from", "metric", "basis_source", "pooling"):
+    for key in ("code", "name", "currency", "valid_from", "metric", "basis_source", "pooling", "budget"):
         _optional(doc, key, _text(post, key))
     doc["description"] = _text(post, "description")
     _optional(doc, "valid_until", _text(post, "valid_until"))
@@ -60,6 +61,9 @@ def document_from_form(post: QueryDict) -> dict[str, Any]:
     eligibility: dict[str, Any] = {
         "kinds": post.getlist("eligibility.kinds"), "grades": post.getlist("eligibility.grades"),
         "regions": _split(_text(post, "eligibility.regions")), "tags_any": _split(_text(post, "eligibility.tags_any")),
+        "abc_classes": post.getlist("eligibility.abc_classes"),
+        "lifecycle_stages": post.getlist("eligibility.lifecycle_stages"),
+        "relationships": post.getlist("eligibility.relationships"),
         "enrolment_required": post.get("eligibility.enrolment_required") == "on",
     }
     _optional(eligibility, "min_tenure_days", _text(post, "eligibility.min_tenure_days"))

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import audit, dashboard, discounts, disputes, imports, jobs, loyalty, policies, settlement, views, warnings
+from . import audit, crm, dashboard, discounts, disputes, imports, jobs, loyalty, policies, settlement, views, warnings
 from .login import ThrottledLoginView
 
 app_name = "web"
@@ -21,6 +21,16 @@ urlpatterns = [
     path("office/statements/<int:statement_id>/dispute/", views.statement_dispute_view, name="statement_dispute"),
     path("office/customers/", views.customers, name="customers"),
     path("office/customers/<str:code>/", views.customer_detail, name="customer"),
+    path("office/customers/<str:code>/interactions/", crm.interaction_log_view, name="interaction_log"),
+    path("office/customers/<str:code>/complaints/", crm.complaint_open_view, name="complaint_open"),
+    path("office/customers/<str:code>/surveys/", crm.survey_record_view, name="survey_record"),
+    path("office/customers/<str:code>/relationship/", crm.relationship_view, name="customer_relationship"),
+    path("office/customers/<str:code>/rating/", crm.rating_view, name="customer_rating"),
+    path("office/contacts/", crm.contacts, name="contacts"),
+    path("office/scorecards/", crm.scorecards, name="scorecards"),
+    path("office/follow-ups/<int:follow_up_id>/done/", crm.follow_up_done_view, name="follow_up_done"),
+    path("office/complaints/", crm.complaints, name="complaints"),
+    path("office/complaints/<int:complaint_id>/progress/", crm.complaint_progress_view, name="complaint_progress"),
     path("office/policies/", policies.policy_list, name="policies"),
     path("office/policies/new/", policies.policy_edit, name="policy_new"),
     path("office/policies/<slug:code>/", policies.policy_detail, name="policy"),

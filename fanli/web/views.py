@@ -23,7 +23,9 @@ from fanli.accounts.selectors import can, is_staff_user, portal_customer, portal
 from fanli.common.command import parse_day
 from fanli.common.exceptions import FanliError
 from fanli.common.money import major_to_minor_exact
-from fanli.customers.models import Customer, CustomerSegment, Grade
+from fanli.crm.models import Complaint, Interaction
+from fanli.crm.selectors import customer_contacts
+from fanli.customers.models import Customer, CustomerSegment, DealerScore, Grade, Relationship
 from fanli.ledger.models import Payout
 from fanli.ledger.selectors import customer_balances
 from fanli.ledger.services import payout_record
@@ -239,8 +241,15 @@ def customer_detail(request: HttpRequest, code: str) -> HttpResponse:
     customer = visible_customers(request.user).filter(code=code).select_related("grade", "parent").first()
     if customer is None:
         raise Http404
+    return customer_page(request, customer)
+
+
+def customer_page(request: HttpRequest, customer: Customer, *, forms: dict[str, Any] | None = None,
+                  errors: dict[str, dict[str, str]] | None = None, status: int = 200) -> HttpResponse:
+    """The customer page; ``forms``/``errors`` show a refused contact, complaint or survey form again."""
     day = _day(request)
     sales = customer_sales_by_month([customer.pk], until=day)
+    today = timezone.localdate()
     return render(request, "web/office/customer.html", {
         "customer": customer, "progress": customer_progress(customer, day), "day": day,
         "balances": customer_balances(customer.pk),
@@ -248,7 +257,13 @@ def customer_detail(request: HttpRequest, code: str) -> HttpResponse:
         "sales": sales, "sales_peak": max([row["invoiced_minor"] for row in sales] + [1]),
         "payouts": Payout.objects.filter(customer=customer).select_related("statement__policy", "goods_product")[:20],
         "memberships": member_summaries(customer.pk, today=day),
-    })
+        "contacts": customer_contacts(customer), "can_crm": can(request.user, "crm"),
+        "channels": Interaction.Channel.choices, "complaint_categories": Complaint.Category.choices,
+        "relationships": Relationship.choices, "scores": range(1, 6), "today": today,
+        "forms": forms or {}, "errors": errors or {},
+        "segment": CustomerSegment.objects.filter(customer=customer).first(),
+        "dealer_scores": DealerScore.objects.filter(customer=customer).select_related("card"),
+    }, status=status)
 
 
 # ---------------------------------------------------------------- portal

@@ -149,3 +149,37 @@ def test_in_partial_mode_a_branch_of_a_rejected_new_parent_is_rejected_too(grade
         {"line": 3, "column": "parent_code", "reason": "parent 'G100' is rejected in this file"},
     ]
     assert Customer.objects.count() == 0
+
+
+def test_relationship_levels_load_with_customers_and_a_typo_is_refused(grades):
+    header = ["code", "name", "kind", "start_date", "relationship"]
+    batch = _import("customers", csv_bytes(header, [["S1", "Store", "retailer", "2020-01-01", "Strategic"],
+                                                    ["S2", "Shop", "retailer", "2020-01-01", "friend"]]))
+    assert batch.status == "failed" and not Customer.objects.exists()
+    assert batch.errors[0]["line"] == 3 and batch.errors[0]["column"] == "relationship"
+    _import("customers", csv_bytes(header, [["S1", "Store", "retailer", "2020-01-01", "Strategic"]]))
+    assert Customer.objects.get().relationship == "strategic"
+
+
+def test_sales_targets_upsert_by_customer_and_period_and_report_every_bad_row(grades):
+    from fanli.customers.models import SalesTarget
+
+    _import("customers", csv_bytes(HEADER, ROWS))
+    header = ["customer_code", "start", "end", "amount"]
+    bad = _import("targets", csv_bytes(header, [
+        ["G100", "2026-01-01", "2026-12-31", "1,200,000.00"],
+        ["NOPE", "2026-01-01", "2026-12-31", "10"],
+        ["B101", "2026-07-01", "2026-06-30", "-5"],
+        ["G100", "2026-01-01", "2026-12-31", "5"],
+    ]))
+    assert bad.status == "failed" and not SalesTarget.objects.exists()
+    assert [(e["line"], e["column"], e["reason"]) for e in bad.errors] == [
+        (3, "customer_code", "unknown customer 'NOPE'"),
+        (4, "amount", "a target must be more than zero"),
+        (4, "end", "ends on 2026-06-30, before it starts on 2026-07-01"),
+        (5, None, "the same customer and period as line 2"),
+    ]
+    first = _import("targets", csv_bytes(header, [["G100", "2026-01-01", "2026-12-31", "1,200,000.00"]]))
+    again = _import("targets", csv_bytes(header, [["G100", "2026-01-01", "2026-12-31", "1,300,000"]]))
+    assert (first.rows_created, again.rows_created, again.rows_updated) == (1, 0, 1)
+    assert list(SalesTarget.objects.values_list("amount_minor", flat=True)) == [130_000_000]

@@ -114,6 +114,33 @@ def test_eligibility_by_kind_region_tag_and_tenure_leaves_others_out():
     assert amounts() == {("picky", "OK"): 1_000}
 
 
+
+def test_eligibility_by_segment_and_relationship_uses_the_last_computed_segments():
+    from fanli.customers.models import Customer, CustomerSegment
+
+    catalog()
+    apply("key-a", "eligibility: {abc_classes: [A], lifecycle_stages: [growth, maturity], "
+                   "relationships: [partner, strategic]}\ncalculation: {type: flat_rate, rate_percent: 1}")
+    fits, class_b, declining, transactional, never_segmented = (customer(code) for code in ("OK", "B", "DE", "TR", "NS"))
+    for who, abc, stage in ((fits, "A", "growth"), (class_b, "B", "growth"), (declining, "A", "decline"),
+                            (transactional, "A", "maturity")):
+        CustomerSegment.objects.create(customer=who, computed_on=date(2026, 3, 31), abc=abc, recency=5, frequency=5,
+                                       monetary=5, lifecycle=stage)
+    Customer.objects.exclude(code="TR").update(relationship="partner")
+    for who in (fits, class_b, declining, transactional, never_segmented):
+        invoice(who, date(2026, 1, 5), ("TEA-1", "1000"))
+    settlement_run(period_key="2026-Q1", actor=None, today=date(2026, 4, 1))
+    assert amounts() == {("key-a", "OK"): 1_000}
+    from fanli.rebates.compile import CustomerFacts, customer_eligible
+    from fanli.rebates.document import load_policy_text
+
+    doc = load_policy_text("code: x1\nname: x\nvalid_from: 2026-01-01\nsettlement: {period: quarter}\n"
+                       "eligibility: {abc_classes: [A]}\ncalculation: {type: flat_rate, rate_percent: 1}")
+    facts = CustomerFacts(1, "B", "dealer", None, "", (), date(2020, 1, 1), None, abc="B")
+    assert customer_eligible(doc, facts, period_end=date(2026, 3, 31), enrolled=False) == (
+        False, "ABC class B is not among A")
+
+
 sale = st.tuples(
     st.integers(min_value=0, max_value=3),  # customer
     st.integers(min_value=0, max_value=180),  # day offset from 2026-01-01

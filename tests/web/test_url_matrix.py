@@ -21,6 +21,7 @@ SETTLERS = frozenset({"administrator", "finance"})
 AUDITORS = frozenset({"administrator", "finance", "auditor"})
 IMPORTERS = frozenset({"administrator", "channel_manager", "finance"})
 DISPUTERS = frozenset({"administrator", "finance", "customer_service"})
+CRM = frozenset({"administrator", "channel_manager", "finance", "customer_service"})
 
 # url name -> (arguments, roles that may open it); everyone else on staff gets 403
 PAGES = {
@@ -33,7 +34,8 @@ PAGES = {
     "discounts": ((), ALL), "discount_quote": ((), ALL), "audit": ((), AUDITORS),
     "settlement": ((), SETTLERS), "imports": ((), IMPORTERS), "disputes": ((), ALL), "dispute": (("dispute",), ALL),
     "loyalty": ((), ALL), "loyalty_members": (("club",), ALL), "loyalty_member": (("club", "C001"), ALL),
-    "warnings": ((), ALL),
+    "warnings": ((), ALL), "contacts": ((), ALL), "complaints": ((), ALL),
+    "scorecards": ((), ALL),
 }
 # url name -> (arguments, roles allowed to post); everyone else on staff gets 403
 ACTIONS = {
@@ -44,6 +46,9 @@ ACTIONS = {
     "dispute_message": (("dispute",), DISPUTERS), "dispute_propose": (("dispute",), DISPUTERS),
     "dispute_decide": (("dispute",), SETTLERS), "dispute_confirm": (("dispute",), DISPUTERS),
     "warning_acknowledge": ((1,), ALL),
+    "interaction_log": (("C001",), CRM), "complaint_open": (("C001",), CRM), "survey_record": (("C001",), CRM),
+    "customer_relationship": (("C001",), CRM), "follow_up_done": ((1,), CRM), "complaint_progress": ((1,), CRM),
+    "customer_rating": (("C001",), CRM),
 }
 PORTAL = {"portal": (), "portal_statement": ("statement",), "portal_statement_print": ("statement",),
           "portal_dispute": ("statement",), "portal_dispute_message": ("statement",)}

@@ -9,7 +9,17 @@ from django.contrib.auth.models import User
 
 from fanli.crm.models import Warning
 from fanli.crm.services import warning_acknowledge, warnings_raise
-from fanli.crm.warnings import churn_risks, discount_budgets, overdue_receivables, payouts_overdue, points_expiring
+from fanli.crm.warnings import (
+    churn_risks,
+    discount_budgets,
+    follow_ups_due,
+    near_next_tier,
+    overdue_receivables,
+    payouts_overdue,
+    points_expiring,
+    rebate_budgets,
+    sales_behind_target,
+)
 from fanli.sales.models import SalesDocument
 from tests.builders import catalog, customer, invoice
 
@@ -88,3 +98,64 @@ def test_the_warnings_page_shows_a_reps_own_and_acknowledges(client, world):
     client.post(f"/office/warnings/{mine.pk}/acknowledge/")
     assert "没有预警。" in client.get("/office/warnings/").content.decode()
     assert 'id="tile-warnings"><span>待处理预警</span><strong>0<' in client.get("/office/").content.decode()
+
+
+def test_sales_behind_target_compares_with_the_share_due_by_today():
+    from fanli.customers.models import SalesTarget
+
+    catalog()
+    slow, fine, recent = customer("C001"), customer("C002"), customer("C003")
+    for who, net in ((slow, "2000"), (fine, "2160"), (recent, "10")):
+        invoice(who, date(2026, 11, 10), ("TEA-1", net))
+    invoice(slow, date(2026, 10, 30), ("TEA-1", "5000"))  # before the target: not counted
+    for who, start in ((slow, date(2026, 11, 1)), (fine, date(2026, 11, 1)), (recent, date(2026, 11, 15))):
+        SalesTarget.objects.create(customer=who, start=start, end=date(2026, 11, 30), amount_minor=300_000)
+    [found] = sales_behind_target(TODAY)  # 24 of 30 days: ¥2,400 due, 90 % of it is ¥2,160; C003 is 10 days in
+    assert (found.key, found.amount_minor) == ("C001:2026-11-01:2026-11-30", 40_000)
+    assert found.reason == ("¥2,000.00 sold from 2026-11-01 to 2026-11-24, 24 of 30 days into a ¥3,000.00 target: "
+                            "¥400.00 behind the ¥2,400.00 due by now")
+
+
+def test_near_the_next_tier_within_ten_percent_before_the_period_ends(world):
+    acme, other = world["acme_statement"].customer, world["other_statement"].customer
+    invoice(acme, date(2026, 11, 2), ("TEA-1", "95000"))  # ¥5,000 short of tier 2 (from ¥100,000): 5 %
+    invoice(other, date(2026, 11, 2), ("TEA-1", "80000"))  # 20 % short: not yet an opportunity
+    [found] = near_next_tier(TODAY)
+    assert (found.key, found.customer_id) == ("dist-q:2026-Q4:C001:2", acme.pk)
+    assert found.reason == ("¥5,000.00 more net sales by 2026-12-31 reach tier 2 of dist-q for C001, from 100,000: "
+                            "a sales opportunity")
+    assert near_next_tier(date(2026, 12, 31)) == []  # the last day: too late to act on
+
+
+def test_rebate_budget_warns_when_the_period_is_projected_over_it(world):
+    from fanli.rebates.services import policy_apply
+    from tests.web.conftest import POLICY
+
+    acme = world["acme_statement"].customer
+    invoice(acme, date(2026, 11, 2), ("TEA-1", "55000"))
+    assert rebate_budgets(TODAY) == []  # no budget set
+    policy_apply(text=POLICY + "budget: 1000\n", actor=None)
+    # 55 of 92 days into Q4: ¥55,000 runs at ¥92,000 for the quarter, tier 1 at 1 %: ¥920 (under ¥1,000)
+    assert rebate_budgets(TODAY) == []
+    invoice(acme, date(2026, 11, 3), ("TEA-1", "5500"))
+    # ¥60,500 runs at ¥101,200: tier 2 at 2 % on all of it (retroactive) is ¥2,024; earned so far ¥605
+    [over] = rebate_budgets(TODAY)
+    assert (over.key, over.amount_minor) == ("dist-q:2026-Q4:v2", 102_400)
+    assert over.reason == ("policy dist-q has earned ¥605.00 so far in 2026-Q4; at this pace it will cost "
+                           "¥2,024.00 against a ¥1,000.00 budget")
+
+
+def test_follow_ups_due_remind_their_owner_once(world, mailoutbox):
+    from fanli.crm.services import interaction_log
+
+    rep = world["users"]["channel_manager"]
+    User.objects.filter(pk=rep.pk).update(email="rep@example.com")
+    interaction_log(customer_code="C001", channel="T", happened_on=date(2026, 11, 10), summary="order plan",
+                    outcome="call back with prices", next_follow_up=date(2026, 11, 24), today=TODAY, actor=None)
+    interaction_log(customer_code="C001", channel="E", happened_on=date(2026, 11, 10), summary="catalogue",
+                    next_follow_up=date(2026, 11, 25), today=TODAY, actor=None)
+    [due] = follow_ups_due(TODAY)
+    assert due.reason == "follow up with C001 by 2026-11-24: call back with prices"
+    warnings_raise(today=TODAY)
+    assert "follow up with C001 by 2026-11-24" in mailoutbox[0].body
+    assert Warning.objects.get(kind="follow_up_due").owner == rep

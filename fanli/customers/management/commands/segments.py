@@ -1,4 +1,4 @@
-"""``fanli segments [--date D]``: recompute every customer's ABC class, RFM scores and lifecycle."""
+"""``fanli segments [--date D]``: recompute every customer's ABC class, RFM scores, lifecycle and score cards."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from typing import Any
 from django.utils import timezone
 
 from fanli.common.command import FanliCommand, parse_day
-from fanli.customers.services import segments_recompute
+from fanli.customers.services import scorecards_compute, segments_recompute
 
 
 class Command(FanliCommand):
-    help = "Recompute customer segments: ABC class, RFM scores, lifecycle stage (run nightly)."
+    help = "Recompute customer segments (ABC class, RFM scores, lifecycle stage) and score cards (run nightly)."
 
     def add_arguments(self, parser: Any) -> None:
         super().add_arguments(parser)
@@ -23,3 +23,5 @@ class Command(FanliCommand):
         abc = ", ".join(f"{key} {value}" for key, value in sorted(summary["abc"].items()))
         stages = ", ".join(f"{key} {value}" for key, value in sorted(summary["lifecycle"].items()))
         self.out(f"{summary['customers']} customers on {day}: {abc}; {stages}")
+        for code, count in scorecards_compute(today=day, actor=self.actor(options)).items():
+            self.out(f"score card {code}: {count} customers scored")

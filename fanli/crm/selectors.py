@@ -1,0 +1,88 @@
+"""Reads for customer management: the contact calendar, follow-ups, complaint and survey figures."""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from django.db.models import Avg, Count, Q, QuerySet
+
+from fanli.common.periods import PeriodKind, period_containing
+from fanli.customers.models import Customer
+
+from .models import Complaint, FollowUp, Interaction, SurveyResponse
+
+
+def contact_calendar(customers: QuerySet[Customer], year: int, month: int) -> dict[str, Any]:
+    """Customers as rows and the month's days as columns (客户接触日历); each cell holds the
+    contacts of that day as channel letters (T, E, M, V, S) with their summaries. Only customers
+    with a contact in the month get a row; one query for the whole month."""
+    days = calendar.monthrange(year, month)[1]
+    first, last = date(year, month, 1), date(year, month, days)
+    cells: dict[int, dict[int, list[dict[str, str]]]] = defaultdict(lambda: defaultdict(list))
+    counts: dict[str, int] = defaultdict(int)
+    names: dict[int, tuple[str, str]] = {}
+    for customer_id, code, name, day, channel, summary in (
+            Interaction.objects.filter(customer__in=customers, happened_on__gte=first, happened_on__lte=last)
+            .order_by("customer__code", "happened_on", "id")
+            .values_list("customer_id", "customer__code", "customer__name", "happened_on", "channel", "summary")):
+        cells[customer_id][day.day].append({"channel": channel, "summary": summary})
+        names[customer_id] = (code, name)
+        counts[channel] += 1
+    weekend = {day: date(year, month, day).weekday() >= 5 for day in range(1, days + 1)}
+    rows = [{"code": names[cid][0], "name": names[cid][1],
+             "cells": [{"day": day, "weekend": weekend[day], "contacts": cells[cid].get(day, [])}
+                       for day in range(1, days + 1)],
+             "total": sum(len(v) for v in cells[cid].values())}
+            for cid in sorted(names, key=lambda cid: names[cid][0])]
+    return {"year": year, "month": month, "days": [{"day": day, "weekend": weekend[day]} for day in weekend],
+            "rows": rows, "counts": dict(counts), "first": first, "last": last}
+
+
+def follow_ups_open(customers: QuerySet[Customer], *, owner: Any = None) -> QuerySet[FollowUp]:
+    qs = FollowUp.objects.filter(customer__in=customers, done_at__isnull=True).select_related("customer", "owner")
+    return qs.filter(owner=owner) if owner is not None else qs
+
+
+def complaint_figures(complaints: QuerySet[Complaint]) -> list[dict[str, Any]]:
+    """Per category: how many, how many still open, and the average days to resolve the resolved ones."""
+    rows = (complaints.values("category")
+            .annotate(total=Count("id"), open=Count("id", filter=~Q(status=Complaint.Status.RESOLVED)))
+            .order_by("category"))
+    durations: dict[str, list[int]] = defaultdict(list)
+    for category, opened, resolved in complaints.filter(resolved_on__isnull=False).values_list(
+            "category", "opened_on", "resolved_on"):
+        if resolved is not None:
+            durations[category].append((resolved - opened).days)
+    labels = dict(Complaint.Category.choices)
+    return [{**row, "label": labels.get(row["category"], row["category"]),
+             "avg_days": (round(sum(durations[row["category"]]) / len(durations[row["category"]]), 1)
+                          if durations[row["category"]] else None)} for row in rows]
+
+
+def survey_trend(responses: QuerySet[SurveyResponse], *, until: date, quarters: int = 8) -> list[dict[str, Any]]:
+    """Average satisfaction score and number of answers per quarter, oldest first."""
+    periods = [period_containing(until, PeriodKind.QUARTER)]
+    while len(periods) < quarters:
+        periods.insert(0, periods[0].previous())
+    found: dict[str, dict[str, Any]] = {}
+    for period in periods:
+        row = responses.filter(answered_on__gte=period.start, answered_on__lte=period.end).aggregate(
+            average=Avg("score"), answers=Count("id"))
+        found[period.key] = {"quarter": period.key, "answers": row["answers"],
+                             "average": None if row["average"] is None else round(float(row["average"]), 2)}
+    return list(found.values())
+
+
+def customer_contacts(customer: Customer) -> dict[str, Any]:
+    """What the customer page shows about contacts, follow-ups, complaints and satisfaction."""
+    responses = SurveyResponse.objects.filter(customer=customer)
+    return {
+        "interactions": Interaction.objects.filter(customer=customer).select_related("recorded_by")[:20],
+        "follow_ups": FollowUp.objects.filter(customer=customer, done_at__isnull=True).select_related("owner"),
+        "complaints": Complaint.objects.filter(customer=customer)[:20],
+        "surveys": responses[:10],
+        "satisfaction": responses.aggregate(average=Avg("score"), answers=Count("id")),
+    }

@@ -1,0 +1,92 @@
+"""Contacts, the contact calendar, complaints and surveys in the back office."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from fanli.crm.models import Complaint, FollowUp, Interaction, SurveyResponse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_rep_logs_a_contact_and_sees_it_on_the_calendar(client, world):
+    client.force_login(world["users"]["channel_manager"])
+    today = timezone.localdate()
+    response = client.post("/office/customers/C001/interactions/", {
+        "channel": "M", "happened_on": today.isoformat(), "summary": "年度合作洽谈", "outcome": "寄送报价",
+        "next_follow_up": (today + timedelta(days=3)).isoformat()})
+    assert response.status_code == 302 and response["Location"] == "/office/customers/C001/"
+    assert FollowUp.objects.get().owner == world["users"]["channel_manager"]
+    calendar = client.get(f"/office/contacts/?month={today:%Y-%m}").content.decode()
+    assert f'<td class="{"weekend" if today.weekday() >= 5 else ""}" data-day="{today.day}"><span class="channel ch-M" ' \
+           'title="年度合作洽谈">M</span></td>' in calendar
+    assert "寄送报价" in calendar  # the open follow-up, listed under the calendar
+    assert "年度合作洽谈" in client.get("/office/customers/C001/").content.decode()
+
+
+def test_a_refused_contact_keeps_what_was_typed_and_says_why(client, world):
+    client.force_login(world["users"]["customer_service"])
+    future = (timezone.localdate() + timedelta(days=2)).isoformat()
+    response = client.post("/office/customers/C002/interactions/", {
+        "channel": "T", "happened_on": future, "summary": "电话回访", "outcome": ""})
+    page = response.content.decode()
+    assert response.status_code == 422 and not Interaction.objects.exists()
+    assert 'value="电话回访"' in page and f'value="{future}"' in page
+    assert f"{future} is in the future; log contacts once they happened" in page
+
+
+def test_a_rep_cannot_log_on_someone_elses_customer_and_an_auditor_cannot_log_at_all(client, world):
+    client.force_login(world["users"]["channel_manager"])
+    assert client.post("/office/customers/C002/interactions/", {"channel": "T"}).status_code == 404
+    client.force_login(world["users"]["auditor"])
+    assert client.post("/office/customers/C001/interactions/", {"channel": "T"}).status_code == 403
+    page = client.get("/office/customers/C001/").content.decode()
+    assert 'id="interaction-form"' not in page and not Interaction.objects.exists()
+
+
+def test_complaints_and_surveys_from_the_customer_page_to_the_figures(client, world):
+    client.force_login(world["users"]["customer_service"])
+    today = timezone.localdate().isoformat()
+    client.post("/office/customers/C001/complaints/", {"category": "delivery", "summary": "送货延迟",
+                                                        "opened_on": today})
+    client.post("/office/customers/C001/surveys/", {"score": "4", "answered_on": today, "comment": "满意"})
+    refused = client.post("/office/customers/C001/surveys/", {"score": "9", "answered_on": today})
+    assert refused.status_code == 422 and "a score is from 1 to 5, not 9" in refused.content.decode()
+    complaint = Complaint.objects.get()
+    assert SurveyResponse.objects.get().score == 4
+    client.post(f"/office/complaints/{complaint.pk}/progress/", {"status": "resolved", "resolution": "已补发"})
+    complaint.refresh_from_db()
+    assert (complaint.status, complaint.resolution, complaint.resolution_days) == ("resolved", "已补发", 0)
+    page = client.get("/office/complaints/").content.decode()
+    assert '<tr data-category="delivery"><td>Delivery / 交货</td><td class="num">1</td><td class="num">0</td>' in page
+
+
+def test_the_relationship_level_is_chosen_on_the_customer_page(client, world):
+    client.force_login(world["users"]["finance"])
+    client.post("/office/customers/C002/relationship/", {"relationship": "strategic"})
+    assert world["other_statement"].customer.__class__.objects.get(code="C002").relationship == "strategic"
+
+
+def test_a_score_card_is_shown_ranked_and_a_manual_criterion_rated_on_the_customer_page(client, world):
+    from fanli.customers.services import scorecard_apply, scorecards_compute
+    from tests.customers.test_scorecard import CARD
+
+    scorecard_apply(text=CARD)
+    scorecards_compute(today=timezone.localdate())
+    client.force_login(world["users"]["channel_manager"])
+    ranking = client.get("/office/scorecards/").content.decode()
+    assert ranking.count('<tr data-customer="') == 1  # the rep sees only C001
+    page = client.get("/office/customers/C001/").content.decode()
+    assert 'id="scorecard"' in page and 'name="criterion" value="initiative"' in page
+    assert 'name="criterion" value="capability"' not in page  # computed, not rated by hand
+    client.post("/office/customers/C001/rating/", {"card": "dealer", "criterion": "initiative", "score": "70"})
+    from fanli.customers.models import DealerScore
+
+    part = DealerScore.objects.get(customer__code="C001").parts[0]
+    assert (part["key"], part["score"]) == ("initiative", 70)
+    refused = client.post("/office/customers/C001/rating/", {"card": "dealer", "criterion": "initiative",
+                                                              "score": "170"}, follow=True)
+    assert "a rating is from 0 to 100, not 170" in refused.content.decode()
