@@ -11,6 +11,7 @@ Everything that differs between a laptop demo, CI and production comes from the 
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -144,6 +145,12 @@ CACHES = {
 # Long work started from a page (settlement, accrual, import) runs in a thread of the web
 # process; True runs it in the request instead (tests, single-threaded scripts).
 FANLI_JOBS_INLINE = os.environ.get("FANLI_JOBS_INLINE", "") == "1"
+
+# The schedule (nightly segments and warnings, month-end accruals, daily points expiry; see
+# fanli/common/schedule.py): "embedded" ticks in the web server process, "off" leaves it to a
+# separate `fanli scheduler` process. FANLI_SCHEDULE (JSON) changes a task's crontab line.
+FANLI_SCHEDULER = os.environ.get("FANLI_SCHEDULER", "embedded")
+FANLI_SCHEDULE = json.loads(os.environ.get("FANLI_SCHEDULE", "") or "{}")
 
 # Largest file the import page accepts.
 FANLI_UPLOAD_MAX_BYTES = int(os.environ.get("FANLI_UPLOAD_MAX_MB", "50")) * 1024 * 1024

@@ -101,8 +101,8 @@ class JobProgress:
             self._percent = self._done * 100 // self._total if self._total else 0
 
 
-def job_start(*, kind: str, params: dict[str, Any], actor: Any, title: str = "") -> Job:
-    """Record the job and run it (in a thread, or inline when ``FANLI_JOBS_INLINE``)."""
+def job_start(*, kind: str, params: dict[str, Any], actor: Any, title: str = "", inline: bool | None = None) -> Job:
+    """Record the job and run it (in a thread, or inline when ``inline`` or ``FANLI_JOBS_INLINE``)."""
     if kind not in _HANDLERS:
         raise NotFound(f"no job handler for {kind!r}")
     job = Job.objects.create(
@@ -111,7 +111,7 @@ def job_start(*, kind: str, params: dict[str, Any], actor: Any, title: str = "")
     audit_record(
         actor=actor, action="job.start", object_type="job", object_id=job.pk, data={"kind": kind, "params": params}
     )
-    if getattr(settings, "FANLI_JOBS_INLINE", False):
+    if inline or (inline is None and getattr(settings, "FANLI_JOBS_INLINE", False)):
         _run(job.pk)
     else:
         threading.Thread(target=_run_in_thread, args=(job.pk,), name=f"fanli-job-{job.pk}", daemon=True).start()

@@ -87,3 +87,17 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"job {self.pk} {self.kind} {self.state}"
+
+
+class ScheduledRun(models.Model):
+    """One due time of a scheduled task, claimed by exactly one process (the unique pair), with
+    the job that did the work."""
+
+    task = models.CharField(max_length=40)
+    due_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(auto_now_add=True)
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-due_at"]
+        constraints = [models.UniqueConstraint(fields=["task", "due_at"], name="scheduled_run_once")]
