@@ -16,7 +16,8 @@ from fanli.common.exceptions import ValidationFailed
 from fanli.common.periods import Period, PeriodKind, parse_period, period_containing
 from fanli.customers.models import Customer
 
-from .models import PolicyVersion
+from .document import PolicyDocument, document_to_json
+from .models import Policy, PolicyVersion
 from .selectors import Computed, PolicyPeriod, compute_results, parsed
 
 
@@ -55,6 +56,10 @@ class Preview:
         return sum(row.in_force_minor for row in self.rows)
 
     @property
+    def difference_minor(self) -> int:
+        return self.total_minor - self.in_force_total_minor
+
+    @property
     def basis_minor(self) -> int:
         return sum(row.basis_minor for row in self.rows)
 
@@ -82,7 +87,10 @@ class Preview:
 
 def preview_periods(version: PolicyVersion, *, today: date, count: int = 8) -> list[Period]:
     """The version's last ``count`` ended settlement periods, newest first."""
-    document = parsed(version)
+    return ended_periods(parsed(version), today=today, count=count)
+
+
+def ended_periods(document: PolicyDocument, *, today: date, count: int = 8) -> list[Period]:
     period = period_containing(today, PeriodKind(document.settlement.period.value)).previous()
     periods: list[Period] = []
     while len(periods) < count:
@@ -91,8 +99,8 @@ def preview_periods(version: PolicyVersion, *, today: date, count: int = 8) -> l
     return periods
 
 
-def policy_preview(version: PolicyVersion, period_key: str, *, today: date) -> Preview:
-    """Compute ``version`` over the ended period ``period_key`` and, beside it, the version in force."""
+def ended_period(version: PolicyVersion, period_key: str, *, today: date) -> Period:
+    """``period_key`` as one of the version's settlement periods that has ended, or why not."""
     document = parsed(version)
     kind = PeriodKind(document.settlement.period.value)
     try:
@@ -103,11 +111,17 @@ def policy_preview(version: PolicyVersion, period_key: str, *, today: date) -> P
         message = f"this policy settles per {kind.value}: choose a period such as {preview_periods(version, today=today, count=1)[0].key}"
         raise ValidationFailed(message, details={"errors": [{"path": "period", "message": message}]})
     if period.end >= today:
-        message = f"period {period.key} has not ended; preview a past period"
+        message = f"period {period.key} has not ended; choose a past period"
         raise ValidationFailed(message, details={"errors": [{"path": "period", "message": message}]})
+    return period
+
+
+def policy_preview(version: PolicyVersion, period_key: str, *, today: date) -> Preview:
+    """Compute ``version`` over the ended period ``period_key`` and, beside it, the version in force."""
+    period = ended_period(version, period_key, today=today)
     in_force = _compared_with(version)
-    previewed = _computed(version, period)
-    current = _computed(in_force, period) if in_force is not None else {}
+    previewed = version_results(version, period)
+    current = version_results(in_force, period) if in_force is not None else {}
     names = dict(Customer.objects.filter(pk__in=previewed.keys() | current.keys()).values_list("id", "code"))
     titles = dict(Customer.objects.filter(pk__in=names).values_list("id", "name"))
     rows = []
@@ -134,7 +148,7 @@ def _compared_with(version: PolicyVersion) -> PolicyVersion | None:
     return others.filter(number__lt=version.number).order_by("-number").first()
 
 
-def _computed(version: PolicyVersion, period: Period) -> dict[int, Computed]:
+def version_results(version: PolicyVersion, period: Period) -> dict[int, Computed]:
     """Per customer, the version's eligible result for ``period``; policies it stacks after are
     computed beside it, so their rebate is deducted from its basis as in a settlement run."""
     document = parsed(version)
@@ -150,3 +164,12 @@ def _computed(version: PolicyVersion, period: Period) -> dict[int, Computed]:
         c.customer_id: c for c in compute_results(items)
         if c.item.version.pk == version.pk and c.result.eligible
     }
+
+
+def what_if(document: PolicyDocument, period_key: str, *, today: date) -> Preview:
+    """A document that is not stored (the editor's form as typed: a changed tier table, a new
+    rate) over an ended period, beside the version in force. Writes nothing, not even a draft."""
+    policy = Policy.objects.filter(code=document.code).first() or Policy(code=document.code, name=document.name)
+    unsaved = PolicyVersion(policy=policy, number=0, status=PolicyVersion.Status.DRAFT,
+                            document=document_to_json(document))
+    return policy_preview(unsaved, period_key, today=today)

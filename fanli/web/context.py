@@ -16,7 +16,8 @@ SECTIONS = {"dashboard": "dashboard", "customers": "customers", "customer": "cus
             "settlement": "settlement", "imports": "imports", "disputes": "disputes", "dispute": "disputes",
             "loyalty": "loyalty", "loyalty_members": "loyalty", "loyalty_member": "loyalty", "warnings": "warnings",
             "contacts": "contacts", "complaints": "contacts",
-            "scorecards": "customers"}
+            "scorecards": "customers",
+            "policy_effectiveness": "policies"}
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

@@ -17,10 +17,12 @@ from django.views.decorators.http import require_POST
 from fanli.accounts.selectors import can, visible_customers
 from fanli.catalog.models import Brand, Category
 from fanli.common.exceptions import FanliError, ValidationFailed
+from fanli.common.periods import Period, PeriodKind, period_containing
 from fanli.customers.models import CustomerKind, CustomerSegment, Grade, Relationship
 from fanli.rebates.diff import document_diff
+from fanli.rebates.document import parse_policy_document
 from fanli.rebates.models import Policy, PolicyVersion
-from fanli.rebates.preview import policy_preview, preview_periods
+from fanli.rebates.preview import ended_periods, policy_preview, preview_periods, what_if
 from fanli.rebates.services import policy_draft_save, policy_version_publish
 
 from .policy_form import PolicyForm, document_from_form
@@ -127,9 +129,20 @@ def _number(text: str | None, *, default: int) -> int:
     return int(text) if text and text.isdigit() else default
 
 
+def _whatif_periods(form: PolicyForm) -> list[Period]:
+    """The last ended periods of the kind the form settles by (quarters when it names none)."""
+    named = form.value("settlement.period")
+    kind = PeriodKind(named) if named in {k.value for k in PeriodKind} else PeriodKind.QUARTER
+    period = period_containing(timezone.localdate(), kind).previous()
+    periods = [period]
+    while len(periods) < 8:
+        periods.append(periods[-1].previous())
+    return periods
+
+
 def _editor_context(form: PolicyForm, policy: Policy | None) -> dict[str, Any]:
     return {
-        "form": form, "policy": policy, "choices": CHOICES,
+        "form": form, "policy": policy, "choices": CHOICES, "whatif_periods": _whatif_periods(form),
         "kinds": CustomerKind.choices,
         "abc_classes": [("A", "A"), ("B", "B"), ("C", "C")], "lifecycles": CustomerSegment.Lifecycle.choices,
         "relationships": Relationship.choices,
@@ -141,6 +154,28 @@ def _editor_context(form: PolicyForm, policy: Policy | None) -> dict[str, Any]:
     }
 
 
+def _what_if(request: HttpRequest, policy: Policy | None, document: dict[str, Any]) -> HttpResponse:
+    """The form as typed, computed over a past period beside the version in force: nothing is
+    saved, and the form comes back as it was so the user can change a tier and run it again."""
+    try:
+        parsed_document = parse_policy_document(document)
+    except ValidationFailed as error:
+        form = PolicyForm(document, error.details.get("errors", []))
+        return render(request, "web/office/policy_edit.html", _editor_context(form, policy), status=422)
+    today = timezone.localdate()
+    period_key = request.POST.get("whatif_period") or ended_periods(parsed_document, today=today)[0].key
+    context = _editor_context(PolicyForm(document), policy)
+    context["whatif_period"] = period_key
+    try:
+        preview = what_if(parsed_document, period_key, today=today)
+    except FanliError as failure:
+        context["whatif_error"] = failure.message
+        return render(request, "web/office/policy_edit.html", context, status=422)
+    visible = set(visible_customers(request.user).values_list("id", flat=True))
+    context.update({"whatif": preview, "whatif_rows": [row for row in preview.rows if row.customer_id in visible][:50]})
+    return render(request, "web/office/policy_edit.html", context)
+
+
 @staff_view("policies")
 def policy_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
     """GET: the latest version (or a chosen one, ``?from=N``) in the form. POST: save as the draft."""
@@ -149,6 +184,8 @@ def policy_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
         document = document_from_form(request.POST)
         if policy is not None:
             document["code"] = policy.code
+        if "whatif" in request.POST:
+            return _what_if(request, policy, document)
         try:
             version = policy_draft_save(data=document, actor=request.user, policy_code=policy.code if policy else None)
         except ValidationFailed as error:

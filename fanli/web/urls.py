@@ -1,7 +1,21 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import audit, crm, dashboard, discounts, disputes, imports, jobs, loyalty, policies, settlement, views, warnings
+from . import (
+    analytics,
+    audit,
+    crm,
+    dashboard,
+    discounts,
+    disputes,
+    imports,
+    jobs,
+    loyalty,
+    policies,
+    settlement,
+    views,
+    warnings,
+)
 from .login import ThrottledLoginView
 
 app_name = "web"
@@ -36,6 +50,9 @@ urlpatterns = [
     path("office/policies/<slug:code>/", policies.policy_detail, name="policy"),
     path("office/policies/<slug:code>/edit/", policies.policy_edit, name="policy_edit"),
     path("office/policies/<slug:code>/diff/", policies.policy_diff, name="policy_diff"),
+    path("office/policies/<slug:code>/effectiveness/", analytics.effectiveness, name="policy_effectiveness"),
+    path("office/policies/<slug:code>/effectiveness.xlsx", analytics.effectiveness_export,
+         name="policy_effectiveness_export"),
     path("office/policies/<slug:code>/v<int:number>/", policies.policy_version, name="policy_version"),
     path("office/policies/<slug:code>/v<int:number>/preview/", policies.policy_version_preview, name="policy_preview"),
     path("office/policies/<slug:code>/v<int:number>/publish/", policies.policy_version_publish_view,

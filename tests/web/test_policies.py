@@ -9,6 +9,7 @@ import pytest
 from django.http import QueryDict
 
 from fanli.common.exceptions import StateError, ValidationFailed
+from fanli.common.models import AuditEvent
 from fanli.ledger.models import LedgerEntry
 from fanli.rebates.diff import DiffRow, document_diff
 from fanli.rebates.models import Policy, PolicyVersion, Statement
@@ -195,7 +196,7 @@ def test_the_preview_refuses_a_period_not_ended_or_of_another_kind(world):
     draft = policy_draft_save(data=_draft_of_dist_q(), actor=None, policy_code="dist-q")
     today = date(2026, 11, 24)
     assert [p.key for p in preview_periods(draft, today=today, count=3)] == ["2026-Q3", "2026-Q2", "2026-Q1"]
-    for key, message in [("2026-Q4", "period 2026-Q4 has not ended; preview a past period"),
+    for key, message in [("2026-Q4", "period 2026-Q4 has not ended; choose a past period"),
                          ("2026-03", "this policy settles per quarter: choose a period such as 2026-Q3"),
                          ("spring", "not a period: 'spring' (use 2026, 2026-H1, 2026-Q1 or 2026-01)")]:
         with pytest.raises(ValidationFailed) as failure:
@@ -369,3 +370,43 @@ def test_a_published_version_is_previewed_against_the_version_before_it(world):
     first = policy_preview(PolicyVersion.objects.get(policy__code="dist-q", number=1), "2026-Q1",
                            today=date(2026, 11, 24))
     assert first.in_force is None and first.in_force_total_minor == 0 and first.total_minor == 394_000
+
+
+def test_the_effectiveness_page_and_its_export_show_the_figures(client, world):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    client.force_login(world["users"]["finance"])
+    page = client.get("/office/policies/dist-q/effectiveness/?period=2026-Q1")
+    html = page.content.decode()
+    assert page.status_code == 200
+    # C001: 152,000 (tier 2, 2 % retroactive: 3,040); C002: 90,000 (tier 1: 900)
+    assert '<strong id="eff-participants">2</strong>' in html and '<strong id="eff-rebate">¥3,940.00</strong>' in html
+    assert 'id="chart-eff-tiers"' in html and '"unit": "%"' in html
+    refused = client.get("/office/policies/dist-q/effectiveness/?period=2026-Q4")
+    assert refused.status_code == 422 and "period 2026-Q4 has not ended; choose a past period" in refused.content.decode()
+    book = load_workbook(BytesIO(client.get("/office/policies/dist-q/effectiveness.xlsx?period=2026-Q1").content))
+    summary = {row[0]: row[1] for row in book.worksheets[0].iter_rows(values_only=True)}
+    assert summary["参与客户"] == 2 and summary["返利"] == 3940
+    assert [row[0] for row in book.worksheets[1].iter_rows(min_row=2, values_only=True)] == ["C001", "C002"]
+
+
+def test_a_what_if_from_the_editor_computes_the_form_as_typed_and_stores_nothing(client, world):
+    client.force_login(world["users"]["channel_manager"])
+    versions, statements, entries = PolicyVersion.objects.count(), Statement.objects.count(), LedgerEntry.objects.count()
+    audit = AuditEvent.objects.count()
+    response = client.post("/office/policies/dist-q/edit/", posted([*BASE_FORM, ("whatif", "1"),
+                                                                     ("whatif_period", "2026-Q1")]))
+    page = response.content.decode()
+    assert response.status_code == 200
+    # tier 2 at 2.5 % instead of 2 %: C001 152,000 * 2.5 % = 3,800 + C002 900 = 4,700 against 3,940 in force
+    assert 'id="whatif-total">¥4,700.00<' in page and 'id="whatif-in-force">¥3,940.00<' in page
+    assert 'id="whatif-difference">¥760.00<' in page and 'id="whatif-gain-lose">1 / 0<' in page
+    assert 'name="calculation.tiers.1.value" value="2.5"' in page  # the form comes back as typed
+    assert (PolicyVersion.objects.count(), Statement.objects.count(), LedgerEntry.objects.count(),
+            AuditEvent.objects.count()) == (versions, statements, entries, audit)
+    broken = client.post("/office/policies/dist-q/edit/", posted([*BASE_FORM, ("whatif", "1"),
+                                                                   ("calculation.tiers.1.from", "-5")]))
+    assert broken.status_code == 422 and 'id="error-summary"' in broken.content.decode()
+    assert PolicyVersion.objects.count() == versions

@@ -35,7 +35,8 @@ PAGES = {
     "settlement": ((), SETTLERS), "imports": ((), IMPORTERS), "disputes": ((), ALL), "dispute": (("dispute",), ALL),
     "loyalty": ((), ALL), "loyalty_members": (("club",), ALL), "loyalty_member": (("club", "C001"), ALL),
     "warnings": ((), ALL), "contacts": ((), ALL), "complaints": ((), ALL),
-    "scorecards": ((), ALL),
+    "scorecards": ((), ALL), "policy_effectiveness": (("dist-q",), ALL),
+    "policy_effectiveness_export": (("dist-q",), ALL),
 }
 # url name -> (arguments, roles allowed to post); everyone else on staff gets 403
 ACTIONS = {

@@ -1,13 +1,17 @@
-"""``fanli policy schema | apply FILE... | list | show CODE``."""
+"""``fanli policy schema | apply FILE... | list | show CODE | effectiveness CODE PERIOD``."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from django.utils import timezone
+
 from fanli.common.command import FanliCommand
 from fanli.common.exceptions import NotFound
+from fanli.common.money import format_minor
 from fanli.rebates.document import policy_json_schema
+from fanli.rebates.effectiveness import percent, policy_effectiveness
 from fanli.rebates.models import Policy, PolicyVersion
 from fanli.rebates.services import policy_apply
 
@@ -26,6 +30,9 @@ class Command(FanliCommand):
         show = sub.add_parser("show", help="the published document of a policy")
         show.add_argument("code")
         show.add_argument("--version", type=int)
+        effect = sub.add_parser("effectiveness", help="participants, tiers, cost, uplift and return over an ended period")
+        effect.add_argument("code")
+        effect.add_argument("period", help="an ended settlement period, e.g. 2026-Q3")
 
     def work(self, *args: Any, **options: Any) -> None:
         getattr(self, f"_{options['action']}")(options)
@@ -54,3 +61,23 @@ class Command(FanliCommand):
         if version is None:
             raise NotFound(f"no policy {options['code']}" + (f" v{options['version']}" if options["version"] else ""))
         self.out_json({"version": version.number, "status": version.status, "document": version.document})
+
+    def _effectiveness(self, options: dict[str, Any]) -> None:
+        report = policy_effectiveness(options["code"], options["period"], today=timezone.localdate())
+        r = report.result
+
+        def shown(value: Any, unit: str = "") -> str:
+            return "-" if value is None else f"{value}{unit}"
+
+        self.out(f"{report.policy.code} v{report.version.number} {report.period.key} against {report.year_before.key}")
+        self.out(f"participants {r.participants} ({r.paid} with a rebate), rebate {format_minor(r.rebate_minor)}, "
+                 f"{shown(r.cost_of_sales, ' %')} of their sales, {shown(r.cost_of_basis, ' %')} of the basis")
+        for tier, count, share in r.tier_shares():
+            self.out(f"  {'below the first tier' if tier is None else f'tier {tier}'}: {count} ({share} %)")
+        self.out(f"growth on a year earlier: participants {shown(percent(r.panel.growth), ' %')} "
+                 f"({r.panel.customers} customers, {r.new_participants} new), comparison group "
+                 f"{shown(percent(r.comparison.growth), ' %')} ({r.comparison.customers} customers"
+                 f"{', other kinds' if report.widened else ''})")
+        incremental = None if r.incremental_minor is None else format_minor(r.incremental_minor)
+        self.out(f"difference in differences {shown(r.difference_points, ' points')}, incremental sales "
+                 f"{shown(incremental)}, {shown(r.return_per_yuan)} per yuan of rebate")

@@ -32,11 +32,25 @@
     });
     window.Plotly.newPlot(node, traces, Object.assign({}, layout, { barmode: "stack", hovermode: "closest" }), config);
   }
+  // Plain bars from <script id=node.dataset.source>: {x: [...], series: [{name, y: [...]}], unit: "¥" | "%" | ""}
+  function drawBars(node) {
+    var bars = data(node.dataset.source);
+    if (!bars) { return; }
+    var prefix = bars.unit === "¥" ? "¥" : "", suffix = bars.unit === "%" ? " %" : "";
+    var traces = bars.series.map(function (s) {
+      return { type: "bar", name: s.name, x: bars.x, y: s.y.map(Number), text: s.y.map(function (v) { return prefix + v + suffix; }),
+               textposition: "auto", hovertemplate: "%{x}: %{text}<extra>" + s.name + "</extra>" };
+    });
+    window.Plotly.newPlot(node, traces, Object.assign({}, layout, { hovermode: "closest", barmode: "group",
+      yaxis: { tickprefix: prefix, ticksuffix: suffix, separatethousands: true, zeroline: true } }), config);
+  }
   function draw(root) {
     if (!window.Plotly) { return; }
     root.querySelectorAll("[data-chart]:not([data-drawn])").forEach(function (node) {
       node.setAttribute("data-drawn", "1");
-      if (node.dataset.chart === "trend") { drawTrend(node); } else { drawTiers(node); }
+      if (node.dataset.chart === "trend") { drawTrend(node); }
+      else if (node.dataset.chart === "bars") { drawBars(node); }
+      else { drawTiers(node); }
     });
   }
   document.addEventListener("DOMContentLoaded", function () { draw(document); });
