@@ -165,6 +165,8 @@ def _finish(job: Job, state: str, *, result: dict | None = None, error: dict | N
 
 
 def job_status(job: Job) -> JobStatus:
-    job.refresh_from_db()
+    # progress first, then the row: the job writes its state before any progress, so the row
+    # read second is never older than the progress shown with it
     seen = cache.get(_progress_key(job)) or {}
+    job.refresh_from_db()
     return JobStatus(job=job, done=seen.get("done", 0), total=seen.get("total", 0), stage=seen.get("stage", ""))

@@ -12,6 +12,7 @@ class Warning(models.Model):
     class Kind(models.TextChoices):
         OVERDUE_RECEIVABLE = "overdue_receivable", "Overdue receivable / 应收逾期"
         CHURN_RISK = "churn_risk", "Churn risk / 流失风险"
+        PAYOUT_DUE = "payout_due", "Payout due soon / 返利即将到期"
         PAYOUT_OVERDUE = "payout_overdue", "Payout overdue / 返利逾期未付"
         POINTS_EXPIRING = "points_expiring", "Points expiring / 积分即将过期"
         DISCOUNT_BUDGET = "discount_budget", "Discount budget nearly used / 折扣预算将用完"

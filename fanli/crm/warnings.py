@@ -7,6 +7,7 @@ situation. ``fanli.crm.services.warnings_raise`` stores the new ones and tells t
 - **Overdue receivable**: invoices past their due date and not fully paid.
 - **Churn risk**: no invoice for more than three times the customer's usual interval between
   invoices (the median over two years), and at least 30 days.
+- **Payout due**: rebate statements not paid whose due date is within 7 days.
 - **Payout overdue**: rebate statements past their due date and not paid.
 - **Points expiring**: loyalty points whose last day is within 30 days.
 - **Discount budget**: a discount rule that has used 90 % of its budget.
@@ -36,6 +37,7 @@ CHURN_FACTOR, CHURN_MIN_DAYS, CHURN_MIN_INVOICES = 3, 30, 3
 POINTS_DAYS = 30
 BUDGET_SHARE = 90  # percent
 PACE_SHARE, PACE_MIN_DAYS = 90, 14  # percent of the pro-rata target; days into the target before judging
+PAYOUT_DUE_DAYS = 7
 NEAR_TIER_SHARE = 10  # percent of the next tier's threshold still to go
 
 
@@ -98,6 +100,20 @@ def payouts_overdue(today: date) -> list[Candidate]:
     return [Candidate("payout_overdue", f"{row['customer__code']}:{row['first']}", row["customer_id"], (
         f"{row['count']} rebate statement(s) unpaid past their due date, {format_minor(row['owed'])}; the oldest "
         f"was due on {row['oldest']}"), row["owed"]) for row in rows]
+
+
+def payouts_due(today: date) -> list[Candidate]:
+    """Rebate statements not yet paid whose due date falls within ``PAYOUT_DUE_DAYS``."""
+    from fanli.rebates.models import Statement
+    from fanli.rebates.selectors import UNPAID
+
+    rows = (Statement.objects.filter(state__in=UNPAID, due_date__gte=today,
+                                     due_date__lte=today + timedelta(days=PAYOUT_DUE_DAYS), amount_minor__gt=0)
+            .values("customer_id", "customer__code")
+            .annotate(count=Count("id"), owed=Sum("amount_minor"), first_due=Min("due_date"), first=Min("id")))
+    return [Candidate("payout_due", f"{row['customer__code']}:{row['first']}:{row['first_due']}", row["customer_id"], (
+        f"{row['count']} rebate statement(s), {format_minor(row['owed'])}, fall due from {row['first_due']}: "
+        f"approve and pay them in time"), row["owed"]) for row in rows]
 
 
 def points_expiring(today: date) -> list[Candidate]:
@@ -220,7 +236,7 @@ def rebate_budgets(today: date) -> list[Candidate]:
     return over
 
 
-RULES = (overdue_receivables, churn_risks, payouts_overdue, points_expiring, discount_budgets, follow_ups_due,
+RULES = (overdue_receivables, churn_risks, payouts_due, payouts_overdue, points_expiring, discount_budgets, follow_ups_due,
          sales_behind_target, near_next_tier, rebate_budgets)
 
 

@@ -220,9 +220,9 @@ def customers(request: HttpRequest) -> HttpResponse:
     if query:
         qs = qs.filter(Q(code__icontains=query) | Q(name__icontains=query))
     chosen = {name: request.GET.get(name, "").strip() for name in ("kind", "grade", "region", "status", "abc",
-                                                                     "lifecycle")}
+                                                                     "lifecycle", "relationship")}
     lookups = {"kind": "kind", "grade": "grade__code", "region": "region", "status": "status", "abc": "segment__abc",
-               "lifecycle": "segment__lifecycle"}
+               "lifecycle": "segment__lifecycle", "relationship": "relationship"}
     for name, value in chosen.items():
         if value:
             qs = qs.filter(**{lookups[name]: value})
@@ -231,6 +231,7 @@ def customers(request: HttpRequest) -> HttpResponse:
     return render(request, template, {
         "page": page, "q": query, "chosen": chosen, "kinds": Customer._meta.get_field("kind").choices,
         "statuses": Customer._meta.get_field("status").choices, "lifecycles": CustomerSegment.Lifecycle.choices,
+        "relationships": Relationship.choices,
         "grades": Grade.objects.order_by("code").values_list("code", "name"),
         "regions": Customer.objects.order_by("region").exclude(region="").values_list("region", flat=True).distinct(),
     })

@@ -159,3 +159,13 @@ def test_follow_ups_due_remind_their_owner_once(world, mailoutbox):
     warnings_raise(today=TODAY)
     assert "follow up with C001 by 2026-11-24" in mailoutbox[0].body
     assert Warning.objects.get(kind="follow_up_due").owner == rep
+
+
+def test_payouts_falling_due_within_a_week_warn_before_they_are_overdue(world):
+    from fanli.crm.warnings import payouts_due
+
+    assert payouts_due(date(2026, 4, 22)) == []  # due on 30 April: eight days ahead
+    found = sorted(payouts_due(date(2026, 4, 23)), key=lambda c: c.key)
+    assert [(c.key.split(":")[0], c.amount_minor) for c in found] == [("C001", 304_000), ("C002", 90_000)]
+    assert found[0].reason == "1 rebate statement(s), ¥3,040.00, fall due from 2026-04-30: approve and pay them in time"
+    assert payouts_due(date(2026, 5, 1)) == []  # overdue now: the other rule's business
