@@ -41,5 +41,5 @@ def test_finance_runs_a_settlement_approves_pays_and_prints_a_statement(page, wo
     page.wait_for_selector(".letterhead")
     assert "¥4,000.00" in page.inner_text("section.figures")
     page.emulate_media(media="print")
-    assert page.is_hidden(".toolbar")
+    page.wait_for_selector(".toolbar", state="hidden")  # the print style sheet hides it (it may still be loading)
     shot(page, "statement_print")
