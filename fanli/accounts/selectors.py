@@ -60,3 +60,11 @@ def visible_customers(user: Any) -> QuerySet[Customer]:
     if can(user, "view"):
         return Customer.objects.filter(owner=user)
     return Customer.objects.none()
+
+
+def staff_users() -> QuerySet[Any]:
+    """Active users with a back-office role (owners of follow-ups, warnings)."""
+    from django.contrib.auth import get_user_model
+
+    return (get_user_model().objects.filter(is_active=True)
+            .filter(Q(is_superuser=True) | Q(groups__name__in=list(PERMISSIONS))).distinct().order_by("username"))

@@ -76,7 +76,7 @@ def survey_trend(responses: QuerySet[SurveyResponse], *, until: date, quarters: 
     return list(found.values())
 
 
-def customer_contacts(customer: Customer) -> dict[str, Any]:
+def customer_contacts(customer: Customer, *, today: date) -> dict[str, Any]:
     """What the customer page shows about contacts, follow-ups, complaints and satisfaction."""
     responses = SurveyResponse.objects.filter(customer=customer)
     return {
@@ -85,4 +85,5 @@ def customer_contacts(customer: Customer) -> dict[str, Any]:
         "complaints": Complaint.objects.filter(customer=customer)[:20],
         "surveys": responses[:10],
         "satisfaction": responses.aggregate(average=Avg("score"), answers=Count("id")),
+        "trend": survey_trend(responses, until=today, quarters=4),
     }

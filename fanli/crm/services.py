@@ -21,13 +21,14 @@ from .warnings import candidates
 
 def warnings_raise(*, today: date, actor: Any = None) -> list[Warning]:
     """Store the warnings that are new (a situation warns once), owned by the customer's sales
-    rep, and e-mail each owner the list of their new ones. Answers the new warnings."""
+    rep (a budget warning: the author of the policy or rule version), and e-mail each owner the
+    list of their new ones. Answers the new warnings."""
     found = candidates(today)
     existing = set(Warning.objects.values_list("kind", "key"))
     owners = dict(Customer.objects.filter(pk__in={c.customer_id for c in found if c.customer_id})
                   .values_list("id", "owner_id"))
     new = [Warning(kind=c.kind, key=c.key, customer_id=c.customer_id,
-                   owner_id=owners.get(c.customer_id) if c.customer_id else None,
+                   owner_id=c.owner_id or (owners.get(c.customer_id) if c.customer_id else None),
                    reason=c.reason[:400], amount_minor=c.amount_minor, raised_on=today)
            for c in found if (c.kind, c.key) not in existing]
     with transaction.atomic():

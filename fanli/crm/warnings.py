@@ -48,6 +48,7 @@ class Candidate:
     customer_id: int | None
     reason: str
     amount_minor: int = 0
+    owner_id: int | None = None  # for warnings about no customer: who wrote the policy or rule
 
 
 def overdue_receivables(today: date) -> list[Candidate]:
@@ -129,15 +130,18 @@ def points_expiring(today: date) -> list[Candidate]:
 
 
 def discount_budgets(today: date) -> list[Candidate]:
+    from fanli.discounts.models import DiscountRuleVersion
     from fanli.discounts.selectors import rule_usage
 
+    authors = {(code, number): author for code, number, author in DiscountRuleVersion.objects.values_list(
+        "rule__code", "number", "created_by_id")}
     found = []
     for row in rule_usage():
         budget = row["budget_minor"]
         if budget and row["spent_minor"] * 100 >= budget * BUDGET_SHARE:
             found.append(Candidate("discount_budget", f"{row['rule']}:v{row['version']}", None, (
                 f"discount rule {row['rule']} has used {format_minor(row['spent_minor'])} of its "
-                f"{format_minor(budget)} budget"), row["spent_minor"]))
+                f"{format_minor(budget)} budget"), row["spent_minor"], authors.get((row["rule"], row["version"]))))
     return found
 
 
@@ -232,7 +236,7 @@ def rebate_budgets(today: date) -> list[Candidate]:
                                       None, (
                     f"policy {item.document.code} has earned {format_minor(earned[item.version.pk])} so far in "
                     f"{item.period.key}; at this pace it will cost {format_minor(ahead)} against a "
-                    f"{format_minor(budget)} budget"), ahead - budget))
+                    f"{format_minor(budget)} budget"), ahead - budget, item.version.created_by_id))
     return over
 
 

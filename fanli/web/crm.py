@@ -10,14 +10,15 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from fanli.accounts.selectors import visible_customers
+from fanli.accounts.selectors import staff_users, visible_customers
 from fanli.common.command import parse_day
-from fanli.common.exceptions import FanliError
+from fanli.common.exceptions import FanliError, ValidationFailed
+from fanli.common.jobs import job_start
 from fanli.crm.models import Complaint, Interaction, SurveyResponse
 from fanli.crm.selectors import complaint_figures, contact_calendar, follow_ups_open, survey_trend
 from fanli.crm.services import (
@@ -58,11 +59,16 @@ def _refused(request: HttpRequest, customer: Customer, form: str, error: FanliEr
 def interaction_log_view(request: HttpRequest, code: str) -> HttpResponse:
     customer = _visible(request, code)
     post = request.POST
+    owner_id = post.get("owner", "")
+    owner = staff_users().filter(pk=owner_id).first() if owner_id.isdigit() else None
     try:
+        if owner_id and owner is None:
+            raise ValidationFailed("choose the follow-up's owner from the list",
+                                   details={"errors": [{"field": "owner", "message": "not a staff user"}]})
         interaction_log(customer_code=customer.code, channel=post.get("channel", ""),
                         happened_on=parse_day(post.get("happened_on", "")), summary=post.get("summary", ""),
                         outcome=post.get("outcome", ""), next_follow_up=_date_or_none(post.get("next_follow_up", "")),
-                        today=timezone.localdate(), actor=request.user)
+                        owner=owner, today=timezone.localdate(), actor=request.user)
     except FanliError as error:
         return _refused(request, customer, "interaction", error)
     return _done(request, _("Contact logged"), "web:customer", customer.code)
@@ -216,3 +222,12 @@ def scorecards(request: HttpRequest) -> HttpResponse:
         "cards": cards, "card": chosen, "page": page,
         "criteria": chosen.document["criteria"] if chosen else [],
     })
+
+
+@require_POST
+@staff_view("crm")
+def segments_recompute_view(request: HttpRequest) -> HttpResponse:
+    """Segments and score cards now, as the nightly run does, as a job with its progress page."""
+    job = job_start(kind="segments", params={"today": timezone.localdate().isoformat()}, actor=request.user,
+                    title=_("Segments and score cards"))
+    return redirect("web:job", job.pk)

@@ -19,7 +19,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from fanli.accounts.selectors import can, is_staff_user, portal_customer, portal_customers, visible_customers
+from fanli.accounts.selectors import (
+    can,
+    is_staff_user,
+    portal_customer,
+    portal_customers,
+    staff_users,
+    visible_customers,
+)
 from fanli.common.command import parse_day
 from fanli.common.exceptions import FanliError
 from fanli.common.money import major_to_minor_exact
@@ -231,7 +238,7 @@ def customers(request: HttpRequest) -> HttpResponse:
     return render(request, template, {
         "page": page, "q": query, "chosen": chosen, "kinds": Customer._meta.get_field("kind").choices,
         "statuses": Customer._meta.get_field("status").choices, "lifecycles": CustomerSegment.Lifecycle.choices,
-        "relationships": Relationship.choices,
+        "relationships": Relationship.choices, "can_crm": can(request.user, "crm"),
         "grades": Grade.objects.order_by("code").values_list("code", "name"),
         "regions": Customer.objects.order_by("region").exclude(region="").values_list("region", flat=True).distinct(),
     })
@@ -258,10 +265,10 @@ def customer_page(request: HttpRequest, customer: Customer, *, forms: dict[str, 
         "sales": sales, "sales_peak": max([row["invoiced_minor"] for row in sales] + [1]),
         "payouts": Payout.objects.filter(customer=customer).select_related("statement__policy", "goods_product")[:20],
         "memberships": member_summaries(customer.pk, today=day),
-        "contacts": customer_contacts(customer), "can_crm": can(request.user, "crm"),
+        "contacts": customer_contacts(customer, today=today), "can_crm": can(request.user, "crm"),
         "channels": Interaction.Channel.choices, "complaint_categories": Complaint.Category.choices,
         "relationships": Relationship.choices, "scores": range(1, 6), "today": today,
-        "forms": forms or {}, "errors": errors or {},
+        "forms": forms or {}, "errors": errors or {}, "staff": staff_users() if can(request.user, "crm") else [],
         "segment": CustomerSegment.objects.filter(customer=customer).first(),
         "dealer_scores": DealerScore.objects.filter(customer=customer).select_related("card"),
     }, status=status)

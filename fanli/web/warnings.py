@@ -16,8 +16,9 @@ from .views import _done, staff_view
 
 
 def visible_warnings(user: object) -> QuerySet[Warning]:
-    """Warnings about customers the user may see; warnings about no customer for those who see all."""
-    scope = Q(customer__in=visible_customers(user))
+    """Warnings about customers the user may see, their own, and warnings about no customer for
+    those who see all customers."""
+    scope = Q(customer__in=visible_customers(user)) | Q(owner_id=getattr(user, "pk", None))
     if can(user, "view_all_customers"):
         scope |= Q(customer__isnull=True)
     return Warning.objects.filter(scope)

@@ -90,3 +90,29 @@ def test_a_score_card_is_shown_ranked_and_a_manual_criterion_rated_on_the_custom
     refused = client.post("/office/customers/C001/rating/", {"card": "dealer", "criterion": "initiative",
                                                               "score": "170"}, follow=True)
     assert "a rating is from 0 to 100, not 170" in refused.content.decode()
+
+
+def test_a_follow_up_can_be_given_to_another_staff_member_but_not_to_a_customer(client, world):
+    client.force_login(world["users"]["customer_service"])
+    today = timezone.localdate()
+    form = {"channel": "T", "happened_on": today.isoformat(), "summary": "对账", "outcome": "财务回电",
+            "next_follow_up": (today + timedelta(days=1)).isoformat()}
+    refused = client.post("/office/customers/C002/interactions/", {**form, "owner": world["users"]["portal"].pk})
+    assert refused.status_code == 422 and "not a staff user" in refused.content.decode()
+    assert not Interaction.objects.exists()
+    client.post("/office/customers/C002/interactions/", {**form, "owner": world["users"]["finance"].pk})
+    assert FollowUp.objects.get().owner == world["users"]["finance"]
+
+
+def test_segments_are_recomputed_on_demand_as_a_job(client, world):
+    from fanli.common.models import Job
+    from fanli.customers.models import CustomerSegment
+
+    client.force_login(world["users"]["customer_service"])
+    assert 'id="segments-recompute"' in client.get("/office/customers/").content.decode()
+    response = client.post("/office/segments/recompute/")
+    job = Job.objects.get(kind="segments")
+    assert response["Location"] == f"/office/jobs/{job.pk}/" and job.state == "done"
+    assert CustomerSegment.objects.count() == 2 and job.result["customers"] == 2
+    client.force_login(world["users"]["auditor"])
+    assert 'id="segments-recompute"' not in client.get("/office/customers/").content.decode()

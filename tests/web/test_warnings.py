@@ -134,7 +134,8 @@ def test_rebate_budget_warns_when_the_period_is_projected_over_it(world):
     acme = world["acme_statement"].customer
     invoice(acme, date(2026, 11, 2), ("TEA-1", "55000"))
     assert rebate_budgets(TODAY) == []  # no budget set
-    policy_apply(text=POLICY + "budget: 1000\n", actor=None)
+    author = world["users"]["channel_manager"]
+    policy_apply(text=POLICY + "budget: 1000\n", actor=author)
     # 55 of 92 days into Q4: ¥55,000 runs at ¥92,000 for the quarter, tier 1 at 1 %: ¥920 (under ¥1,000)
     assert rebate_budgets(TODAY) == []
     invoice(acme, date(2026, 11, 3), ("TEA-1", "5500"))
@@ -143,6 +144,9 @@ def test_rebate_budget_warns_when_the_period_is_projected_over_it(world):
     assert (over.key, over.amount_minor) == ("dist-q:2026-Q4:v2", 102_400)
     assert over.reason == ("policy dist-q has earned ¥605.00 so far in 2026-Q4; at this pace it will cost "
                            "¥2,024.00 against a ¥1,000.00 budget")
+    assert over.owner_id == author.pk  # who wrote the version in force owns it
+    warnings_raise(today=TODAY)
+    assert Warning.objects.get(kind="rebate_budget").owner == author
 
 
 def test_follow_ups_due_remind_their_owner_once(world, mailoutbox):
@@ -169,3 +173,12 @@ def test_payouts_falling_due_within_a_week_warn_before_they_are_overdue(world):
     assert [(c.key.split(":")[0], c.amount_minor) for c in found] == [("C001", 304_000), ("C002", 90_000)]
     assert found[0].reason == "1 rebate statement(s), ¥3,040.00, fall due from 2026-04-30: approve and pay them in time"
     assert payouts_due(date(2026, 5, 1)) == []  # overdue now: the other rule's business
+
+
+def test_an_author_sees_the_budget_warning_they_own_though_it_names_no_customer(client, world):
+    Warning.objects.create(kind="rebate_budget", key="dist-q:2026-Q4:v1", reason="over budget",
+                           raised_on=TODAY, owner=world["users"]["channel_manager"])
+    Warning.objects.create(kind="discount_budget", key="x:v1", reason="someone else's", raised_on=TODAY)
+    client.force_login(world["users"]["channel_manager"])
+    page = client.get("/office/warnings/").content.decode()
+    assert "over budget" in page and "someone else&#x27;s" not in page
