@@ -81,6 +81,7 @@ def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
 
 def _register_routers() -> None:
     # Each app exposes ``router``; imported here so domain code never imports the API layer.
+    from fanli.crm.api import router as crm_router
     from fanli.discounts.api import router as discounts_router
     from fanli.rebates.api import router as rebates_router
     from fanli.sales.api import router as sales_router
@@ -88,6 +89,7 @@ def _register_routers() -> None:
     api.add_router("/", sales_router)
     api.add_router("/", rebates_router)
     api.add_router("/", discounts_router)
+    api.add_router("/", crm_router)
 
 
 _register_routers()

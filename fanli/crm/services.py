@@ -84,19 +84,19 @@ def interaction_log(*, customer_code: str, channel: str, happened_on: date, summ
     errors = []
     summary, outcome = summary.strip(), outcome.strip()
     if channel not in Interaction.Channel.values:
-        errors.append({"field": "channel", "message": f"choose one of {', '.join(Interaction.Channel.values)}"})
+        errors.append({"path": "channel", "message": f"choose one of {', '.join(Interaction.Channel.values)}"})
     if not summary:
-        errors.append({"field": "summary", "message": "say what was discussed"})
+        errors.append({"path": "summary", "message": "say what was discussed"})
     elif len(summary) > 500:
-        errors.append({"field": "summary", "message": "at most 500 characters"})
+        errors.append({"path": "summary", "message": "at most 500 characters"})
     if len(outcome) > 300:
-        errors.append({"field": "outcome", "message": "at most 300 characters"})
+        errors.append({"path": "outcome", "message": "at most 300 characters"})
     if happened_on > today:
-        errors.append({"field": "happened_on", "message": f"{happened_on} is in the future; log contacts once they happened"})
+        errors.append({"path": "happened_on", "message": f"{happened_on} is in the future; log contacts once they happened"})
     if next_follow_up is not None and next_follow_up < happened_on:
-        errors.append({"field": "next_follow_up", "message": f"the follow-up ({next_follow_up}) is before the contact"})
+        errors.append({"path": "next_follow_up", "message": f"the follow-up ({next_follow_up}) is before the contact"})
     if errors:
-        raise ValidationFailed("; ".join(f"{e['field']}: {e['message']}" for e in errors), details={"errors": errors})
+        raise ValidationFailed("; ".join(f"{e['path']}: {e['message']}" for e in errors), details={"errors": errors})
     customer = _customer(customer_code)
     with transaction.atomic():
         interaction = Interaction.objects.create(
@@ -128,13 +128,13 @@ def complaint_open(*, customer_code: str, category: str, summary: str, opened_on
     summary = summary.strip()
     errors = []
     if category not in Complaint.Category.values:
-        errors.append({"field": "category", "message": f"choose one of {', '.join(Complaint.Category.values)}"})
+        errors.append({"path": "category", "message": f"choose one of {', '.join(Complaint.Category.values)}"})
     if not summary or len(summary) > 500:
-        errors.append({"field": "summary", "message": "say what the complaint is about (at most 500 characters)"})
+        errors.append({"path": "summary", "message": "say what the complaint is about (at most 500 characters)"})
     if opened_on > today:
-        errors.append({"field": "opened_on", "message": f"{opened_on} is in the future"})
+        errors.append({"path": "opened_on", "message": f"{opened_on} is in the future"})
     if errors:
-        raise ValidationFailed("; ".join(f"{e['field']}: {e['message']}" for e in errors), details={"errors": errors})
+        raise ValidationFailed("; ".join(f"{e['path']}: {e['message']}" for e in errors), details={"errors": errors})
     customer = _customer(customer_code)
     with transaction.atomic():
         complaint = Complaint.objects.create(customer=customer, category=category, summary=summary,
@@ -159,7 +159,7 @@ def complaint_progress(*, complaint_id: int, status: str, resolution: str = "", 
         if status == Complaint.Status.RESOLVED:
             if not resolution:
                 raise ValidationFailed("say how the complaint was resolved",
-                                       details={"errors": [{"field": "resolution", "message": "required"}]})
+                                       details={"errors": [{"path": "resolution", "message": "required"}]})
             if on < complaint.opened_on:
                 raise ValidationFailed(f"resolved on {on}, before it was opened on {complaint.opened_on}")
             complaint.resolved_on, complaint.resolution = on, resolution[:500]
@@ -173,10 +173,10 @@ def survey_record(*, customer_code: str, score: int, answered_on: date, today: d
                   actor: Any) -> SurveyResponse:
     if not 1 <= score <= 5:
         message = f"a score is from 1 to 5, not {score}"
-        raise ValidationFailed(message, details={"errors": [{"field": "score", "message": message}]})
+        raise ValidationFailed(message, details={"errors": [{"path": "score", "message": message}]})
     if answered_on > today:
         message = f"{answered_on} is in the future"
-        raise ValidationFailed(message, details={"errors": [{"field": "answered_on", "message": message}]})
+        raise ValidationFailed(message, details={"errors": [{"path": "answered_on", "message": message}]})
     customer = _customer(customer_code)
     with transaction.atomic():
         response = SurveyResponse.objects.create(customer=customer, score=score, answered_on=answered_on,

@@ -20,9 +20,11 @@ from fanli.ledger.models import Payout
 from fanli.ledger.selectors import account_balances, customer_balances, ledger_check
 from fanli.ledger.services import credit_expire, payout_record, rebate_credit_use
 
-from .document import policy_json_schema
+from .document import load_policy_text, policy_json_schema
+from .effectiveness import percent, policy_effectiveness
 from .explain import explanation_text
 from .models import Policy, PolicyVersion, Run, Statement
+from .preview import what_if
 from .selectors import UNPAID, customer_progress, reconcile, statement_lines, statements_overdue
 from .services import (
     accrual_run,
@@ -88,6 +90,54 @@ def policy_create(request: HttpRequest, body: PolicyApplyIn) -> Status:
     text = body.document if isinstance(body.document, str) else json.dumps(body.document)
     applied = policy_apply(text=text, actor=request.user, publish=body.publish)
     return Status(201 if applied.created else 200, _version_out(applied.version, applied.created))
+
+
+class WhatIfIn(Schema):
+    document: str | dict[str, Any] = Field(description="A policy document (YAML/JSON text or a JSON object); not stored.")
+    period: str = Field(description="An ended settlement period of the document's kind, e.g. 2026-Q3.")
+
+
+@router.post("/policies/what-if", summary="A document over a past period beside the version in force; stores nothing")
+def policy_what_if(request: HttpRequest, body: WhatIfIn) -> dict[str, Any]:
+    text = body.document if isinstance(body.document, str) else json.dumps(body.document)
+    preview = what_if(load_policy_text(text), body.period, today=timezone.localdate())
+    return {
+        "period": preview.period.key, "in_force_version": preview.in_force.number if preview.in_force else None,
+        "total_minor": preview.total_minor, "in_force_total_minor": preview.in_force_total_minor,
+        "difference_minor": preview.difference_minor, "participants": preview.participants,
+        "gainers": preview.gainers, "losers": preview.losers,
+        "tiers": [{"tier": tier, "customers": count} for tier, count in preview.tiers],
+        "customers": [{"customer": r.code, "basis_minor": r.basis_minor, "tier": r.tier, "amount_minor": r.amount_minor,
+                       "in_force_minor": r.in_force_minor, "difference_minor": r.difference_minor}
+                      for r in preview.rows],
+    }
+
+
+@router.get("/policies/{code}/effectiveness", summary="Participants, tiers, cost, uplift and return over an ended period")
+def policy_effect(request: HttpRequest, code: str, period: str) -> dict[str, Any]:
+    report = policy_effectiveness(code, period, today=timezone.localdate())
+    r = report.result
+
+    def text(value: Any) -> str | None:
+        return None if value is None else str(value)
+
+    return {
+        "policy": report.policy.code, "version": report.version.number, "period": report.period.key,
+        "compared_with": report.year_before.key, "participants": r.participants, "with_rebate": r.paid,
+        "tiers": [{"tier": tier, "customers": count, "percent": str(share)} for tier, count, share in r.tier_shares()],
+        "rebate_minor": r.rebate_minor, "sales_minor": r.sales_minor, "basis_minor": r.basis_minor,
+        "cost_percent_of_sales": text(r.cost_of_sales), "cost_percent_of_basis": text(r.cost_of_basis),
+        "panel": {"customers": r.panel.customers, "now_minor": r.panel.now_minor, "before_minor": r.panel.before_minor,
+                  "growth_percent": text(percent(r.panel.growth))},
+        "new_participants": r.new_participants,
+        "comparison": {"customers": r.comparison.customers, "now_minor": r.comparison.now_minor,
+                       "before_minor": r.comparison.before_minor, "growth_percent": text(percent(r.comparison.growth)),
+                       "kinds": report.comparison_kinds, "widened": report.widened},
+        "difference_in_differences_points": text(r.difference_points), "incremental_sales_minor": r.incremental_minor,
+        "incremental_sales_per_yuan": text(r.return_per_yuan),
+        "customers": [{**{k: v for k, v in row.items() if k not in ("customer_id", "growth")},
+                       "growth_percent": text(row["growth"])} for row in report.rows],
+    }
 
 
 @router.get("/policies/{code}", response=PolicyVersionOut, summary="A policy's version in force (or ?version=N)")

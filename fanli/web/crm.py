@@ -48,7 +48,7 @@ def _date_or_none(text: str) -> date | None:
 
 def _refused(request: HttpRequest, customer: Customer, form: str, error: FanliError) -> HttpResponse:
     """The customer page again, with the form as typed and each problem beside its field."""
-    errors = {e.get("field", ""): e.get("message", "") for e in (error.details or {}).get("errors", [])
+    errors = {e.get("path", ""): e.get("message", "") for e in (error.details or {}).get("errors", [])
               if isinstance(e, dict)}
     return customer_page(request, customer, forms={form: request.POST}, errors={form: errors or {"": error.message}},
                          status=422)
@@ -64,7 +64,7 @@ def interaction_log_view(request: HttpRequest, code: str) -> HttpResponse:
     try:
         if owner_id and owner is None:
             raise ValidationFailed("choose the follow-up's owner from the list",
-                                   details={"errors": [{"field": "owner", "message": "not a staff user"}]})
+                                   details={"errors": [{"path": "owner", "message": "not a staff user"}]})
         interaction_log(customer_code=customer.code, channel=post.get("channel", ""),
                         happened_on=parse_day(post.get("happened_on", "")), summary=post.get("summary", ""),
                         outcome=post.get("outcome", ""), next_follow_up=_date_or_none(post.get("next_follow_up", "")),

@@ -49,7 +49,7 @@ def test_a_contact_is_refused_with_every_reason_and_nothing_is_stored():
     customer("C001")
     with pytest.raises(ValidationFailed) as refused:
         log("C001", "X", date(2026, 11, 25), " ", next_follow_up=date(2026, 11, 1))
-    assert [e["field"] for e in refused.value.details["errors"]] == ["channel", "summary", "happened_on",
+    assert [e["path"] for e in refused.value.details["errors"]] == ["channel", "summary", "happened_on",
                                                                      "next_follow_up"]
     assert refused.value.details["errors"][2]["message"] == (
         "2026-11-25 is in the future; log contacts once they happened")

@@ -1,0 +1,210 @@
+"""JSON API for customer management: contacts and follow-ups, complaints, surveys, the
+relationship level, the contact calendar, warnings, segments and score cards."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Field, Router, Schema, Status
+
+from fanli.common.exceptions import NotFound, ValidationFailed
+from fanli.customers.models import Customer, DealerScore, ScoreCard
+from fanli.customers.services import rating_set, scorecards_compute, segments_recompute
+
+from .models import Complaint, FollowUp, Interaction, SurveyResponse, Warning
+from .selectors import contact_calendar
+from .services import (
+    complaint_open,
+    complaint_progress,
+    customer_relationship_set,
+    follow_up_done,
+    interaction_log,
+    survey_record,
+    warning_acknowledge,
+)
+
+router = Router(tags=["customer management"])
+
+
+def _customer(code: str) -> Customer:
+    customer = Customer.objects.filter(code=code).first()
+    if customer is None:
+        raise NotFound(f"no customer {code!r}")
+    return customer
+
+
+def _interaction(i: Interaction) -> dict[str, Any]:
+    return {"id": i.pk, "channel": i.channel, "happened_on": i.happened_on, "summary": i.summary, "outcome": i.outcome,
+            "next_follow_up": i.next_follow_up, "recorded_by": i.recorded_by.get_username() if i.recorded_by else None}
+
+
+def _follow_up(f: FollowUp) -> dict[str, Any]:
+    return {"id": f.pk, "customer": f.customer.code, "title": f.title, "due_on": f.due_on,
+            "owner": f.owner.get_username() if f.owner else None, "done_at": f.done_at}
+
+
+def _complaint(c: Complaint) -> dict[str, Any]:
+    return {"id": c.pk, "customer": c.customer.code, "category": c.category, "summary": c.summary, "status": c.status,
+            "opened_on": c.opened_on, "resolved_on": c.resolved_on, "resolution": c.resolution,
+            "resolution_days": c.resolution_days}
+
+
+@router.get("/customers/{code}/contacts", summary="A customer's contacts, open follow-ups, complaints and surveys")
+def contacts_of(request: HttpRequest, code: str) -> dict[str, Any]:
+    customer = _customer(code)
+    return {
+        "relationship": customer.relationship,
+        "interactions": [_interaction(i) for i in Interaction.objects.filter(customer=customer)
+                         .select_related("recorded_by")[:100]],
+        "follow_ups": [_follow_up(f) for f in FollowUp.objects.filter(customer=customer, done_at__isnull=True)
+                       .select_related("customer", "owner")],
+        "complaints": [_complaint(c) for c in Complaint.objects.filter(customer=customer).select_related("customer")],
+        "surveys": [{"answered_on": s.answered_on, "score": s.score, "comment": s.comment}
+                    for s in SurveyResponse.objects.filter(customer=customer)],
+    }
+
+
+class InteractionIn(Schema):
+    channel: str = Field(description="T phone, E e-mail, M meeting, V visit, S message")
+    happened_on: dt.date
+    summary: str
+    outcome: str = ""
+    next_follow_up: dt.date | None = None
+    owner: str | None = Field(None, description="Username of who follows up (default: the customer's sales rep).")
+
+
+@router.post("/customers/{code}/interactions", response={201: dict}, summary="Log a contact (and its follow-up)")
+def interaction_create(request: HttpRequest, code: str, body: InteractionIn) -> Status:
+    owner = None
+    if body.owner:
+        owner = get_user_model().objects.filter(username=body.owner, is_active=True).first()
+        if owner is None:
+            raise ValidationFailed(f"no user {body.owner!r}", details={"errors": [{"path": "owner",
+                                                                                 "message": "unknown user"}]})
+    interaction = interaction_log(customer_code=code, channel=body.channel, happened_on=body.happened_on,
+                                  summary=body.summary, outcome=body.outcome, next_follow_up=body.next_follow_up,
+                                  owner=owner, today=timezone.localdate(), actor=request.user)
+    return Status(201, {**_interaction(interaction),
+                 "follow_ups": [_follow_up(f) for f in interaction.follow_ups.select_related("customer", "owner")]})
+
+
+@router.post("/follow-ups/{follow_up_id}/done", summary="Mark a follow-up done (once)")
+def follow_up_complete(request: HttpRequest, follow_up_id: int) -> dict[str, Any]:
+    return _follow_up(follow_up_done(follow_up_id=follow_up_id, actor=request.user))
+
+
+class ComplaintIn(Schema):
+    category: str = Field(description="quality, delivery, billing, rebate, service or other")
+    summary: str
+    opened_on: dt.date
+
+
+@router.post("/customers/{code}/complaints", response={201: dict}, summary="Record a complaint")
+def complaint_create(request: HttpRequest, code: str, body: ComplaintIn) -> Status:
+    complaint = complaint_open(customer_code=code, category=body.category, summary=body.summary,
+                               opened_on=body.opened_on, today=timezone.localdate(), actor=request.user)
+    return Status(201, _complaint(complaint))
+
+
+class ComplaintProgressIn(Schema):
+    status: str = Field(description="in_progress or resolved")
+    resolution: str = ""
+    on: dt.date | None = Field(None, description="The day it was resolved (default today).")
+
+
+@router.post("/complaints/{complaint_id}/progress", summary="Take a complaint on, or resolve it (once)")
+def complaint_update(request: HttpRequest, complaint_id: int, body: ComplaintProgressIn) -> dict[str, Any]:
+    return _complaint(complaint_progress(complaint_id=complaint_id, status=body.status, resolution=body.resolution,
+                                         on=body.on or timezone.localdate(), actor=request.user))
+
+
+class SurveyIn(Schema):
+    score: int = Field(description="1 (very unhappy) to 5")
+    answered_on: dt.date
+    comment: str = ""
+
+
+@router.post("/customers/{code}/surveys", response={201: dict}, summary="Record a satisfaction survey answer")
+def survey_create(request: HttpRequest, code: str, body: SurveyIn) -> Status:
+    answer = survey_record(customer_code=code, score=body.score, answered_on=body.answered_on, comment=body.comment,
+                           today=timezone.localdate(), actor=request.user)
+    return Status(201, {"id": answer.pk, "customer": code, "score": answer.score, "answered_on": answer.answered_on})
+
+
+class RelationshipIn(Schema):
+    relationship: str = Field(description="transactional, preferred, partner or strategic")
+
+
+@router.put("/customers/{code}/relationship", summary="Set the relationship level")
+def relationship_update(request: HttpRequest, code: str, body: RelationshipIn) -> dict[str, Any]:
+    customer = customer_relationship_set(customer_code=code, relationship=body.relationship, actor=request.user)
+    return {"customer": customer.code, "relationship": customer.relationship}
+
+
+@router.get("/contacts/calendar", summary="The contact calendar of a month (?month=YYYY-MM): customers by days")
+def calendar(request: HttpRequest, month: str = "") -> dict[str, Any]:
+    today = timezone.localdate()
+    try:
+        year, number = (int(part) for part in (month or f"{today:%Y-%m}").split("-"))
+        dt.date(year, number, 1)
+    except ValueError:
+        raise ValidationFailed(f"month {month!r} is not YYYY-MM",
+                               details={"errors": [{"path": "month", "message": "use YYYY-MM"}]}) from None
+    grid = contact_calendar(Customer.objects.all(), year, number)
+    return {"month": f"{year:04d}-{number:02d}", "counts": grid["counts"],
+            "rows": [{"customer": row["code"], "name": row["name"], "total": row["total"],
+                      "days": {str(cell["day"]): cell["contacts"] for cell in row["cells"] if cell["contacts"]}}
+                     for row in grid["rows"]]}
+
+
+@router.get("/warnings", summary="Warnings, newest first (?open=false for acknowledged ones too)")
+def warning_list(request: HttpRequest, open: bool = True, kind: str = "") -> list[dict[str, Any]]:
+    qs = Warning.objects.select_related("customer", "owner")
+    if open:
+        qs = qs.filter(acknowledged_at__isnull=True)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return [{"id": w.pk, "kind": w.kind, "key": w.key, "customer": w.customer.code if w.customer else None,
+             "owner": w.owner.get_username() if w.owner else None, "reason": w.reason, "amount_minor": w.amount_minor,
+             "raised_on": w.raised_on, "acknowledged_at": w.acknowledged_at} for w in qs[:1000]]
+
+
+@router.post("/warnings/{warning_id}/acknowledge", summary="Acknowledge a warning (once)")
+def warning_seen(request: HttpRequest, warning_id: int) -> dict[str, Any]:
+    warning = warning_acknowledge(warning_id=warning_id, actor=request.user)
+    return {"id": warning.pk, "acknowledged_at": warning.acknowledged_at}
+
+
+@router.post("/segments/recompute", summary="Segments and score cards now, as the nightly run does")
+def segments_now(request: HttpRequest) -> dict[str, Any]:
+    today = timezone.localdate()
+    return {**segments_recompute(today=today, actor=request.user),
+            "score_cards": scorecards_compute(today=today, actor=request.user)}
+
+
+@router.get("/scorecards/{code}", summary="A score card's customers, best first, with each criterion")
+def scorecard_scores(request: HttpRequest, code: str) -> dict[str, Any]:
+    card = ScoreCard.objects.filter(code=code).first()
+    if card is None:
+        raise NotFound(f"no score card {code!r}")
+    scores = DealerScore.objects.filter(card=card).select_related("customer").order_by("-total", "customer__code")
+    return {"card": card.code, "document": card.document,
+            "scores": [{"customer": s.customer.code, "total": s.total, "computed_on": s.computed_on, "parts": s.parts}
+                       for s in scores]}
+
+
+class RatingIn(Schema):
+    customer: str
+    criterion: str
+    score: int = Field(description="0 to 100")
+
+
+@router.post("/scorecards/{code}/ratings", summary="Rate a customer on a manual criterion and rescore the card")
+def scorecard_rate(request: HttpRequest, code: str, body: RatingIn) -> dict[str, Any]:
+    score = rating_set(card_code=code, customer_code=body.customer, criterion=body.criterion, score=body.score,
+                       today=timezone.localdate(), actor=request.user)
+    return {"customer": body.customer, "total": score.total if score else None, "parts": score.parts if score else []}
