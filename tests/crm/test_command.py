@@ -33,7 +33,7 @@ def test_log_follow_up_complain_resolve_and_the_calendar():
     run("complaint", "C001", "delivery", "迟到")
     complaint = Complaint.objects.get()
     assert run("resolve", str(complaint.pk), "补发").strip() == f"complaint {complaint.pk} resolved in 0 day(s)"
-    row = [line for line in run("calendar").splitlines() if line.startswith("C001")][0]
+    row = next(line for line in run("calendar").splitlines() if line.startswith("C001"))
     assert row.split()[today.day] == "T" and row.split().count(".") == len(row.split()) - 2
     with pytest.raises(CommandError, match="a score is from 1 to 5, not 9"):
         run("survey", "C001", "9")
