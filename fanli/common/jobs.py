@@ -19,6 +19,8 @@ A handler raises ``FanliError`` for a clear failure; the message is shown to the
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +41,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any], Any, "JobProgress"], dict[str, Any]]
 _HANDLERS: dict[str, Handler] = {}
 PROGRESS_TTL = 24 * 3600
+RUNNER = f"{socket.gethostname()}:{os.getpid()}"
+NEVER_STARTED = 600  # seconds a job may stay queued before it counts as lost
 MIN_INTERVAL = 0.3  # seconds between two progress writes, unless the stage or the whole percent changes
 
 
@@ -130,7 +134,7 @@ def _run_in_thread(job_id: int) -> None:
 def _run(job_id: int) -> None:
     job = Job.objects.select_related("created_by").get(pk=job_id)
     progress = JobProgress(job)
-    Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING, started_at=timezone.now())
+    Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING, started_at=timezone.now(), runner=RUNNER)
     progress.stage("")
     try:
         result = _HANDLERS[job.kind](job.params, job.created_by, progress)
@@ -170,3 +174,38 @@ def job_status(job: Job) -> JobStatus:
     seen = cache.get(_progress_key(job)) or {}
     job.refresh_from_db()
     return JobStatus(job=job, done=seen.get("done", 0), total=seen.get("total", 0), stage=seen.get("stage", ""))
+
+
+def jobs_interrupted_fail() -> list[int]:
+    """Mark as failed the jobs whose process is gone: running on this machine in a process that no
+    longer exists (the server stopped or restarted), or queued for long and never started. The
+    page then says so instead of polling forever; runs and imports are safe to start again."""
+    host = socket.gethostname()
+    lost = []
+    for pk, state, runner, created_at in Job.objects.filter(state__in=(Job.State.QUEUED, Job.State.RUNNING)) \
+            .values_list("pk", "state", "runner", "created_at"):
+        if state == Job.State.QUEUED:
+            if (timezone.now() - created_at).total_seconds() > NEVER_STARTED:
+                lost.append(pk)
+            continue
+        where, _, pid = runner.rpartition(":")
+        if where == host and pid.isdigit() and not _alive(int(pid)):
+            lost.append(pk)
+    if lost:
+        Job.objects.filter(pk__in=lost, state__in=(Job.State.QUEUED, Job.State.RUNNING)).update(
+            state=Job.State.FAILED, finished_at=timezone.now(), error={
+                "code": "interrupted", "details": {},
+                "message": "the server stopped while this job ran, so it did not finish; start it again "
+                           "(settlements, accruals and imports never count anything twice)"})
+        log.warning("jobs %s were interrupted and are marked failed", lost)
+    return lost
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True

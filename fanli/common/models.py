@@ -81,6 +81,7 @@ class Job(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    runner = models.CharField(max_length=120, blank=True, help_text="host:pid of the process running it")
 
     class Meta:
         ordering = ["-created_at", "-id"]

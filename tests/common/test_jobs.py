@@ -125,3 +125,30 @@ def test_a_running_job_polls_and_a_failed_one_lists_its_errors():
     assert 'hx-trigger="every 1s"' in polling
     failed = client.get(f"/office/jobs/{refused.pk}/").content.decode()
     assert "the file has 1 bad row" in failed and "no such SKU" in failed and "hx-trigger" not in failed
+
+
+@pytest.mark.django_db
+def test_jobs_whose_process_is_gone_are_marked_failed_and_others_are_left_alone():
+    import socket
+    import subprocess
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from fanli.common.jobs import RUNNER, jobs_interrupted_fail
+
+    gone = subprocess.Popen(["true"])  # a process that has ended: its pid is free
+    gone.wait()
+    host = socket.gethostname()
+    dead = Job.objects.create(kind="test.wait", title="dead", state="running", runner=f"{host}:{gone.pid}")
+    alive = Job.objects.create(kind="test.wait", title="alive", state="running", runner=RUNNER)
+    elsewhere = Job.objects.create(kind="test.wait", title="other host", state="running", runner="other-host:1")
+    stuck = Job.objects.create(kind="test.wait", title="never started", state="queued")
+    Job.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - timedelta(minutes=11))
+    fresh = Job.objects.create(kind="test.wait", title="just queued", state="queued")
+    assert sorted(jobs_interrupted_fail()) == sorted([dead.pk, stuck.pk])
+    states = dict(Job.objects.values_list("title", "state"))
+    assert states == {"dead": "failed", "alive": "running", "other host": "running", "never started": "failed",
+                      "just queued": "queued"}
+    assert Job.objects.get(pk=dead.pk).error["code"] == "interrupted"
+    assert jobs_interrupted_fail() == []
