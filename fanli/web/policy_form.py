@@ -13,6 +13,8 @@ from typing import Any
 
 from django.http import QueryDict
 
+from .messages import ui_message
+
 # Lists typed as text ("east, north"); the other lists come from multiple-choice pickers.
 TEXT_LISTS = {"eligibility.regions", "eligibility.tags_any", "scope.include.skus", "scope.exclude.skus"}
 CHOICE_LISTS = {"eligibility.kinds", "eligibility.grades", "eligibility.abc_classes", "eligibility.lifecycle_stages",
@@ -130,7 +132,8 @@ class PolicyForm:
 
     def __init__(self, document: Mapping[str, Any], errors: list[dict[str, str]] | None = None) -> None:
         self.document = document
-        self.all_errors = list(errors or [])
+        # messages in the reader's language (the API and the commands keep the English text)
+        self.all_errors = [{**error, "message": ui_message(error["message"])} for error in errors or []]
         self._errors: dict[str, list[str]] = {}
         for error in self.all_errors:
             field, cell = _field_of(error["path"])

@@ -22,7 +22,7 @@ def test_a_channel_manager_writes_previews_and_publishes_a_policy(page, world):
     assert page.is_hidden("input[name='calculation.rate_percent']")  # flat-rate field hidden for a tier table
     page.click("button[type=submit].primary >> text=保存草稿并预览")
     page.wait_for_selector("#error-summary")
-    assert page.inner_text("ul.field-errors[data-path='calculation.tiers']") == "tier thresholds must be strictly ascending"
+    assert page.inner_text("ul.field-errors[data-path='calculation.tiers']") == "档位起点必须严格递增"
     assert page.input_value("input[name='calculation.tiers.2.from']") == "50000"  # nothing typed is lost
     shot(page, "policy_editor_errors")
     assert not PolicyVersion.objects.filter(policy__code="spring-2026").exists()

@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 from django.http import QueryDict
+from django.utils import translation
 
 from fanli.common.exceptions import StateError, ValidationFailed
 from fanli.common.models import AuditEvent
@@ -91,21 +92,36 @@ def test_removed_rows_leave_gaps_that_are_closed_and_a_tier_unit_names_the_value
                                       "extra_rate_percent": "1"}]
 
 
+ERRORS = [
+    {"path": "name", "message": "Field required"},
+    {"path": "calculation.tiers.1.rate_percent", "message": "must be a percentage between 0 and 100"},
+    {"path": "calculation.tiers", "message": "tier thresholds must be strictly ascending"},
+    {"path": "eligibility.regions.0", "message": "too long"},
+    {"path": "campaigns.0", "message": "until must not be before from"},
+]
+
+
 def test_errors_land_on_their_field_their_row_or_their_list():
-    form = PolicyForm({}, [
-        {"path": "name", "message": "Field required"},
-        {"path": "calculation.tiers.1.rate_percent", "message": "must be a percentage between 0 and 100"},
-        {"path": "calculation.tiers", "message": "tier thresholds must be strictly ascending"},
-        {"path": "eligibility.regions.0", "message": "too long"},
-        {"path": "campaigns.0", "message": "until must not be before from"},
-    ])
-    assert form.errors("name") == ["Field required"]
+    with translation.override("en"):
+        form = PolicyForm({}, ERRORS)
+    assert form.errors("name") == ["required"]
     assert form.errors("calculation.tiers.1") == ["rate_percent: must be a percentage between 0 and 100"]
     assert form.errors("calculation.tiers") == ["tier thresholds must be strictly ascending"]
     assert form.errors("eligibility.regions") == ["too long"]
-    assert form.errors("campaigns.0") == ["until must not be before from"]
+    assert form.errors("campaigns.0") == ["the end must not be before the start"]
     assert form.errors("code") == []
     assert len(form.all_errors) == 5
+
+
+def test_the_editor_shows_validation_messages_in_the_readers_language():
+    with translation.override("zh-hans"):
+        form = PolicyForm({}, [*ERRORS, {"path": "valid_from", "message": "Input should be greater than 0"},
+                               {"path": "x", "message": "a message not known here"}])
+    assert form.errors("name") == ["必填"]
+    assert form.errors("calculation.tiers.1") == ["rate_percent: 应为 0 到 100 之间的百分比"]
+    assert form.errors("calculation.tiers") == ["档位起点必须严格递增"]
+    assert form.errors("valid_from") == ["必须大于 0"]
+    assert form.errors("x") == ["a message not known here"]  # shown as it came
 
 
 def test_a_stored_document_fills_the_form_with_one_blank_row_to_add():
@@ -307,8 +323,8 @@ def test_a_rejected_save_shows_errors_beside_fields_and_keeps_what_was_typed(cli
     response = client.post("/office/policies/new/", posted(pairs))
     page = response.content.decode()
     assert response.status_code == 422
-    assert '<ul class="field-errors" data-path="name"><li>Field required</li></ul>' in page
-    assert '<ul class="field-errors"><li>must be a percentage between 0 and 100</li></ul>' in page
+    assert '<ul class="field-errors" data-path="name"><li>必填</li></ul>' in page
+    assert '<ul class="field-errors"><li>应为 0 到 100 之间的百分比</li></ul>' in page
     assert 'value="250"' in page and 'value="50000"' in page  # typed values are kept
     assert not Policy.objects.filter(code="spring").exists()
 
