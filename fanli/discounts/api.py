@@ -94,6 +94,7 @@ class QuoteIn(Schema):
     customer: str
     date: dt.date | None = Field(None, description="Defaults to today.")
     lines: list[LineIn]
+    coupon: str = Field("", description="A coupon code bought with loyalty points: its value off the order.")
 
 
 def _lines(lines: list[LineIn]) -> list[LineRequest]:
@@ -103,7 +104,8 @@ def _lines(lines: list[LineIn]) -> list[LineRequest]:
 @router.post("/quotes", summary="Net prices with every discount applied and why other rules did not apply")
 def quote_create(request: HttpRequest, body: QuoteIn) -> dict[str, Any]:
     day = body.date or timezone.localdate()
-    return quote_to_json(quote_prepare(customer_code=body.customer, day=day, lines=_lines(body.lines)))
+    return quote_to_json(quote_prepare(customer_code=body.customer, day=day, lines=_lines(body.lines),
+                                       coupon=body.coupon))
 
 
 class InvoiceIn(QuoteIn):
@@ -126,7 +128,7 @@ def invoice_record(request: HttpRequest, body: InvoiceIn) -> Status:
     existed = discounted_invoice_find(body.invoice_number) is not None
     invoice = invoice_discounts_record(invoice_number=body.invoice_number, customer_code=body.customer, day=day,
                                        lines=_lines(body.lines), actor=request.user,
-                                       expected_net_minor=body.expected_net_minor)
+                                       expected_net_minor=body.expected_net_minor, coupon=body.coupon)
     return Status(200 if existed else 201, _invoice_out(invoice))
 
 

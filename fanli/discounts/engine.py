@@ -15,6 +15,9 @@ Order of work, per rule and then per line:
    then code). Additive rules then add on, in priority order, while the line's total discount
    stays within the rule's ``additive_cap_percent`` of the line. No line ever goes below zero.
 6. A rule's budget is spent line by line; the line that reaches it is trimmed to what is left.
+7. After the rules, a loyalty tier's discount applies per line, then a coupon (bought with points)
+   takes its value off the order, split over the lines in proportion to what is left of each;
+   a coupon worth more than the order is used up to the order's net, never below zero.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from fanli.common.money import format_minor
+from fanli.common.money import format_minor, split_proportionally
 from fanli.rebates.compile import CustomerFacts, ProductFacts, ScopeSets, customer_eligible
 
 from .document import AmountOffPerUnit, DiscountRuleDocument, GradeLadder, PercentOff, StackingName
@@ -92,6 +95,8 @@ class Quote:
     lines: list[LineQuote]
     skipped: list[Skipped]  # rules that did not apply to the order at all, with the reason
     credit: Any = None  # the rebate-account credit the order may use (added by the selector)
+    coupon: CouponOffer | None = None
+    coupon_used_minor: int = 0
 
     @property
     def gross_minor(self) -> int:
@@ -132,8 +137,16 @@ class MemberDiscount:
     reason: str
 
 
+@dataclass(frozen=True)
+class CouponOffer:
+    """A coupon bought with loyalty points, checked usable by the selector: its value off the order."""
+
+    code: str
+    value_minor: int
+
+
 def quote(customer: CustomerFacts, day: date, lines: list[QuoteLine], rules: list[RuleInput],
-          *, currency: str = "CNY", member: MemberDiscount | None = None) -> Quote:
+          *, currency: str = "CNY", member: MemberDiscount | None = None, coupon: CouponOffer | None = None) -> Quote:
     result = Quote(customer=customer.code, day=day, skipped=[], lines=[
         LineQuote(line.line_number, line.product.sku, line.quantity, line.unit_price_minor,
                   _round(Decimal(line.unit_price_minor) * line.quantity))
@@ -172,7 +185,22 @@ def quote(customer: CustomerFacts, day: date, lines: list[QuoteLine], rules: lis
             amount = min(_round(Decimal(line_quote.gross_minor) * member.percent / 100), line_quote.net_minor)
             if amount > 0:  # a tier benefit: no rule version, never below zero
                 line_quote.applied.append(Applied(member.label, 0, member.percent, amount, member.reason))
+    if coupon is not None:
+        _coupon_apply(result, coupon, currency)
     return result
+
+
+def _coupon_apply(result: Quote, coupon: CouponOffer, currency: str) -> None:
+    nets = [line.net_minor for line in result.lines]
+    used = min(coupon.value_minor, sum(nets))
+    reason = f"coupon {coupon.code} worth {_money(coupon.value_minor, currency)}"
+    if used < coupon.value_minor:
+        reason += f"; {_money(used, currency)} of it used: the order's net is smaller"
+    for line, share in zip(result.lines, split_proportionally(used, nets) if used > 0 else [0] * len(nets),
+                           strict=True):
+        if share > 0:  # no rule version: a coupon is not a rule's usage
+            line.applied.append(Applied(f"coupon:{coupon.code}", 0, None, share, reason))
+    result.coupon, result.coupon_used_minor = coupon, used
 
 
 def _order_level_refusal(rule: RuleInput, scope: ScopeSets, customer: CustomerFacts, day: date,

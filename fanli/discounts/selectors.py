@@ -16,7 +16,7 @@ from fanli.rebates.compile import CustomerFacts
 from fanli.rebates.selectors import catalog_facts, customer_facts
 
 from .document import DiscountRuleDocument, parse_discount_rule
-from .engine import MemberDiscount, Quote, QuoteLine, RuleInput, quote
+from .engine import CouponOffer, MemberDiscount, Quote, QuoteLine, RuleInput, quote
 from .models import (
     DiscountContract,
     DiscountCustomerUse,
@@ -132,11 +132,35 @@ def member_discount(customer_id: int) -> MemberDiscount | None:
     return best
 
 
-def quote_prepare(*, customer_code: str, day: date, lines: list[LineRequest]) -> Quote:
-    """Net prices with every discount applied and why the other rules did not apply. Writes nothing."""
+def coupon_offer(customer_id: int, code: str, day: date, *, lock: bool = False) -> CouponOffer:
+    """The coupon ``code`` if this customer may use it on ``day``, else why not (``coupon``)."""
+    from fanli.loyalty.models import Redemption
+
+    code = code.strip().upper()
+    found = Redemption.objects.filter(coupon_code=code, form=Redemption.Form.COUPON).select_related("member")
+    redemption = (found.select_for_update() if lock else found).first()
+
+    def refuse(message: str) -> ValidationFailed:
+        return ValidationFailed(message, details={"errors": [{"path": "coupon", "message": message}]})
+
+    if redemption is None or not code:
+        raise refuse(f"no coupon {code!r}")
+    if redemption.member.customer_id != customer_id:
+        raise refuse(f"coupon {code} belongs to another customer")
+    if redemption.coupon_used_invoice:
+        raise refuse(f"coupon {code} was used on invoice {redemption.coupon_used_invoice} on {redemption.coupon_used_on}")
+    if redemption.coupon_expires_on is not None and redemption.coupon_expires_on < day:
+        raise refuse(f"coupon {code} expired on {redemption.coupon_expires_on}")
+    return CouponOffer(code, redemption.value_minor)
+
+
+def quote_prepare(*, customer_code: str, day: date, lines: list[LineRequest], coupon: str = "") -> Quote:
+    """Net prices with every discount applied and why the other rules did not apply; with a
+    coupon code, the coupon's value off the order. Writes nothing."""
     customer, facts, quoted = quote_input(customer_code, lines)
+    offer = coupon_offer(customer.pk, coupon, day) if coupon.strip() else None
     result = quote(facts, day, quoted, rule_inputs(customer.pk, published_rule_versions()),
-                   member=member_discount(customer.pk))
+                   member=member_discount(customer.pk), coupon=offer)
     result.credit = credit_offer(customer.pk, result.net_minor, on=day)
     return result
 
@@ -154,6 +178,8 @@ def quote_to_json(result: Quote) -> dict[str, Any]:
             "not_applied": [{"rule": s.rule, "reason": s.reason} for s in line.skipped],
         } for line in result.lines],
         "not_applied": [{"rule": s.rule, "reason": s.reason} for s in result.skipped],
+        "coupon": None if result.coupon is None else {
+            "code": result.coupon.code, "value_minor": result.coupon.value_minor, "used_minor": result.coupon_used_minor},
         "rebate_credit": None if result.credit is None else {
             "available_minor": result.credit.available_minor, "usable_minor": result.credit.usable_minor,
             "limits": result.credit.reasons, "refusal": result.credit.refusal,

@@ -20,6 +20,7 @@ from fanli.common.exceptions import Conflict, ValidationFailed
 from fanli.common.services import audit_record, canonical_json, sha256_text
 from fanli.common.versions import version_store
 from fanli.customers.models import Customer
+from fanli.loyalty.models import Redemption
 
 from .document import discount_rule_to_json, load_discount_rule_text
 from .engine import quote
@@ -32,7 +33,15 @@ from .models import (
     DiscountRuleVersion,
     DiscountUsage,
 )
-from .selectors import LineRequest, member_discount, published_rule_versions, quote_input, quote_to_json, rule_inputs
+from .selectors import (
+    LineRequest,
+    coupon_offer,
+    member_discount,
+    published_rule_versions,
+    quote_input,
+    quote_to_json,
+    rule_inputs,
+)
 
 
 def discount_rule_apply(*, text: str, actor: Any, publish: bool = True) -> tuple[DiscountRuleVersion, bool]:
@@ -74,19 +83,24 @@ def discount_contract_set(*, customer_code: str, rule_code: str, percent: str, a
 
 
 def invoice_discounts_record(*, invoice_number: str, customer_code: str, day: date, lines: list[LineRequest],
-                             actor: Any, expected_net_minor: int | None = None) -> DiscountedInvoice:
+                             actor: Any, expected_net_minor: int | None = None, coupon: str = "") -> DiscountedInvoice:
     """Record the discounts of one invoice in the usage ledger, enforcing limits and budgets.
 
     The invoice number is the idempotency key: the same request again answers the first record;
     the same number with other content is a ``Conflict``. With ``expected_net_minor`` (the net the
     customer was quoted), a quote that changed meanwhile (a limit or budget reached by another
-    invoice) is refused and nothing is written.
+    invoice) is refused and nothing is written. A coupon is locked, checked and marked used by
+    this invoice in the same transaction, so it pays towards one invoice only.
     """
     number = invoice_number.strip()
     if not number or len(number) > 60:
         raise ValidationFailed("an invoice number is required (at most 60 characters)",
                                details={"errors": [{"path": "invoice_number", "message": "required"}]})
-    request = {"customer": customer_code, "date": day.isoformat(), "lines": [asdict(line) for line in lines]}
+    request: dict[str, Any] = {"customer": customer_code, "date": day.isoformat(),
+                               "lines": [asdict(line) for line in lines]}
+    coupon = coupon.strip().upper()
+    if coupon:  # only when given, so requests without one keep the digest they always had
+        request["coupon"] = coupon
     digest = sha256_text(canonical_json(request))
     existing = DiscountedInvoice.objects.filter(number=number).first()
     if existing is not None:
@@ -103,7 +117,9 @@ def invoice_discounts_record(*, invoice_number: str, customer_code: str, day: da
             list(DiscountRuleUse.objects.select_for_update().filter(rule_id__in=rule_ids).order_by("rule_id"))
             list(DiscountCustomerUse.objects.select_for_update().filter(rule_id__in=rule_ids, customer=customer)
                  .order_by("rule_id"))
-            result = quote(facts, day, quoted, rule_inputs(customer.pk, versions), member=member_discount(customer.pk))
+            offer = coupon_offer(customer.pk, coupon, day, lock=True) if coupon else None
+            result = quote(facts, day, quoted, rule_inputs(customer.pk, versions), member=member_discount(customer.pk),
+                           coupon=offer)
             if expected_net_minor is not None and result.net_minor != expected_net_minor:
                 raise Conflict(
                     "the discounts changed since the quote (a limit or budget was reached meanwhile): quote again",
@@ -111,6 +127,8 @@ def invoice_discounts_record(*, invoice_number: str, customer_code: str, day: da
                     code="quote_changed",
                 )
             invoice = _record(number, customer, day, digest, result, actor)
+            if offer is not None:
+                Redemption.objects.filter(coupon_code=offer.code).update(coupon_used_invoice=number, coupon_used_on=day)
     except IntegrityError:
         existing = DiscountedInvoice.objects.filter(number=number).first()
         if existing is None:

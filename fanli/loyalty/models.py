@@ -123,6 +123,8 @@ class Redemption(models.Model):
     quantity = models.PositiveIntegerField(default=0)
     coupon_code = models.CharField(max_length=20, blank=True, db_index=True)
     coupon_expires_on = models.DateField(null=True, blank=True)
+    coupon_used_invoice = models.CharField(max_length=60, blank=True, help_text="The invoice the coupon paid towards.")
+    coupon_used_on = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["member", "reference"], name="redemption_member_reference")]

@@ -39,6 +39,7 @@ def discount_rules(request: HttpRequest) -> HttpResponse:
 def discount_quote(request: HttpRequest) -> HttpResponse:
     rows = _lines(request)
     customer = request.GET.get("customer", "").strip()
+    coupon = request.GET.get("coupon", "").strip()
     errors: list[dict[str, str]] = []
     result = None
     day: date = timezone.localdate()
@@ -46,12 +47,13 @@ def discount_quote(request: HttpRequest) -> HttpResponse:
         try:
             day = parse_day(request.GET.get("date") or day.isoformat())
             result = quote_prepare(customer_code=customer, day=day,
-                                   lines=[LineRequest(r["sku"], r["quantity"], r["unit_price"] or None) for r in rows])
+                                   lines=[LineRequest(r["sku"], r["quantity"], r["unit_price"] or None) for r in rows],
+                                   coupon=coupon)
         except ValidationFailed as error:
             errors = error.details.get("errors", [])
         except FanliError as error:
             errors = [{"path": "", "message": error.message}]
     padded = rows + [{"sku": "", "quantity": "", "unit_price": ""}] * max(BLANK_LINES - len(rows), 1)
     return render(request, "web/office/discount_quote.html", {
-        "customer": customer, "day": day, "rows": padded, "result": result, "errors": errors,
+        "customer": customer, "day": day, "rows": padded, "result": result, "errors": errors, "coupon": coupon,
     })

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
+from django.utils import timezone
 
 from fanli.discounts.models import DiscountUsage
 from fanli.discounts.services import discount_rule_apply
@@ -60,8 +63,6 @@ def test_the_rules_page_shows_usage_against_the_budget(client, world, rules):
 def test_the_discounts_page_lists_alerts_of_the_customers_a_user_may_see(client, world):
     from datetime import timedelta
 
-    from django.utils import timezone
-
     from fanli.common.periods import PeriodKind, period_containing
     from fanli.customers.models import Customer
     from tests.builders import credit_note, invoice
@@ -77,3 +78,23 @@ def test_the_discounts_page_lists_alerts_of_the_customers_a_user_may_see(client,
     client.force_login(world["users"]["channel_manager"])
     mine = client.get("/office/discounts/").content.decode().split('id="discount-alerts"', 1)[1]
     assert mine.count('data-kind="buy_then_return"') == 1 and "/office/customers/C001/" in mine
+
+
+def test_a_coupon_on_the_quote_page_comes_off_the_net_and_a_bad_one_says_why(client, world, rules):
+    from fanli.loyalty.services import member_enrol, points_earn, points_redeem, programme_apply
+    from tests.builders import invoice
+    from tests.loyalty.test_points import PROGRAMME
+
+    programme_apply(text=PROGRAMME, actor=None)
+    member_enrol(programme_code="club", customer_code="C001", day=date(2026, 1, 5), actor=None)
+    points_earn(programme_code="club", invoice_number=invoice(world["acme_statement"].customer, date(2026, 2, 1),
+                                                              ("TEA-1", "10000")).number)
+    code = points_redeem(programme_code="club", customer_code="C001", points=500, reference="C-1",
+                         day=date(2026, 2, 2), actor=None, form="coupon").coupon_code  # usable until 3 May
+    client.force_login(world["users"]["finance"])
+    page = client.get(f"/office/discounts/quote/?customer=C001&date=2026-03-01&coupon={code}&sku=COLA-1"
+                      "&quantity=4&unit_price=").content.decode()
+    assert 'id="quote-coupon">−¥5.00<' in page
+    refused = client.get("/office/discounts/quote/?customer=C001&date=2026-03-01&coupon=NOPE&sku=COLA-1&quantity=4"
+                         "&unit_price=")
+    assert "no coupon &#x27;NOPE&#x27;" in refused.content.decode()

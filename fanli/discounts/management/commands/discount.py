@@ -51,6 +51,7 @@ class Command(FanliCommand):
             command.add_argument("lines", nargs="+", metavar="SKU:QTY[:PRICE]")
             command.add_argument("--date", help="YYYY-MM-DD (default today)")
             command.add_argument("--json", action="store_true")
+            command.add_argument("--coupon", default="", help="a coupon code bought with loyalty points")
         sub.add_parser("usage", help="invoices and money used per rule against limits and budgets")
         alerts = sub.add_parser("alerts", help="order splitting, buy-then-return, discount share far above peers")
         alerts.add_argument("--date", help="look back from this day (default today)")
@@ -83,14 +84,14 @@ class Command(FanliCommand):
 
     def _quote(self, options: dict[str, Any]) -> None:
         result = quote_prepare(customer_code=options["customer"], day=self._day(options),
-                               lines=[_line(text) for text in options["lines"]])
+                               lines=[_line(text) for text in options["lines"]], coupon=options["coupon"])
         self._show(quote_to_json(result), options)
 
     def _record(self, options: dict[str, Any]) -> None:
         invoice = invoice_discounts_record(
             invoice_number=options["invoice"], customer_code=options["customer"], day=self._day(options),
             lines=[_line(text) for text in options["lines"]], actor=self.actor(options),
-            expected_net_minor=options["expect"],
+            expected_net_minor=options["expect"], coupon=options["coupon"],
         )
         self._show(invoice.quote, options)
         self.out(f"recorded as invoice {invoice.number}")
