@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from fanli.accounts.selectors import can, visible_customers
 from fanli.common.periods import PeriodKind, period_containing
+from fanli.crm.models import FollowUp
 from fanli.customers.models import Customer
 from fanli.ledger.models import Account, EntryKind, LedgerEntry
 from fanli.ledger.selectors import account_balances
@@ -164,6 +165,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "credit_minor": balances.get("rebate_account", 0), "due_soon": due.order_by("due_date")[:10], "today": today,
         "charts": charts(data, visible) if data else None, "restricted": restricted,
         "open_warnings": visible_warnings(request.user).filter(acknowledged_at__isnull=True).count(),
+        "my_follow_ups": FollowUp.objects.filter(owner_id=request.user.pk, done_at__isnull=True,
+                                                 due_on__lte=today).count(),
     }
     template = "web/office/_dashboard_charts.html" if request.htmx else "web/office/dashboard.html"  # type: ignore[attr-defined]
     return render(request, template, context)

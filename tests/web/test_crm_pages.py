@@ -116,3 +116,15 @@ def test_segments_are_recomputed_on_demand_as_a_job(client, world):
     assert CustomerSegment.objects.count() == 2 and job.result["customers"] == 2
     client.force_login(world["users"]["auditor"])
     assert 'id="segments-recompute"' not in client.get("/office/customers/").content.decode()
+
+
+def test_the_dashboard_counts_my_follow_ups_due(client, world):
+    rep = world["users"]["channel_manager"]
+    client.force_login(rep)
+    today = timezone.localdate()
+    for due in (today, today + timedelta(days=3)):  # only the first is due
+        FollowUp.objects.create(customer=world["acme_statement"].customer, title="x", due_on=due, owner=rep)
+    FollowUp.objects.create(customer=world["acme_statement"].customer, title="y", due_on=today,
+                            owner=world["users"]["finance"])  # someone else's
+    page = client.get("/office/").content.decode()
+    assert 'id="tile-follow-ups"><span>我的到期跟进</span><strong>1<' in page
