@@ -67,6 +67,11 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         ("customer list, page 20", admin, "/office/customers/?page=20"),
         ("customer page", admin, f"/office/customers/{some}/"),
         ("dashboard", admin, "/office/"),
+        ("contact calendar", admin, f"/office/contacts/?month={today.year}-{today.month - 1 or 12:02d}"),
+        ("complaints and satisfaction", admin, "/office/complaints/"),
+        ("score cards", admin, "/office/scorecards/"),
+        ("warnings", admin, "/office/warnings/"),
+        ("policy effectiveness", admin, "/office/policies/dist-q-tiers/effectiveness/?period=2026-Q3"),
     ]
     if rep is not None:
         pages += [("customer list (sales rep)", rep, "/office/customers/"), ("dashboard (sales rep)", rep, "/office/")]

@@ -29,3 +29,12 @@ def jobs_inline(settings) -> None:
     """Jobs run inside the request in tests, so a test's own transaction sees their writes.
     ``tests/common/test_jobs.py`` runs them in a real thread too."""
     settings.FANLI_JOBS_INLINE = True
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> None:
+    """The cache outlives a test's database (it is a directory of files): start each test with
+    none of another test's snapshots, throttles or reports."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -156,8 +156,8 @@ def calendar(request: HttpRequest, month: str = "") -> dict[str, Any]:
                                details={"errors": [{"path": "month", "message": "use YYYY-MM"}]}) from None
     grid = contact_calendar(Customer.objects.all(), year, number)
     return {"month": f"{year:04d}-{number:02d}", "counts": grid["counts"],
-            "rows": [{"customer": row["code"], "name": row["name"], "total": row["total"],
-                      "days": {str(cell["day"]): cell["contacts"] for cell in row["cells"] if cell["contacts"]}}
+            "rows": [{"customer": row.code, "name": row.name, "total": row.total,
+                      "days": {str(day): contacts for day, contacts in sorted(row.by_day().items())}}
                      for row in grid["rows"]]}
 
 

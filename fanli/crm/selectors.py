@@ -31,14 +31,30 @@ def contact_calendar(customers: QuerySet[Customer], year: int, month: int) -> di
         cells[customer_id][day.day].append({"channel": channel, "summary": summary})
         names[customer_id] = (code, name)
         counts[channel] += 1
-    weekend = {day: date(year, month, day).weekday() >= 5 for day in range(1, days + 1)}
-    rows = [{"code": names[cid][0], "name": names[cid][1],
-             "cells": [{"day": day, "weekend": weekend[day], "contacts": cells[cid].get(day, [])}
-                       for day in range(1, days + 1)],
-             "total": sum(len(v) for v in cells[cid].values())}
+    columns = [{"day": day, "weekend": date(year, month, day).weekday() >= 5} for day in range(1, days + 1)]
+    rows = [CalendarRow(names[cid][0], names[cid][1], cells[cid], columns)
             for cid in sorted(names, key=lambda cid: names[cid][0])]
-    return {"year": year, "month": month, "days": [{"day": day, "weekend": weekend[day]} for day in weekend],
-            "rows": rows, "counts": dict(counts), "first": first, "last": last}
+    return {"year": year, "month": month, "days": columns, "rows": rows, "counts": dict(counts),
+            "first": first, "last": last}
+
+
+class CalendarRow:
+    """One customer's month. Its day cells are built when asked for, so a page of 100 rows out of
+    a thousand builds 100 rows of cells."""
+
+    __slots__ = ("_by_day", "_columns", "code", "name", "total")
+
+    def __init__(self, code: str, name: str, by_day: dict[int, list[dict[str, str]]],
+                 columns: list[dict[str, Any]]) -> None:
+        self.code, self.name, self._by_day, self._columns = code, name, by_day, columns
+        self.total = sum(len(contacts) for contacts in by_day.values())
+
+    @property
+    def cells(self) -> list[dict[str, Any]]:
+        return [{**column, "contacts": self._by_day.get(column["day"], [])} for column in self._columns]
+
+    def by_day(self) -> dict[int, list[dict[str, str]]]:
+        return dict(self._by_day)
 
 
 def follow_ups_open(customers: QuerySet[Customer], *, owner: Any = None) -> QuerySet[FollowUp]:

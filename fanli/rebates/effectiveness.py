@@ -31,7 +31,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Count, Max, Sum
 
 from fanli.common.exceptions import NotFound
 from fanli.common.periods import Period, period_containing
@@ -44,6 +44,7 @@ from .preview import ended_period, version_results
 from .selectors import customer_facts, parsed
 
 CENT = Decimal("0.01")
+CACHE_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,27 @@ def policy_version_for(policy: Policy) -> PolicyVersion:
     if version is None:
         raise NotFound(f"policy {policy.code} has no version")
     return version
+
+
+def policy_effectiveness_cached(code: str, period_key: str, *, today: date) -> tuple[Report, Any]:
+    """``policy_effectiveness`` kept for ``CACHE_SECONDS`` in the shared cache, keyed by what changes
+    it most (new sales documents, a new policy version, enrolments); answers the report and when
+    it was computed. Pages use it; the API and the command compute afresh."""
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from fanli.sales.models import SalesDocument
+
+    sales = SalesDocument.objects.aggregate(last=Max("id"))["last"]
+    versions = PolicyVersion.objects.aggregate(last=Max("id"))["last"]
+    enrolments = Enrolment.objects.aggregate(last=Max("id"), n=Count("id"))
+    key = (f"fanli:effectiveness:{code}:{period_key}:{today}:{sales}:{versions}:"
+           f"{enrolments['last']}:{enrolments['n']}")
+    found = cache.get(key)
+    if found is None:
+        found = (policy_effectiveness(code, period_key, today=today), timezone.now())
+        cache.set(key, found, CACHE_SECONDS)
+    return found
 
 
 def policy_effectiveness(code: str, period_key: str, *, today: date) -> Report:

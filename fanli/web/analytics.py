@@ -15,7 +15,7 @@ from openpyxl.styles import Font
 from fanli.accounts.selectors import visible_customers
 from fanli.common.exceptions import FanliError
 from fanli.common.money import minor_to_major
-from fanli.rebates.effectiveness import Report, percent, policy_effectiveness, policy_version_for
+from fanli.rebates.effectiveness import Report, percent, policy_effectiveness_cached, policy_version_for
 from fanli.rebates.models import Policy
 from fanli.rebates.preview import preview_periods
 
@@ -23,7 +23,7 @@ from .settlement import MONEY_FORMAT
 from .views import staff_view
 
 
-def _report(request: HttpRequest, code: str) -> tuple[Policy, list[Any], str, Report | None, str | None]:
+def _report(request: HttpRequest, code: str) -> tuple[Policy, list[Any], str, Report | None, str | None, Any]:
     policy = Policy.objects.filter(code=code).first()
     if policy is None:
         raise Http404
@@ -34,9 +34,10 @@ def _report(request: HttpRequest, code: str) -> tuple[Policy, list[Any], str, Re
         raise Http404 from None
     period_key = request.GET.get("period") or periods[0].key
     try:
-        return policy, periods, period_key, policy_effectiveness(code, period_key, today=today), None
+        report, computed_at = policy_effectiveness_cached(code, period_key, today=today)
+        return policy, periods, period_key, report, None, computed_at
     except FanliError as error:
-        return policy, periods, period_key, None, error.message
+        return policy, periods, period_key, None, error.message, None
 
 
 def _charts(report: Report) -> dict[str, Any]:
@@ -56,12 +57,12 @@ def _charts(report: Report) -> dict[str, Any]:
 
 @staff_view()
 def effectiveness(request: HttpRequest, code: str) -> HttpResponse:
-    policy, periods, period_key, report, error = _report(request, code)
+    policy, periods, period_key, report, error, computed_at = _report(request, code)
     visible = set(visible_customers(request.user).values_list("id", flat=True)) if report else set()
     rows = [row for row in report.rows if row["customer_id"] in visible] if report else []
     return render(request, "web/office/policy_effectiveness.html", {
         "policy": policy, "periods": periods, "period_key": period_key, "report": report, "error": error,
-        "r": report.result if report else None, "rows": rows[:300],
+        "r": report.result if report else None, "rows": rows[:300], "computed_at": computed_at,
         "hidden_rows": (len(report.rows) - len(rows)) if report else 0,
         "charts": _charts(report) if report else None,
         "panel_growth": percent(report.result.panel.growth) if report else None,
@@ -71,7 +72,7 @@ def effectiveness(request: HttpRequest, code: str) -> HttpResponse:
 
 @staff_view()
 def effectiveness_export(request: HttpRequest, code: str) -> HttpResponse:
-    policy, _periods, period_key, report, error = _report(request, code)
+    policy, _periods, period_key, report, error, _computed_at = _report(request, code)
     if report is None:
         return HttpResponse(error or "", status=422, content_type="text/plain; charset=utf-8")
     result = report.result

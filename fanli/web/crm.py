@@ -140,6 +140,9 @@ def relationship_view(request: HttpRequest, code: str) -> HttpResponse:
     return _done(request, _("Relationship level saved"), "web:customer", customer.code)
 
 
+CALENDAR_ROWS = 100  # customers per page of the calendar
+
+
 def _month(text: str, today: date) -> tuple[int, int]:
     try:
         year, month = (int(part) for part in text.split("-"))
@@ -163,10 +166,11 @@ def contacts(request: HttpRequest) -> HttpResponse:
     if region:
         customers = customers.filter(region=region)
     grid = contact_calendar(customers, year, month)
+    page = Paginator(grid["rows"], CALENDAR_ROWS).get_page(request.GET.get("page"))
     previous = (year - 1, 12) if month == 1 else (year, month - 1)
     following = (year + 1, 1) if month == 12 else (year, month + 1)
     return render(request, "web/office/contacts.html", {
-        "grid": grid, "mine": mine, "region": region, "channels": Interaction.Channel.choices,
+        "grid": grid, "page": page, "mine": mine, "region": region, "channels": Interaction.Channel.choices,
         "month_key": f"{year:04d}-{month:02d}", "previous": f"{previous[0]:04d}-{previous[1]:02d}",
         "following": f"{following[0]:04d}-{following[1]:02d}", "today": today,
         "follow_ups": follow_ups_open(customers)[:100],

@@ -18,5 +18,6 @@ def test_the_page_benchmark_runs_end_to_end_on_a_tiny_data_set():
     )
     assert completed.returncode == 0, completed.stderr
     assert "dashboard chart snapshot" in completed.stdout
-    for page in ("customer list", "customer page", "dashboard"):
+    for page in ("customer list", "customer page", "dashboard", "contact calendar", "score cards",
+                 "policy effectiveness"):
         assert f"\n{page} " in completed.stdout

@@ -64,15 +64,16 @@ def test_the_calendar_puts_each_contact_under_its_day_with_its_summary():
     log("C001", "V", date(2026, 11, 30 - 6), "visited the warehouse")
     log("C003", "T", date(2026, 10, 31), "October: not in November's grid")
     grid = contact_calendar(Customer.objects.all(), 2026, 11)
-    assert [row["code"] for row in grid["rows"]] == ["C001", "C002"]
+    assert [row.code for row in grid["rows"]] == ["C001", "C002"]
     assert len(grid["days"]) == 30 and grid["days"][0] == {"day": 1, "weekend": True}  # 1 Nov 2026 is a Sunday
     acme = grid["rows"][0]
-    assert acme["cells"][2]["contacts"] == [{"channel": "T", "summary": "call about the order"},
+    assert acme.cells[2]["contacts"] == [{"channel": "T", "summary": "call about the order"},
                                             {"channel": "E", "summary": "sent the quote"}]
-    assert acme["cells"][23]["contacts"] == [{"channel": "V", "summary": "visited the warehouse"}]
-    assert acme["total"] == 3 and grid["counts"] == {"T": 1, "E": 1, "V": 1, "M": 1}
+    assert acme.cells[23]["contacts"] == [{"channel": "V", "summary": "visited the warehouse"}]
+    assert acme.cells[23]["weekend"] is False and acme.cells[20]["weekend"] is True  # Tue 24th, Sat 21st
+    assert acme.total == 3 and grid["counts"] == {"T": 1, "E": 1, "V": 1, "M": 1}
     only_c002 = contact_calendar(Customer.objects.filter(code="C002"), 2026, 11)
-    assert [row["code"] for row in only_c002["rows"]] == ["C002"]
+    assert [row.code for row in only_c002["rows"]] == ["C002"]
 
 
 def test_complaints_are_resolved_once_with_their_days_counted():

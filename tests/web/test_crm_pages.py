@@ -128,3 +128,19 @@ def test_the_dashboard_counts_my_follow_ups_due(client, world):
                             owner=world["users"]["finance"])  # someone else's
     page = client.get("/office/").content.decode()
     assert 'id="tile-follow-ups"><span>我的到期跟进</span><strong>1<' in page
+
+
+def test_the_calendar_pages_its_customers(client, world, monkeypatch):
+    from fanli.crm.services import interaction_log
+    from fanli.web import crm
+
+    monkeypatch.setattr(crm, "CALENDAR_ROWS", 1)
+    today = timezone.localdate()
+    for code in ("C001", "C002"):
+        interaction_log(customer_code=code, channel="E", happened_on=today, summary="报价", today=today, actor=None)
+    client.force_login(world["users"]["finance"])
+    first = client.get(f"/office/contacts/?month={today:%Y-%m}").content.decode()
+    second = client.get(f"/office/contacts/?month={today:%Y-%m}&page=2").content.decode()
+    assert first.count('<tr data-customer="') == 1 and 'data-customer="C001"' in first
+    assert second.count('<tr data-customer="') == 1 and 'data-customer="C002"' in second
+    assert "第 2 / 2 页（共 2 行）" in second

@@ -426,3 +426,14 @@ def test_a_what_if_from_the_editor_computes_the_form_as_typed_and_stores_nothing
                                                                    ("calculation.tiers.1.from", "-5")]))
     assert broken.status_code == 422 and 'id="error-summary"' in broken.content.decode()
     assert PolicyVersion.objects.count() == versions
+
+
+def test_the_effectiveness_page_is_kept_until_new_sales_arrive(client, world):
+    from tests.builders import invoice
+
+    client.force_login(world["users"]["finance"])
+    first = client.get("/office/policies/dist-q/effectiveness/?period=2026-Q1").content.decode()
+    assert '<strong id="eff-rebate">¥3,940.00</strong>' in first
+    invoice(world["other_statement"].customer, date(2026, 3, 1), ("TEA-1", "20000"))  # a late Q1 sale
+    again = client.get("/office/policies/dist-q/effectiveness/?period=2026-Q1").content.decode()
+    assert '<strong id="eff-rebate">¥5,240.00</strong>' in again  # C002 reaches tier 2: 2 % of 110,000 = 2,200

@@ -106,5 +106,5 @@ class Command(FanliCommand):
                 raise ValidationFailed(f"month {month!r} is not YYYY-MM") from None
             self.out(f"{'':<10} " + "".join(f"{day['day']:>3}" for day in grid["days"]))
             for row in grid["rows"]:
-                cells = "".join(f"{''.join(c['channel'] for c in cell['contacts']) or '.':>3}" for cell in row["cells"])
-                self.out(f"{row['code']:<10} {cells}")
+                cells = "".join(f"{''.join(c['channel'] for c in cell['contacts']) or '.':>3}" for cell in row.cells)
+                self.out(f"{row.code:<10} {cells}")
