@@ -1,4 +1,4 @@
-"""Validation messages in the reader's language.
+"""Validation messages (and other generated wording) in the reader's language.
 
 Document checks (pydantic and our own rules) speak English, which the API and the commands keep
 as their stable text. The web pages show each message through ``ui_message``: our own messages
@@ -46,6 +46,13 @@ _EXACT: dict[str, Callable[[], str]] = {
     "Extra inputs are not permitted": lambda: _("not a setting of this document"),
     "Input should be a valid decimal": lambda: _("not a number"),
     "Input should be a valid integer, unable to parse string as an integer": lambda: _("not a whole number"),
+    # score-card details (fanli/customers/scorecard.py)
+    "rated": lambda: _("rated"),
+    "not rated yet": lambda: _("not rated yet"),
+    "new sales": lambda: _("new sales"),
+    "no sales in either year": lambda: _("no sales in either year"),
+    "nothing fell due": lambda: _("nothing fell due"),
+    "no survey answers": lambda: _("no survey answers"),
 }
 
 # pydantic's messages that carry a value, by pattern.
@@ -63,6 +70,16 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"^String should have at least (\d+) characters?$"), lambda m: _("required")),
     (re.compile(r"^no product with SKU (.+)$"), lambda m: _("no product with SKU %(sku)s") % {"sku": m.group(1)}),
     (re.compile(r"^no published policy (.+)$"), lambda m: _("no published policy %(code)s") % {"code": m.group(1)}),
+    (re.compile(r"^net sales (.+) over 12 months$"),
+     lambda m: _("net sales ¥%(amount)s over 12 months") % {"amount": m.group(1)}),
+    (re.compile(r"^(-?\d+) % on the year before$"), lambda m: _("%(growth)s %% on the year before") % {"growth": m.group(1)}),
+    (re.compile(r"^(\d+) % of the amounts due in 12 months paid$"),
+     lambda m: _("%(share)s %% of the amounts due in 12 months paid") % {"share": m.group(1)}),
+    (re.compile(r"^average (.+) of 5$"), lambda m: _("average %(score)s of 5") % {"score": m.group(1)}),
+    (re.compile(r"^(\d+) complaint\(s\) in 12 months$"),
+     lambda m: _("%(count)s complaint(s) in 12 months") % {"count": m.group(1)}),
+    (re.compile(r"^(\d+) contact\(s\) in 90 days$"),
+     lambda m: _("%(count)s contact(s) in 90 days") % {"count": m.group(1)}),
     (re.compile(r"^policies would stack in a circle through (.+)$"),
      lambda m: _("policies would stack in a circle through %(code)s") % {"code": m.group(1)}),
 ]

@@ -144,3 +144,17 @@ def test_the_calendar_pages_its_customers(client, world, monkeypatch):
     assert first.count('<tr data-customer="') == 1 and 'data-customer="C001"' in first
     assert second.count('<tr data-customer="') == 1 and 'data-customer="C002"' in second
     assert "第 2 / 2 页（共 2 行）" in second
+
+
+def test_score_card_details_read_in_the_readers_language():
+    from django.utils import translation
+
+    from fanli.web.messages import ui_message
+
+    with translation.override("zh-hans"):
+        assert ui_message("net sales 891,094.75 over 12 months") == "近 12 个月净销售额 ¥891,094.75"
+        assert ui_message("-50 % on the year before") == "较上年 -50 %"
+        assert ui_message("94 % of the amounts due in 12 months paid") == "近 12 个月到期应收已付 94 %"
+        assert ui_message("not rated yet") == "尚未评分"
+    with translation.override("en"):
+        assert ui_message("-50 % on the year before") == "-50 % on the year before"

@@ -45,3 +45,11 @@ def percent_of(part: Any, whole: Any) -> int:
 def get_item(mapping: Any, key: str) -> Any:
     """``mapping[key]`` in a template, None when absent (for keys with dots or dashes)."""
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def ui(text: Any) -> str:
+    """A generated message (validation, score-card detail) in the reader's language."""
+    from fanli.web.messages import ui_message
+
+    return ui_message(str(text))
