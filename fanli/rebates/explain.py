@@ -3,6 +3,8 @@ stored with it, and rendered as text for the CLI and the portal."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -145,7 +147,7 @@ def explanation_text(explanation: dict[str, Any], *, currency: str = "CNY") -> s
                          % {"customer": member["customer"], "amount": member["amount"],
                             "share": money(member["share_minor"])})
     for note in r["notes"]:
-        lines.append(_("Note: %(note)s") % {"note": note})
+        lines.append(_("Note: %(note)s") % {"note": note_text(note)})
     lines.append(_("Unrounded %(unrounded)s; %(rule)s: %(rounded)s")
                  % {"unrounded": r["unrounded"], "rule": _(e["rounding"]),
                     "rounded": money(round_minor(Decimal(r["unrounded"])))})
@@ -184,3 +186,30 @@ def _manual_text(e: dict[str, Any], currency: str) -> str:
                                                                    "approver": m["approved_by"]},
         _("This statement: %(amount)s") % {"amount": format_minor(e["amount_minor"], currency)},
     ])
+
+
+_NOTES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (re.compile(r"^no sales in the same period a year earlier: not eligible for a growth rebate$"),
+     lambda m: _("no sales in the same period a year earlier: not eligible for a growth rebate")),
+    (re.compile(r"^no sales in the same period a year earlier: baseline taken as zero, all growth tiers reached$"),
+     lambda m: _("no sales in the same period a year earlier: baseline taken as zero, all growth tiers reached")),
+    (re.compile(r"^growth (-?[\d.]+)% on last year's (.+)$"),
+     lambda m: _("growth %(growth)s%% on last year's %(prior)s") % {"growth": m.group(1), "prior": m.group(2)}),
+    (re.compile(r"^basis reduced by (.+) already granted by policies this one stacks after$"),
+     lambda m: _("basis reduced by %(amount)s already granted by policies this one stacks after")
+     % {"amount": m.group(1)}),
+    (re.compile(r"^the basis is not positive: nothing is earned$"),
+     lambda m: _("the basis is not positive: nothing is earned")),
+    (re.compile(r"^(-?[\d.]+) is below the minimum payout of (.+): nothing is paid$"),
+     lambda m: _("%(amount)s is below the minimum payout of %(minimum)s: nothing is paid")
+     % {"amount": m.group(1), "minimum": m.group(2)}),
+]
+
+
+def note_text(note: str) -> str:
+    """A calculation note (stored in English with the figures) in the active language."""
+    for pattern, render in _NOTES:
+        match = pattern.match(note)
+        if match:
+            return render(match)
+    return note

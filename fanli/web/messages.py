@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 from django.utils.translation import gettext as _
 
+from fanli.rebates.explain import note_text
+
 # Our own rules' messages, exactly as the document and the services word them.
 _EXACT: dict[str, Callable[[], str]] = {
     "must not be negative": lambda: _("must not be negative"),
@@ -93,4 +95,4 @@ def ui_message(text: str) -> str:
         match = pattern.match(text)
         if match:
             return render(match)
-    return text
+    return note_text(text)

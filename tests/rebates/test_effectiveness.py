@@ -95,3 +95,16 @@ def test_a_policy_for_every_customer_of_a_kind_is_compared_with_the_other_kinds(
     assert report.widened and "dealer" in report.comparison_kinds and "member" not in report.comparison_kinds
     assert (report.result.comparison.customers, report.result.comparison.growth) == (1, Decimal("-0.25"))
     assert report.result.new_participants == 1 and report.result.incremental_minor is None  # no panel: no figure
+
+
+def test_calculation_notes_read_in_the_readers_language_with_their_figures():
+    from django.utils import translation
+
+    from fanli.rebates.explain import note_text
+
+    with translation.override("zh-hans"):
+        assert note_text("growth 12.50% on last year's 80000.00") == "较上年 80000.00 增长 12.50%"
+        assert note_text("12.34 is below the minimum payout of 50: nothing is paid") == "12.34 低于最低兑付额 50：不予兑付"
+        assert note_text("something new") == "something new"
+    with translation.override("en"):
+        assert note_text("growth 12.50% on last year's 80000.00") == "growth 12.50% on last year's 80000.00"
