@@ -2,19 +2,23 @@
 
 Every error answers ``{"code", "message", "details"}`` with the status the error names.
 Authentication is ``Authorization: Bearer <token>`` (tokens from ``fanli token create``) or a
-logged-in staff session.
+logged-in staff session; each operation then needs the permission its ``@permission`` names,
+granted by the user's roles as on the pages.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
+from fanli.accounts.selectors import can
 from fanli.common.exceptions import FanliError
 from fanli.common.services import api_token_user
 
@@ -93,3 +97,30 @@ def _register_routers() -> None:
 
 
 _register_routers()
+
+
+def _enforce_permissions() -> None:
+    """Each operation's ``@permission`` is checked after authentication, on every request (on the
+    operations the API serves: ninja binds a copy of each router to the API)."""
+    for router in api._get_bound_routers():
+        for view in router.path_operations.values():
+            for operation in view.operations:
+                needed = getattr(operation.view_func, "required_permission", None)
+                if needed is None:
+                    raise ImproperlyConfigured(f"API operation {operation.view_func.__name__} names no permission")
+                operation._run_checks = _checked(operation._run_checks, needed)  # type: ignore[assignment]
+
+
+def _checked(run_checks: Callable[[HttpRequest], HttpResponse | None], needed: str
+             ) -> Callable[[HttpRequest], HttpResponse | None]:
+    def checks(request: HttpRequest) -> HttpResponse | None:
+        refused = run_checks(request)
+        if refused is not None or can(request.user, needed):
+            return refused
+        body = {"code": "forbidden", "message": f"your role does not allow this ({needed})", "details": {}}
+        return api.create_response(request, body, status=403)
+
+    return checks
+
+
+_enforce_permissions()

@@ -15,7 +15,7 @@ def on_postgres() -> bool:
 def staff_user(db):
     from django.contrib.auth.models import User
 
-    return User.objects.create_user("finance", password="finance-pass-123", is_staff=True)
+    return User.objects.create_user("finance", password="finance-pass-123", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture(autouse=True)

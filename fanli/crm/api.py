@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
+from fanli.accounts.permissions import permission
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.customers.models import Customer, DealerScore, ScoreCard
 from fanli.customers.services import rating_set, scorecards_compute, segments_recompute
@@ -54,6 +55,7 @@ def _complaint(c: Complaint) -> dict[str, Any]:
 
 
 @router.get("/customers/{code}/contacts", summary="A customer's contacts, open follow-ups, complaints and surveys")
+@permission("view")
 def contacts_of(request: HttpRequest, code: str) -> dict[str, Any]:
     customer = _customer(code)
     return {
@@ -78,6 +80,7 @@ class InteractionIn(Schema):
 
 
 @router.post("/customers/{code}/interactions", response={201: dict}, summary="Log a contact (and its follow-up)")
+@permission("crm")
 def interaction_create(request: HttpRequest, code: str, body: InteractionIn) -> Status:
     owner = None
     if body.owner:
@@ -93,6 +96,7 @@ def interaction_create(request: HttpRequest, code: str, body: InteractionIn) -> 
 
 
 @router.post("/follow-ups/{follow_up_id}/done", summary="Mark a follow-up done (once)")
+@permission("crm")
 def follow_up_complete(request: HttpRequest, follow_up_id: int) -> dict[str, Any]:
     return _follow_up(follow_up_done(follow_up_id=follow_up_id, actor=request.user))
 
@@ -104,6 +108,7 @@ class ComplaintIn(Schema):
 
 
 @router.post("/customers/{code}/complaints", response={201: dict}, summary="Record a complaint")
+@permission("crm")
 def complaint_create(request: HttpRequest, code: str, body: ComplaintIn) -> Status:
     complaint = complaint_open(customer_code=code, category=body.category, summary=body.summary,
                                opened_on=body.opened_on, today=timezone.localdate(), actor=request.user)
@@ -117,6 +122,7 @@ class ComplaintProgressIn(Schema):
 
 
 @router.post("/complaints/{complaint_id}/progress", summary="Take a complaint on, or resolve it (once)")
+@permission("crm")
 def complaint_update(request: HttpRequest, complaint_id: int, body: ComplaintProgressIn) -> dict[str, Any]:
     return _complaint(complaint_progress(complaint_id=complaint_id, status=body.status, resolution=body.resolution,
                                          on=body.on or timezone.localdate(), actor=request.user))
@@ -129,6 +135,7 @@ class SurveyIn(Schema):
 
 
 @router.post("/customers/{code}/surveys", response={201: dict}, summary="Record a satisfaction survey answer")
+@permission("crm")
 def survey_create(request: HttpRequest, code: str, body: SurveyIn) -> Status:
     answer = survey_record(customer_code=code, score=body.score, answered_on=body.answered_on, comment=body.comment,
                            today=timezone.localdate(), actor=request.user)
@@ -140,12 +147,14 @@ class RelationshipIn(Schema):
 
 
 @router.put("/customers/{code}/relationship", summary="Set the relationship level")
+@permission("crm")
 def relationship_update(request: HttpRequest, code: str, body: RelationshipIn) -> dict[str, Any]:
     customer = customer_relationship_set(customer_code=code, relationship=body.relationship, actor=request.user)
     return {"customer": customer.code, "relationship": customer.relationship}
 
 
 @router.get("/contacts/calendar", summary="The contact calendar of a month (?month=YYYY-MM): customers by days")
+@permission("view")
 def calendar(request: HttpRequest, month: str = "") -> dict[str, Any]:
     today = timezone.localdate()
     try:
@@ -162,6 +171,7 @@ def calendar(request: HttpRequest, month: str = "") -> dict[str, Any]:
 
 
 @router.get("/warnings", summary="Warnings, newest first (?open=false for acknowledged ones too)")
+@permission("view")
 def warning_list(request: HttpRequest, open: bool = True, kind: str = "") -> list[dict[str, Any]]:
     qs = Warning.objects.select_related("customer", "owner")
     if open:
@@ -174,12 +184,14 @@ def warning_list(request: HttpRequest, open: bool = True, kind: str = "") -> lis
 
 
 @router.post("/warnings/{warning_id}/acknowledge", summary="Acknowledge a warning (once)")
+@permission("view")
 def warning_seen(request: HttpRequest, warning_id: int) -> dict[str, Any]:
     warning = warning_acknowledge(warning_id=warning_id, actor=request.user)
     return {"id": warning.pk, "acknowledged_at": warning.acknowledged_at}
 
 
 @router.post("/segments/recompute", summary="Segments and score cards now, as the nightly run does")
+@permission("crm")
 def segments_now(request: HttpRequest) -> dict[str, Any]:
     today = timezone.localdate()
     return {**segments_recompute(today=today, actor=request.user),
@@ -187,6 +199,7 @@ def segments_now(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.get("/scorecards/{code}", summary="A score card's customers, best first, with each criterion")
+@permission("view")
 def scorecard_scores(request: HttpRequest, code: str) -> dict[str, Any]:
     card = ScoreCard.objects.filter(code=code).first()
     if card is None:
@@ -204,6 +217,7 @@ class RatingIn(Schema):
 
 
 @router.post("/scorecards/{code}/ratings", summary="Rate a customer on a manual criterion and rescore the card")
+@permission("crm")
 def scorecard_rate(request: HttpRequest, code: str, body: RatingIn) -> dict[str, Any]:
     score = rating_set(card_code=code, customer_code=body.customer, criterion=body.criterion, score=body.score,
                        today=timezone.localdate(), actor=request.user)

@@ -14,6 +14,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
+from fanli.accounts.permissions import permission
+
 from .document import discount_rule_json_schema
 from .models import DiscountRuleVersion
 from .selectors import (
@@ -48,17 +50,20 @@ def _version_out(version: DiscountRuleVersion, created: bool = False) -> dict[st
 
 
 @router.get("/discount-rules/schema", summary="The discount rule JSON Schema")
+@permission("view")
 def rule_schema(request: HttpRequest) -> dict[str, Any]:
     return discount_rule_json_schema()
 
 
 @router.get("/discount-rules", response=list[RuleVersionOut], summary="Discount rules in force")
+@permission("view")
 def rule_list(request: HttpRequest) -> list[dict[str, Any]]:
     versions = DiscountRuleVersion.objects.filter(status=DiscountRuleVersion.Status.PUBLISHED).select_related("rule")
     return [_version_out(v) for v in versions.order_by("rule__code")]
 
 
 @router.post("/discount-rules", response={200: RuleVersionOut, 201: RuleVersionOut}, summary="Apply a discount rule")
+@permission("policies")
 def rule_create(request: HttpRequest, body: RuleApplyIn) -> Status:
     text = body.document if isinstance(body.document, str) else json.dumps(body.document)
     version, created = discount_rule_apply(text=text, actor=request.user, publish=body.publish)
@@ -66,6 +71,7 @@ def rule_create(request: HttpRequest, body: RuleApplyIn) -> Status:
 
 
 @router.get("/discount-rules/usage", summary="Invoices and money used per rule, against limits and budgets")
+@permission("view")
 def rule_usage_list(request: HttpRequest) -> list[dict[str, Any]]:
     return rule_usage()
 
@@ -78,6 +84,7 @@ class ContractIn(Schema):
 
 
 @router.put("/discount-contracts", summary="Set a customer's contract percent (协议折扣) under a rule")
+@permission("policies")
 def contract_set(request: HttpRequest, body: ContractIn) -> dict[str, Any]:
     contract = discount_contract_set(customer_code=body.customer, rule_code=body.rule, percent=body.percent,
                                      note=body.note, actor=request.user)
@@ -102,6 +109,7 @@ def _lines(lines: list[LineIn]) -> list[LineRequest]:
 
 
 @router.post("/quotes", summary="Net prices with every discount applied and why other rules did not apply")
+@permission("view")
 def quote_create(request: HttpRequest, body: QuoteIn) -> dict[str, Any]:
     day = body.date or timezone.localdate()
     return quote_to_json(quote_prepare(customer_code=body.customer, day=day, lines=_lines(body.lines),
@@ -123,6 +131,7 @@ def _invoice_out(invoice: Any) -> dict[str, Any]:
 
 @router.post("/discounted-invoices", response={200: dict, 201: dict},
              summary="Record an invoice's discounts in the usage ledger (idempotent by invoice number)")
+@permission("import")
 def invoice_record(request: HttpRequest, body: InvoiceIn) -> Status:
     day = body.date or timezone.localdate()
     existed = discounted_invoice_find(body.invoice_number) is not None
@@ -133,5 +142,6 @@ def invoice_record(request: HttpRequest, body: InvoiceIn) -> Status:
 
 
 @router.get("/discounted-invoices/{number}", summary="A recorded invoice and the discounts it used")
+@permission("view")
 def invoice_detail(request: HttpRequest, number: str) -> dict[str, Any]:
     return _invoice_out(discounted_invoice(number))

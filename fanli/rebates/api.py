@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
+from fanli.accounts.permissions import permission
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.customers.models import Customer
 from fanli.ledger.models import Payout
@@ -75,17 +76,20 @@ def _version_out(version: PolicyVersion, created: bool = False) -> dict[str, Any
 
 
 @router.get("/policies/schema", summary="The policy document JSON Schema")
+@permission("view")
 def policy_schema(request: HttpRequest) -> dict[str, Any]:
     return policy_json_schema()
 
 
 @router.get("/policies", response=list[PolicyVersionOut], summary="Published policies")
+@permission("view")
 def policy_list(request: HttpRequest) -> list[dict[str, Any]]:
     versions = PolicyVersion.objects.filter(status=PolicyVersion.Status.PUBLISHED).select_related("policy")
     return [_version_out(v) for v in versions.order_by("policy__code")]
 
 
 @router.post("/policies", response={200: PolicyVersionOut, 201: PolicyVersionOut}, summary="Apply a policy document")
+@permission("policies")
 def policy_create(request: HttpRequest, body: PolicyApplyIn) -> Status:
     text = body.document if isinstance(body.document, str) else json.dumps(body.document)
     applied = policy_apply(text=text, actor=request.user, publish=body.publish)
@@ -98,6 +102,7 @@ class WhatIfIn(Schema):
 
 
 @router.post("/policies/what-if", summary="A document over a past period beside the version in force; stores nothing")
+@permission("policies")
 def policy_what_if(request: HttpRequest, body: WhatIfIn) -> dict[str, Any]:
     text = body.document if isinstance(body.document, str) else json.dumps(body.document)
     preview = what_if(load_policy_text(text), body.period, today=timezone.localdate())
@@ -114,6 +119,7 @@ def policy_what_if(request: HttpRequest, body: WhatIfIn) -> dict[str, Any]:
 
 
 @router.get("/policies/{code}/effectiveness", summary="Participants, tiers, cost, uplift and return over an ended period")
+@permission("view")
 def policy_effect(request: HttpRequest, code: str, period: str) -> dict[str, Any]:
     report = policy_effectiveness(code, period, today=timezone.localdate())
     r = report.result
@@ -141,6 +147,7 @@ def policy_effect(request: HttpRequest, code: str, period: str) -> dict[str, Any
 
 
 @router.get("/policies/{code}", response=PolicyVersionOut, summary="A policy's version in force (or ?version=N)")
+@permission("view")
 def policy_detail(request: HttpRequest, code: str, version: int | None = None) -> dict[str, Any]:
     qs = PolicyVersion.objects.filter(policy__code=code).select_related("policy")
     found = qs.filter(number=version).first() if version is not None else (
@@ -158,6 +165,7 @@ class EnrolmentIn(Schema):
 
 
 @router.put("/policies/{code}/enrolments", summary="Enrol a customer (返利协议), with optional overrides")
+@permission("policies")
 def enrolment_put(request: HttpRequest, code: str, body: EnrolmentIn) -> dict[str, Any]:
     if not Policy.objects.filter(code=code).exists():
         raise NotFound(f"no policy {code}")
@@ -190,11 +198,13 @@ class RunOut(Schema):
 
 
 @router.post("/settlements", response=RunOut, summary="Settle a period (running it again posts nothing new)")
+@permission("settle")
 def settlement_create(request: HttpRequest, body: SettlementIn) -> Run:
     return settlement_run(period_key=body.period, actor=request.user, policy_codes=body.policies, today=body.today)
 
 
 @router.post("/accruals", response=RunOut, summary="Month-end accrual: post the change in estimated liability")
+@permission("settle")
 def accrual_create(request: HttpRequest, body: AccrualIn) -> Run:
     return accrual_run(month_key=body.month, actor=request.user, policy_codes=body.policies, today=body.today)
 
@@ -235,6 +245,7 @@ def _statement_out(s: Statement) -> dict[str, Any]:
 
 
 @router.get("/statements", response=list[StatementOut], summary="Statements, newest first")
+@permission("view")
 def statement_list(
     request: HttpRequest, period: str | None = None, policy: str | None = None, customer: str | None = None,
     state: str | None = None, overdue: bool = False, limit: int = 100, offset: int = 0,
@@ -251,11 +262,13 @@ def statement_list(
 
 
 @router.get("/statements/{statement_id}", response=StatementOut)
+@permission("view")
 def statement_detail(request: HttpRequest, statement_id: int) -> dict[str, Any]:
     return _statement_out(_statement(statement_id))
 
 
 @router.get("/statements/{statement_id}/explanation", summary="Why this amount: lines, tiers, campaigns, caps, rounding")
+@permission("view")
 def statement_explanation(request: HttpRequest, statement_id: int, lines: int = 500) -> dict[str, Any]:
     statement = _statement(statement_id)
     return {
@@ -271,18 +284,21 @@ class ReasonIn(Schema):
 
 
 @router.post("/statements/{statement_id}/approve", response=StatementOut)
+@permission("approve")
 def statement_approve_view(request: HttpRequest, statement_id: int) -> dict[str, Any]:
     statement_approve(statement_id=statement_id, actor=request.user)
     return _statement_out(_statement(statement_id))
 
 
 @router.post("/statements/{statement_id}/dispute", response=StatementOut)
+@permission("dispute")
 def statement_dispute_view(request: HttpRequest, statement_id: int, body: ReasonIn) -> dict[str, Any]:
     statement_dispute(statement_id=statement_id, reason=body.reason, actor=request.user)
     return _statement_out(_statement(statement_id))
 
 
 @router.post("/statements/{statement_id}/resolve", response=StatementOut)
+@permission("dispute")
 def statement_resolve_view(request: HttpRequest, statement_id: int, body: ReasonIn) -> dict[str, Any]:
     statement_resolve(statement_id=statement_id, resolution=body.reason, actor=request.user)
     return _statement_out(_statement(statement_id))
@@ -317,6 +333,7 @@ def _payout_out(p: Payout) -> dict[str, Any]:
 
 
 @router.post("/statements/{statement_id}/payout", response={201: PayoutOut}, summary="Pay an approved statement")
+@permission("pay")
 def payout_create(request: HttpRequest, statement_id: int, body: PayoutIn) -> Status:
     payout = payout_record(statement_id=statement_id, actor=request.user, paid_on=body.paid_on, reference=body.reference)
     return Status(201, _payout_out(payout))
@@ -326,11 +343,13 @@ def payout_create(request: HttpRequest, statement_id: int, body: PayoutIn) -> St
 
 
 @router.get("/customers/{code}/progress", summary="Progress in each policy at a date (default today)")
+@permission("view")
 def progress(request: HttpRequest, code: str, date: date | None = None) -> list[dict[str, Any]]:
     return customer_progress(_customer(code), date or timezone.localdate())
 
 
 @router.get("/customers/{code}/balances", summary="Rebate credit, payable, accrued and paid by form")
+@permission("view")
 def balances(request: HttpRequest, code: str) -> dict[str, int]:
     return customer_balances(_customer(code).pk)
 
@@ -343,6 +362,7 @@ class CreditUseIn(Schema):
 
 
 @router.post("/customers/{code}/credit-uses", summary="Use rebate credit on an order (once per order reference)")
+@permission("settle")
 def credit_use(request: HttpRequest, code: str, body: CreditUseIn) -> dict[str, Any]:
     if any(amount < 0 for amount in body.line_amounts_minor):
         raise ValidationFailed("line amounts must not be negative",
@@ -361,6 +381,7 @@ class CreditExpiryIn(Schema):
 
 
 @router.post("/credit/expiry", summary="Expire what is left of credit past its last day (once per lot)")
+@permission("settle")
 def credit_expiry(request: HttpRequest, body: CreditExpiryIn) -> dict[str, int]:
     return {"expired_minor": credit_expire(today=body.today or timezone.localdate(), actor=request.user)}
 
@@ -369,6 +390,7 @@ def credit_expiry(request: HttpRequest, body: CreditExpiryIn) -> dict[str, int]:
 
 
 @router.get("/reconciliation", summary="Settled figures that differ from a recomputation over raw data")
+@permission("view")
 def reconciliation(request: HttpRequest, policy: str | None = None) -> dict[str, Any]:
     """``policy``: comma-separated policy codes (default: all)."""
     rows = reconcile(policy_codes=[p for p in policy.split(",") if p] if policy else None)
@@ -376,10 +398,12 @@ def reconciliation(request: HttpRequest, policy: str | None = None) -> dict[str,
 
 
 @router.get("/ledger/balances", summary="Balance of each ledger account (liabilities positive)")
+@permission("view")
 def ledger_balances(request: HttpRequest) -> dict[str, int]:
     return account_balances()
 
 
 @router.get("/ledger/check", summary="Trial balance and statement/payout consistency")
+@permission("view")
 def ledger_check_view(request: HttpRequest) -> dict[str, Any]:
     return ledger_check()

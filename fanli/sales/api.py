@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from ninja import File, Form, Header, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from fanli.accounts.permissions import permission
 from fanli.common.exceptions import ValidationFailed
 from fanli.common.money import minor_to_major
 from fanli.common.services import idempotent_call
@@ -59,6 +60,7 @@ def _batch_out(batch: ImportBatch) -> dict:
 
 # Registered before POST /imports/{kind} so that a numeric id is not taken for a kind.
 @router.get("/imports/{int:batch_id}", response={200: ImportBatchOut, 404: ErrorOut}, summary="One import and its errors")
+@permission("view")
 def import_detail(request: HttpRequest, batch_id: int) -> ImportBatch:
     return import_batch_get(batch_id=batch_id)
 
@@ -68,6 +70,7 @@ def import_detail(request: HttpRequest, batch_id: int) -> ImportBatch:
     response={200: ImportBatchOut, 422: ErrorOut},
     summary="Import a CSV or XLSX file (grades, customers, products or sales)",
 )
+@permission("import")
 def import_upload(
     request: HttpRequest, kind: str, file: Annotated[UploadedFile, File()], partial: Annotated[bool, Form()] = False
 ) -> ImportBatch:
@@ -91,6 +94,7 @@ def import_upload(
 
 
 @router.get("/imports", response=list[ImportBatchOut], summary="Recent imports")
+@permission("view")
 def import_list(request: HttpRequest, limit: int = 20) -> list[ImportBatch]:
     return import_batch_list(limit=min(limit, 200))
 
@@ -186,6 +190,7 @@ def _milli_text(quantity_milli: int) -> str:
     response={200: SalesDocumentOut, 201: SalesDocumentOut, 409: ErrorOut, 422: ErrorOut},
     summary="Record one sales document (requires an Idempotency-Key header)",
 )
+@permission("import")
 def document_submit(
     request: HttpRequest,
     payload: SalesDocumentIn,
@@ -234,6 +239,7 @@ def document_submit(
 @router.get(
     "/sales/documents/{number}", response={200: SalesDocumentOut, 404: ErrorOut}, summary="One sales document"
 )
+@permission("view")
 def document_detail(request: HttpRequest, number: str) -> dict:
     return _document_out(sales_document_get(number=number))
 
@@ -257,6 +263,7 @@ class CustomerOut(Schema):
 
 
 @router.get("/customers/{code}", response={200: CustomerOut, 404: ErrorOut}, summary="One customer", tags=["customers"])
+@permission("view")
 def customer_detail(request: HttpRequest, code: str) -> dict:
     customer = customer_get(code=code)
     return {
@@ -282,6 +289,7 @@ class ProductOut(Schema):
 
 
 @router.get("/products/{sku}", response={200: ProductOut, 404: ErrorOut}, summary="One product", tags=["catalog"])
+@permission("view")
 def product_detail(request: HttpRequest, sku: str) -> dict:
     product = product_get(sku=sku)
     return {

@@ -47,7 +47,7 @@ class Client:
 
 @pytest.fixture
 def api(live_server, transactional_db):
-    user = User.objects.create_user("finance", password="x-secret-123", is_staff=True)
+    user = User.objects.create_user("finance", password="x-secret-123", is_staff=True, is_superuser=True)
     return Client(f"{live_server.url}/api", api_token_create(user=user, name="test"))
 
 
@@ -136,6 +136,11 @@ def test_a_logged_in_user_who_is_not_staff_cannot_use_the_api(client, db):
     response = client.get("/api/statements")
     assert (response.status_code, response.json()["code"]) == (401, "unauthorized")
     assert client.login(username="clerk", password="x-secret-123")
+    refused = client.get("/api/statements")  # staff, but no role yet: nothing is granted
+    assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
+    from django.contrib.auth.models import Group
+
+    User.objects.get(username="clerk").groups.add(Group.objects.get_or_create(name="auditor")[0])
     assert client.get("/api/statements").status_code == 200
 
 

@@ -9,7 +9,7 @@ from io import StringIO
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -67,10 +67,16 @@ def call(base: str, token: str, method: str, path: str, body: Any = None) -> tup
 def test_quote_and_record_over_http(live_server, transactional_db):
     catalog()
     customer("C001", grade="vip")
-    token = api_token_create(user=User.objects.create_user("pos", is_staff=True), name="till")
+    till = User.objects.create_user("pos", is_staff=True)
+    till.groups.add(Group.objects.get_or_create(name="finance")[0])  # reads and records invoices
+    token = api_token_create(user=till, name="till")
     base = f"{live_server.url}/api"
-    assert call(base, token, "POST", "/discount-rules", {"document": LADDER})[0] == 201
-    assert call(base, token, "POST", "/discount-rules", {"document": ONCE})[0] == 201
+    assert call(base, token, "POST", "/discount-rules", {"document": LADDER})[0] == 403  # a till writes no rules
+    manager = User.objects.create_user("manager", is_staff=True)
+    manager.groups.add(Group.objects.get_or_create(name="channel_manager")[0])
+    rules = api_token_create(user=manager, name="rules")
+    assert call(base, rules, "POST", "/discount-rules", {"document": LADDER})[0] == 201
+    assert call(base, rules, "POST", "/discount-rules", {"document": ONCE})[0] == 201
     order = {"customer": "C001", "date": "2026-11-20", "lines": [{"sku": "TEA-1", "quantity": "2"}]}
     status, quote = call(base, token, "POST", "/quotes", order)
     assert status == 200 and (quote["gross_minor"], quote["discount_minor"], quote["net_minor"]) == (24_000, 2_880, 21_120)
