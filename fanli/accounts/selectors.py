@@ -68,3 +68,18 @@ def staff_users() -> QuerySet[Any]:
 
     return (get_user_model().objects.filter(is_active=True)
             .filter(Q(is_superuser=True) | Q(groups__name__in=list(PERMISSIONS))).distinct().order_by("username"))
+
+
+def visible_customer(user: Any, code: str) -> Customer:
+    """The customer ``code`` if ``user`` may see it; otherwise "not found", as for a wrong code
+    (a sales rep learns nothing of others' customers)."""
+    from fanli.common.exceptions import NotFound
+
+    customer = visible_customers(user).filter(code=code).first()
+    if customer is None:
+        raise NotFound(f"no customer {code}")
+    return customer
+
+
+def hidden_from(user: Any, customer_id: int) -> bool:
+    return not can(user, "view_all_customers") and not visible_customers(user).filter(pk=customer_id).exists()

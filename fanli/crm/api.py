@@ -12,12 +12,13 @@ from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
 from fanli.accounts.permissions import permission
+from fanli.accounts.selectors import hidden_from, visible_customer, visible_customers
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.customers.models import Customer, DealerScore, ScoreCard
 from fanli.customers.services import rating_set, scorecards_compute, segments_recompute
 
-from .models import Complaint, FollowUp, Interaction, SurveyResponse, Warning
-from .selectors import contact_calendar
+from .models import Complaint, FollowUp, Interaction, SurveyResponse
+from .selectors import contact_calendar, visible_warnings
 from .services import (
     complaint_open,
     complaint_progress,
@@ -31,11 +32,9 @@ from .services import (
 router = Router(tags=["customer management"])
 
 
-def _customer(code: str) -> Customer:
-    customer = Customer.objects.filter(code=code).first()
-    if customer is None:
-        raise NotFound(f"no customer {code!r}")
-    return customer
+def _customer(request: HttpRequest, code: str) -> Customer:
+    """A customer the user may see (a sales rep: their own), else "not found"."""
+    return visible_customer(request.user, code)
 
 
 def _interaction(i: Interaction) -> dict[str, Any]:
@@ -57,7 +56,7 @@ def _complaint(c: Complaint) -> dict[str, Any]:
 @router.get("/customers/{code}/contacts", summary="A customer's contacts, open follow-ups, complaints and surveys")
 @permission("view")
 def contacts_of(request: HttpRequest, code: str) -> dict[str, Any]:
-    customer = _customer(code)
+    customer = _customer(request, code)
     return {
         "relationship": customer.relationship,
         "interactions": [_interaction(i) for i in Interaction.objects.filter(customer=customer)
@@ -82,6 +81,7 @@ class InteractionIn(Schema):
 @router.post("/customers/{code}/interactions", response={201: dict}, summary="Log a contact (and its follow-up)")
 @permission("crm")
 def interaction_create(request: HttpRequest, code: str, body: InteractionIn) -> Status:
+    _customer(request, code)
     owner = None
     if body.owner:
         owner = get_user_model().objects.filter(username=body.owner, is_active=True).first()
@@ -98,6 +98,9 @@ def interaction_create(request: HttpRequest, code: str, body: InteractionIn) -> 
 @router.post("/follow-ups/{follow_up_id}/done", summary="Mark a follow-up done (once)")
 @permission("crm")
 def follow_up_complete(request: HttpRequest, follow_up_id: int) -> dict[str, Any]:
+    task = FollowUp.objects.filter(pk=follow_up_id).first()
+    if task is None or hidden_from(request.user, task.customer_id):
+        raise NotFound(f"no follow-up {follow_up_id}")
     return _follow_up(follow_up_done(follow_up_id=follow_up_id, actor=request.user))
 
 
@@ -110,6 +113,7 @@ class ComplaintIn(Schema):
 @router.post("/customers/{code}/complaints", response={201: dict}, summary="Record a complaint")
 @permission("crm")
 def complaint_create(request: HttpRequest, code: str, body: ComplaintIn) -> Status:
+    _customer(request, code)
     complaint = complaint_open(customer_code=code, category=body.category, summary=body.summary,
                                opened_on=body.opened_on, today=timezone.localdate(), actor=request.user)
     return Status(201, _complaint(complaint))
@@ -124,6 +128,9 @@ class ComplaintProgressIn(Schema):
 @router.post("/complaints/{complaint_id}/progress", summary="Take a complaint on, or resolve it (once)")
 @permission("crm")
 def complaint_update(request: HttpRequest, complaint_id: int, body: ComplaintProgressIn) -> dict[str, Any]:
+    complaint = Complaint.objects.filter(pk=complaint_id).first()
+    if complaint is None or hidden_from(request.user, complaint.customer_id):
+        raise NotFound(f"no complaint {complaint_id}")
     return _complaint(complaint_progress(complaint_id=complaint_id, status=body.status, resolution=body.resolution,
                                          on=body.on or timezone.localdate(), actor=request.user))
 
@@ -137,6 +144,7 @@ class SurveyIn(Schema):
 @router.post("/customers/{code}/surveys", response={201: dict}, summary="Record a satisfaction survey answer")
 @permission("crm")
 def survey_create(request: HttpRequest, code: str, body: SurveyIn) -> Status:
+    _customer(request, code)
     answer = survey_record(customer_code=code, score=body.score, answered_on=body.answered_on, comment=body.comment,
                            today=timezone.localdate(), actor=request.user)
     return Status(201, {"id": answer.pk, "customer": code, "score": answer.score, "answered_on": answer.answered_on})
@@ -149,6 +157,7 @@ class RelationshipIn(Schema):
 @router.put("/customers/{code}/relationship", summary="Set the relationship level")
 @permission("crm")
 def relationship_update(request: HttpRequest, code: str, body: RelationshipIn) -> dict[str, Any]:
+    _customer(request, code)
     customer = customer_relationship_set(customer_code=code, relationship=body.relationship, actor=request.user)
     return {"customer": customer.code, "relationship": customer.relationship}
 
@@ -163,7 +172,7 @@ def calendar(request: HttpRequest, month: str = "") -> dict[str, Any]:
     except ValueError:
         raise ValidationFailed(f"month {month!r} is not YYYY-MM",
                                details={"errors": [{"path": "month", "message": "use YYYY-MM"}]}) from None
-    grid = contact_calendar(Customer.objects.all(), year, number)
+    grid = contact_calendar(visible_customers(request.user), year, number)
     return {"month": f"{year:04d}-{number:02d}", "counts": grid["counts"],
             "rows": [{"customer": row.code, "name": row.name, "total": row.total,
                       "days": {str(day): contacts for day, contacts in sorted(row.by_day().items())}}
@@ -173,7 +182,7 @@ def calendar(request: HttpRequest, month: str = "") -> dict[str, Any]:
 @router.get("/warnings", summary="Warnings, newest first (?open=false for acknowledged ones too)")
 @permission("view")
 def warning_list(request: HttpRequest, open: bool = True, kind: str = "") -> list[dict[str, Any]]:
-    qs = Warning.objects.select_related("customer", "owner")
+    qs = visible_warnings(request.user).select_related("customer", "owner")
     if open:
         qs = qs.filter(acknowledged_at__isnull=True)
     if kind:
@@ -186,6 +195,8 @@ def warning_list(request: HttpRequest, open: bool = True, kind: str = "") -> lis
 @router.post("/warnings/{warning_id}/acknowledge", summary="Acknowledge a warning (once)")
 @permission("view")
 def warning_seen(request: HttpRequest, warning_id: int) -> dict[str, Any]:
+    if not visible_warnings(request.user).filter(pk=warning_id).exists():
+        raise NotFound(f"no warning {warning_id}")
     warning = warning_acknowledge(warning_id=warning_id, actor=request.user)
     return {"id": warning.pk, "acknowledged_at": warning.acknowledged_at}
 
@@ -204,7 +215,7 @@ def scorecard_scores(request: HttpRequest, code: str) -> dict[str, Any]:
     card = ScoreCard.objects.filter(code=code).first()
     if card is None:
         raise NotFound(f"no score card {code!r}")
-    scores = DealerScore.objects.filter(card=card).select_related("customer").order_by("-total", "customer__code")
+    scores = DealerScore.objects.filter(card=card, customer__in=visible_customers(request.user)).select_related("customer").order_by("-total", "customer__code")
     return {"card": card.code, "document": card.document,
             "scores": [{"customer": s.customer.code, "total": s.total, "computed_on": s.computed_on, "parts": s.parts}
                        for s in scores]}
@@ -219,6 +230,7 @@ class RatingIn(Schema):
 @router.post("/scorecards/{code}/ratings", summary="Rate a customer on a manual criterion and rescore the card")
 @permission("crm")
 def scorecard_rate(request: HttpRequest, code: str, body: RatingIn) -> dict[str, Any]:
+    _customer(request, body.customer)
     score = rating_set(card_code=code, customer_code=body.customer, criterion=body.criterion, score=body.score,
                        today=timezone.localdate(), actor=request.user)
     return {"customer": body.customer, "total": score.total if score else None, "parts": score.parts if score else []}

@@ -12,7 +12,7 @@ from django.db.models import Avg, Count, Q, QuerySet
 from fanli.common.periods import PeriodKind, period_containing
 from fanli.customers.models import Customer
 
-from .models import Complaint, FollowUp, Interaction, SurveyResponse
+from .models import Complaint, FollowUp, Interaction, SurveyResponse, Warning
 
 
 def contact_calendar(customers: QuerySet[Customer], year: int, month: int) -> dict[str, Any]:
@@ -103,3 +103,14 @@ def customer_contacts(customer: Customer, *, today: date) -> dict[str, Any]:
         "satisfaction": responses.aggregate(average=Avg("score"), answers=Count("id")),
         "trend": survey_trend(responses, until=today, quarters=4),
     }
+
+
+def visible_warnings(user: Any) -> QuerySet[Warning]:
+    """Warnings about customers the user may see, their own, and warnings about no customer for
+    those who see all customers."""
+    from fanli.accounts.selectors import can, visible_customers
+
+    scope = Q(customer__in=visible_customers(user)) | Q(owner_id=getattr(user, "pk", None))
+    if can(user, "view_all_customers"):
+        scope |= Q(customer__isnull=True)
+    return Warning.objects.filter(scope)

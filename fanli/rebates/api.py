@@ -15,6 +15,7 @@ from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
 from fanli.accounts.permissions import permission
+from fanli.accounts.selectors import can, hidden_from, visible_customer, visible_customers
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.customers.models import Customer
 from fanli.ledger.models import Payout
@@ -40,16 +41,14 @@ from .services import (
 router = Router(tags=["rebates"])
 
 
-def _customer(code: str) -> Customer:
-    customer = Customer.objects.filter(code=code).first()
-    if customer is None:
-        raise NotFound(f"no customer {code}")
-    return customer
+def _customer(request: HttpRequest, code: str) -> Customer:
+    return visible_customer(request.user, code)
 
 
-def _statement(statement_id: int) -> Statement:
+def _statement(request: HttpRequest, statement_id: int) -> Statement:
+    """A statement of a customer the user may see (a sales rep: their own)."""
     statement = Statement.objects.select_related("policy", "customer", "policy_version").filter(pk=statement_id).first()
-    if statement is None:
+    if statement is None or hidden_from(request.user, statement.customer_id):
         raise NotFound(f"no statement {statement_id}")
     return statement
 
@@ -251,6 +250,8 @@ def statement_list(
     state: str | None = None, overdue: bool = False, limit: int = 100, offset: int = 0,
 ) -> list[dict[str, Any]]:
     qs = Statement.objects.select_related("policy", "customer", "policy_version").order_by("-id")
+    if not can(request.user, "view_all_customers"):
+        qs = qs.filter(customer__in=visible_customers(request.user))
     if overdue:
         qs = qs.filter(statements_overdue(timezone.localdate()))
     for value, lookup in ((period, "period_key"), (policy, "policy__code"), (customer, "customer__code"),
@@ -264,13 +265,13 @@ def statement_list(
 @router.get("/statements/{statement_id}", response=StatementOut)
 @permission("view")
 def statement_detail(request: HttpRequest, statement_id: int) -> dict[str, Any]:
-    return _statement_out(_statement(statement_id))
+    return _statement_out(_statement(request, statement_id))
 
 
 @router.get("/statements/{statement_id}/explanation", summary="Why this amount: lines, tiers, campaigns, caps, rounding")
 @permission("view")
 def statement_explanation(request: HttpRequest, statement_id: int, lines: int = 500) -> dict[str, Any]:
-    statement = _statement(statement_id)
+    statement = _statement(request, statement_id)
     return {
         "statement": _statement_out(statement),
         "explanation": statement.explanation,
@@ -287,21 +288,21 @@ class ReasonIn(Schema):
 @permission("approve")
 def statement_approve_view(request: HttpRequest, statement_id: int) -> dict[str, Any]:
     statement_approve(statement_id=statement_id, actor=request.user)
-    return _statement_out(_statement(statement_id))
+    return _statement_out(_statement(request, statement_id))
 
 
 @router.post("/statements/{statement_id}/dispute", response=StatementOut)
 @permission("dispute")
 def statement_dispute_view(request: HttpRequest, statement_id: int, body: ReasonIn) -> dict[str, Any]:
     statement_dispute(statement_id=statement_id, reason=body.reason, actor=request.user)
-    return _statement_out(_statement(statement_id))
+    return _statement_out(_statement(request, statement_id))
 
 
 @router.post("/statements/{statement_id}/resolve", response=StatementOut)
 @permission("dispute")
 def statement_resolve_view(request: HttpRequest, statement_id: int, body: ReasonIn) -> dict[str, Any]:
     statement_resolve(statement_id=statement_id, resolution=body.reason, actor=request.user)
-    return _statement_out(_statement(statement_id))
+    return _statement_out(_statement(request, statement_id))
 
 
 class PayoutIn(Schema):
@@ -345,13 +346,13 @@ def payout_create(request: HttpRequest, statement_id: int, body: PayoutIn) -> St
 @router.get("/customers/{code}/progress", summary="Progress in each policy at a date (default today)")
 @permission("view")
 def progress(request: HttpRequest, code: str, date: date | None = None) -> list[dict[str, Any]]:
-    return customer_progress(_customer(code), date or timezone.localdate())
+    return customer_progress(_customer(request, code), date or timezone.localdate())
 
 
 @router.get("/customers/{code}/balances", summary="Rebate credit, payable, accrued and paid by form")
 @permission("view")
 def balances(request: HttpRequest, code: str) -> dict[str, int]:
-    return customer_balances(_customer(code).pk)
+    return customer_balances(_customer(request, code).pk)
 
 
 class CreditUseIn(Schema):
@@ -368,7 +369,7 @@ def credit_use(request: HttpRequest, code: str, body: CreditUseIn) -> dict[str, 
         raise ValidationFailed("line amounts must not be negative",
                                details={"errors": [{"path": "line_amounts_minor", "message": "negative"}]})
     order = rebate_credit_use(
-        customer_id=_customer(code).pk, order_reference=body.order_reference,
+        customer_id=_customer(request, code).pk, order_reference=body.order_reference,
         line_amounts_minor=body.line_amounts_minor, effective_date=body.effective_date, actor=request.user,
         requested_minor=body.requested_minor,
     )
@@ -390,7 +391,7 @@ def credit_expiry(request: HttpRequest, body: CreditExpiryIn) -> dict[str, int]:
 
 
 @router.get("/reconciliation", summary="Settled figures that differ from a recomputation over raw data")
-@permission("view")
+@permission("view_all_customers")
 def reconciliation(request: HttpRequest, policy: str | None = None) -> dict[str, Any]:
     """``policy``: comma-separated policy codes (default: all)."""
     rows = reconcile(policy_codes=[p for p in policy.split(",") if p] if policy else None)
@@ -398,12 +399,12 @@ def reconciliation(request: HttpRequest, policy: str | None = None) -> dict[str,
 
 
 @router.get("/ledger/balances", summary="Balance of each ledger account (liabilities positive)")
-@permission("view")
+@permission("view_all_customers")
 def ledger_balances(request: HttpRequest) -> dict[str, int]:
     return account_balances()
 
 
 @router.get("/ledger/check", summary="Trial balance and statement/payout consistency")
-@permission("view")
+@permission("view_all_customers")
 def ledger_check_view(request: HttpRequest) -> dict[str, Any]:
     return ledger_check()

@@ -14,7 +14,8 @@ from ninja import File, Form, Header, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from fanli.accounts.permissions import permission
-from fanli.common.exceptions import ValidationFailed
+from fanli.accounts.selectors import hidden_from
+from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.common.money import minor_to_major
 from fanli.common.services import idempotent_call
 
@@ -241,7 +242,10 @@ def document_submit(
 )
 @permission("view")
 def document_detail(request: HttpRequest, number: str) -> dict:
-    return _document_out(sales_document_get(number=number))
+    document = sales_document_get(number=number)
+    if hidden_from(request.user, document.customer_id):
+        raise NotFound(f"no sales document {number}")
+    return _document_out(document)
 
 
 class CustomerOut(Schema):
@@ -266,6 +270,8 @@ class CustomerOut(Schema):
 @permission("view")
 def customer_detail(request: HttpRequest, code: str) -> dict:
     customer = customer_get(code=code)
+    if hidden_from(request.user, customer.pk):
+        raise NotFound(f"no customer {code}")
     return {
         "code": customer.code, "name": customer.name, "kind": customer.kind,
         "grade": customer.grade.code if customer.grade is not None else None, "size_class": customer.size_class,

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from fanli.accounts.selectors import can, visible_customers
 from fanli.crm.models import Warning
+from fanli.crm.selectors import visible_warnings
 from fanli.crm.services import warning_acknowledge
 
 from .views import _done, staff_view
-
-
-def visible_warnings(user: object) -> QuerySet[Warning]:
-    """Warnings about customers the user may see, their own, and warnings about no customer for
-    those who see all customers."""
-    scope = Q(customer__in=visible_customers(user)) | Q(owner_id=getattr(user, "pk", None))
-    if can(user, "view_all_customers"):
-        scope |= Q(customer__isnull=True)
-    return Warning.objects.filter(scope)
 
 
 @staff_view()

@@ -56,3 +56,34 @@ def test_a_customers_own_login_reaches_no_operation(live_server, transactional_d
     for method, path in (("GET", "/statements"), ("GET", "/customers/C001/balances"), ("POST", "/settlements")):
         status, _ = client.call(method, path, {} if method == "POST" else None)
         assert status in (401, 403), (method, path)
+
+
+def test_a_sales_rep_reads_and_writes_only_their_own_customers(live_server, transactional_db):
+    from datetime import date
+
+    from fanli.customers.models import Customer
+    from fanli.rebates.services import policy_apply, settlement_run
+    from tests.api.test_rebates_api import POLICY
+    from tests.builders import catalog, invoice
+
+    catalog()
+    policy_apply(text=__import__("json").dumps(POLICY), actor=None)
+    mine, theirs = customer("C001"), customer("C002")
+    for who in (mine, theirs):
+        invoice(who, date(2026, 1, 10), ("TEA-1", "1000"))
+    settlement_run(period_key="2026-Q1", actor=None, today=date(2026, 4, 2))
+    rep = staff_user_create(username="rep", password="x-Long-secret-1", role="channel_manager", actor=None)
+    Customer.objects.filter(pk=mine.pk).update(owner=rep)
+    client = Client(f"{live_server.url}/api", api_token_create(user=rep, name="test"))
+    status, listed = client.call("GET", "/statements")
+    assert status == 200 and [s["customer"] for s in listed] == ["C001"]
+    other = theirs.statements.get().pk
+    for path in (f"/statements/{other}", "/customers/C002", "/customers/C002/progress", "/customers/C002/balances",
+                 "/customers/C002/contacts"):
+        assert client.call("GET", path)[0] == 404, path
+    assert client.call("GET", "/customers/C001/progress")[0] == 200
+    status, _ = client.call("POST", "/customers/C002/interactions", {"channel": "T", "happened_on": "2026-11-01",
+                                                                     "summary": "x"})
+    assert status == 404
+    assert client.call("POST", "/quotes", {"customer": "C002", "lines": [{"sku": "TEA-1", "quantity": "1"}]})[0] == 404
+    assert client.call("GET", "/ledger/balances")[0] == 403  # the whole ledger is for those who see every customer
