@@ -108,3 +108,31 @@ def test_calculation_notes_read_in_the_readers_language_with_their_figures():
         assert note_text("something new") == "something new"
     with translation.override("en"):
         assert note_text("growth 12.50% on last year's 80000.00") == "growth 12.50% on last year's 80000.00"
+
+
+@pytest.mark.django_db
+def test_the_what_if_and_effectiveness_commands_print_their_figures_and_store_nothing(tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from fanli.rebates.models import PolicyVersion
+
+    catalog()
+    policy_apply(text=POLICY, actor=None)
+    big = customer("D1")
+    invoice(big, date(2025, 8, 1), ("TEA-1", "80000"))
+    invoice(big, date(2026, 8, 1), ("TEA-1", "120000"))
+    changed = tmp_path / "dist-q.yaml"
+    changed.write_text(POLICY.replace("rate_percent: 2}", "rate_percent: 2.5}"), encoding="utf-8")
+    out = StringIO()
+    call_command("policy", "what-if", str(changed), "2026-Q3", stdout=out)
+    assert out.getvalue().splitlines()[0] == ("2026-Q3: this file pays ¥3,000.00 to 1 customer(s); v1 in force pays "
+                                              "¥2,400.00; difference ¥600.00; 1 gain, 0 lose")
+    assert PolicyVersion.objects.count() == 1
+    out = StringIO()
+    call_command("policy", "effectiveness", "dist-q", "2026-Q3", stdout=out)
+    assert out.getvalue().splitlines()[:3] == [
+        "dist-q v1 2026-Q3 against 2025-Q3",
+        "participants 1 (1 with a rebate), rebate ¥2,400.00, 2.00 % of their sales, 2.00 % of the basis",
+        "  tier 2: 1 (100.00 %)"]

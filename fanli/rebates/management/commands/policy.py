@@ -1,18 +1,20 @@
-"""``fanli policy schema | apply FILE... | list | show CODE | effectiveness CODE PERIOD``."""
+"""``fanli policy schema | apply FILE... | list | show CODE | what-if FILE PERIOD | effectiveness CODE PERIOD``."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
 
 from fanli.common.command import FanliCommand
-from fanli.common.exceptions import NotFound
+from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.common.money import format_minor
-from fanli.rebates.document import policy_json_schema
+from fanli.rebates.document import load_policy_text, policy_json_schema
 from fanli.rebates.effectiveness import percent, policy_effectiveness
 from fanli.rebates.models import Policy, PolicyVersion
+from fanli.rebates.preview import what_if
 from fanli.rebates.services import policy_apply
 
 
@@ -30,12 +32,33 @@ class Command(FanliCommand):
         show = sub.add_parser("show", help="the published document of a policy")
         show.add_argument("code")
         show.add_argument("--version", type=int)
+        whatif = sub.add_parser("what-if", help="a policy file over an ended period beside the version in force; "
+                                               "stores nothing")
+        whatif.add_argument("file")
+        whatif.add_argument("period", help="an ended settlement period, e.g. 2026-Q3")
+        whatif.add_argument("--rows", type=int, default=20, help="customers to list, largest difference first")
         effect = sub.add_parser("effectiveness", help="participants, tiers, cost, uplift and return over an ended period")
         effect.add_argument("code")
         effect.add_argument("period", help="an ended settlement period, e.g. 2026-Q3")
 
     def work(self, *args: Any, **options: Any) -> None:
-        getattr(self, f"_{options['action']}")(options)
+        getattr(self, f"_{options['action'].replace('-', '_')}")(options)
+
+    def _what_if(self, options: dict[str, Any]) -> None:
+        path = Path(options["file"])
+        if not path.is_file():
+            raise ValidationFailed(f"{path}: no such file")
+        preview = what_if(load_policy_text(path.read_text(encoding="utf-8")), options["period"],
+                          today=timezone.localdate())
+        compared = f"v{preview.in_force.number} in force" if preview.in_force else "nothing in force"
+        self.out(f"{preview.period.key}: this file pays {format_minor(preview.total_minor)} to {preview.participants} "
+                 f"customer(s); {compared} pays {format_minor(preview.in_force_total_minor)}; difference "
+                 f"{format_minor(preview.difference_minor)}; {preview.gainers} gain, {preview.losers} lose")
+        self.out("tiers: " + ", ".join(f"{'below the first' if tier is None else f'tier {tier}'} {count}"
+                                       for tier, count in preview.tiers))
+        for row in preview.rows[:options["rows"]]:
+            self.out(f"  {row.code:<10} tier {row.tier or '-'}  {format_minor(row.amount_minor):>14}  "
+                     f"{format_minor(row.in_force_minor):>14}  {format_minor(row.difference_minor):>14}")
 
     def _schema(self, options: dict[str, Any]) -> None:
         self.out(json.dumps(policy_json_schema(), ensure_ascii=False, indent=2))
