@@ -153,6 +153,7 @@ def _everything_create(
         policies, enrolments = _policies_publish(master, actor=admin, rng=random.Random(seed + 1))
         _discounts_and_loyalty_create(master, actor=admin, today=today)
         _month_end_run(actor=admin, today=today)
+        _payouts_made(actor=users["finance"], today=today, rng=random.Random(seed + 3))
     crm_create(master, users=users, today=today, rng=random.Random(seed + 2))
     token = api_token_create(user=admin, name="demo")
     audit_record(
@@ -433,6 +434,29 @@ def _month_end_run(*, actor: Any, today: date) -> None:
 
     settlement_run(period_key=period_containing(today, PeriodKind.QUARTER).previous().key, actor=actor, today=today)
     accrual_run(month_key=period_containing(today, PeriodKind.MONTH).previous().key, actor=actor, today=today)
+
+
+PAID_SHARE = 0.75
+
+
+def _payouts_made(*, actor: Any, today: date, rng: random.Random) -> None:
+    """Finance has approved and paid about three in four of the settled statements, each a few days
+    before it fell due (or today when that is still ahead); the rest wait for review, approval or
+    payment, a few of them overdue, as in any real month."""
+    from fanli.ledger.services import payout_record
+    from fanli.rebates.models import Statement
+    from fanli.rebates.services import statement_approve
+
+    for statement in Statement.objects.filter(state=Statement.State.DRAFT).order_by("id"):
+        roll = rng.random()
+        if roll >= PAID_SHARE + 0.1:
+            continue  # still a draft to review
+        statement_approve(statement_id=statement.pk, actor=actor)
+        if roll < PAID_SHARE:
+            due = statement.due_date or today
+            payout_record(statement_id=statement.pk, actor=actor, paid_on=min(due - timedelta(days=rng.randint(0, 7)),
+                                                                               today),
+                          reference=f"DEMO-{statement.pk:06d}")
 
 
 def _discounts_and_loyalty_create(master: MasterData, *, actor: Any, today: date) -> None:

@@ -315,3 +315,14 @@ def test_the_load_settles_the_last_quarter_and_accrues_the_last_month(small_load
     assert sorted(Run.objects.values_list("kind", "period_key")) == [("accrual", "2026-10"), ("settlement", "2026-Q3")]
     assert Statement.objects.filter(state="draft").exists()  # finance has statements to review
     assert ledger_check()["balanced"]
+
+
+def test_finance_has_paid_most_of_the_settled_statements_and_left_some_to_do(small_load):
+    from fanli.ledger.models import Payout
+    from fanli.rebates.models import Statement
+
+    states = {state: Statement.objects.filter(state=state).count() for state in ("draft", "approved", "paid")}
+    total = sum(states.values())
+    assert states["paid"] * 100 // total >= 60 and states["draft"] > 0 and states["approved"] > 0
+    assert Payout.objects.count() == states["paid"]
+    assert not Payout.objects.filter(paid_on__gt=F("statement__due_date")).exists()  # paid in time
