@@ -523,8 +523,10 @@ def _plan(rng: random.Random, master: MasterData, *, lines: int, today: date) ->
     return plan
 
 
-def _paid_minor(rng: random.Random, total_minor: int, due_date: date, habit: str, *, window_end: date) -> int:
-    days_overdue = (window_end - due_date).days
+def _paid_minor(rng: random.Random, total_minor: int, due_date: date, habit: str, *, as_of: date) -> int:
+    """What the customer has paid of an invoice by ``as_of`` (the day the data is loaded): prompt
+    payers mostly pay by the due date, slow ones late and partly, poor ones leave some unpaid."""
+    days_overdue = (as_of - due_date).days
     roll = rng.random()
     if days_overdue > 60:
         if habit == "poor" and roll < 0.5:
@@ -554,7 +556,6 @@ def documents_generate(
 ) -> Iterator[DocumentSpec]:
     """Yield invoices and returns in date order (a return after the invoice it reverses)."""
     plan = _plan(rng, master, lines=lines, today=today)
-    _, window_end = sales_window(today)
     products = master.products
     product_cumulative = list(
         itertools.accumulate(1.0 + (3.0 if p.category_code in ("air-conditioners", "televisions") else 0.0)
@@ -618,7 +619,7 @@ def documents_generate(
                 reverses_number=None,
                 due_date=due_date,
                 total_minor=total,
-                paid_minor=_paid_minor(rng, total, due_date, customer.payment_habit, window_end=window_end),
+                paid_minor=_paid_minor(rng, total, due_date, customer.payment_habit, as_of=today),
                 lines=lines_tuple,
             )
         else:
