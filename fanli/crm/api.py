@@ -4,6 +4,7 @@ relationship level, the contact calendar, warnings, segments and score cards."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -15,7 +16,7 @@ from fanli.accounts.permissions import permission
 from fanli.accounts.selectors import hidden_from, visible_customer, visible_customers
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.customers.models import Customer, DealerScore, ScoreCard
-from fanli.customers.services import rating_set, scorecards_compute, segments_recompute
+from fanli.customers.services import rating_set, scorecard_apply, scorecards_compute, segments_recompute
 
 from .models import Complaint, FollowUp, Interaction, SurveyResponse
 from .selectors import contact_calendar, visible_warnings
@@ -207,6 +208,20 @@ def segments_now(request: HttpRequest) -> dict[str, Any]:
     today = timezone.localdate()
     return {**segments_recompute(today=today, actor=request.user),
             "score_cards": scorecards_compute(today=today, actor=request.user)}
+
+
+class ScoreCardIn(Schema):
+    document: str | dict[str, Any] = Field(description="The score card as YAML/JSON text, or as a JSON object.")
+
+
+@router.post("/scorecards", summary="Create or replace a score card (criteria and weights), then rescore it")
+@permission("policies")
+def scorecard_put(request: HttpRequest, body: ScoreCardIn) -> dict[str, Any]:
+    text = body.document if isinstance(body.document, str) else json.dumps(body.document)
+    card, changed = scorecard_apply(text=text, actor=request.user)
+    if changed:
+        scorecards_compute(today=timezone.localdate(), actor=request.user, codes=[card.code])
+    return {"card": card.code, "changed": changed, "document": card.document}
 
 
 @router.get("/scorecards/{code}", summary="A score card's customers, best first, with each criterion")

@@ -16,7 +16,7 @@ SECTIONS = {"dashboard": "dashboard", "customers": "customers", "customer": "cus
             "settlement": "settlement", "imports": "imports", "disputes": "disputes", "dispute": "disputes",
             "loyalty": "loyalty", "loyalty_members": "loyalty", "loyalty_member": "loyalty", "warnings": "warnings",
             "contacts": "contacts", "complaints": "contacts",
-            "scorecards": "customers",
+            "scorecards": "customers", "scorecard_edit": "customers",
             "policy_effectiveness": "policies"}
 
 

@@ -4,18 +4,21 @@ one service; a refused form shows the customer page again with what was typed an
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from fanli.accounts.selectors import staff_users, visible_customers
+from fanli.accounts.selectors import can, staff_users, visible_customers
 from fanli.common.command import parse_day
 from fanli.common.exceptions import FanliError, ValidationFailed
 from fanli.common.jobs import job_start
@@ -30,8 +33,9 @@ from fanli.crm.services import (
     survey_record,
 )
 from fanli.customers.models import Customer, DealerScore, ScoreCard
-from fanli.customers.services import rating_set
+from fanli.customers.services import rating_set, scorecard_apply, scorecards_compute
 
+from .messages import ui_message
 from .views import _done, _failed, customer_page, staff_view
 
 
@@ -224,7 +228,7 @@ def scorecards(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
     return render(request, "web/office/scorecards.html", {
         "cards": cards, "card": chosen, "page": page,
-        "criteria": chosen.document["criteria"] if chosen else [],
+        "criteria": chosen.document["criteria"] if chosen else [], "can_edit": can(request.user, "policies"),
     })
 
 
@@ -235,3 +239,28 @@ def segments_recompute_view(request: HttpRequest) -> HttpResponse:
     job = job_start(kind="segments", params={"today": timezone.localdate().isoformat()}, actor=request.user,
                     title=_("Segments and score cards"))
     return redirect("web:job", job.pk)
+
+
+@require_POST
+@staff_view("policies")
+def scorecard_edit(request: HttpRequest, code: str) -> HttpResponse:
+    """New weights (and names) for a card's criteria, checked as a file would be, then rescored."""
+    card = ScoreCard.objects.filter(code=code).first()
+    if card is None:
+        raise Http404
+    document = dict(card.document)
+    criteria = []
+    for criterion in document["criteria"]:
+        weight = request.POST.get(f"weight.{criterion['key']}", "").strip()
+        name = request.POST.get(f"name.{criterion['key']}", "").strip() or criterion["name"]
+        criteria.append({**criterion, "name": name, "weight": int(weight) if weight.isdigit() else weight})
+    document["criteria"] = criteria
+    try:
+        stored, changed = scorecard_apply(text=json.dumps(document, ensure_ascii=False), actor=request.user)
+    except FanliError as error:
+        details = "; ".join(ui_message(str(e.get("message"))) for e in (error.details or {}).get("errors", []))
+        messages.error(request, _("The score card was not saved: %(why)s") % {"why": details or error.message})
+        return redirect(f"{reverse('web:scorecards')}?card={card.code}")
+    if changed:
+        scorecards_compute(today=timezone.localdate(), actor=request.user, codes=[stored.code])
+    return _done(request, _("Score card saved and rescored") if changed else _("Nothing changed"), "web:scorecards")

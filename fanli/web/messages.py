@@ -82,6 +82,8 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
      lambda m: _("%(count)s complaint(s) in 12 months") % {"count": m.group(1)}),
     (re.compile(r"^(\d+) contact\(s\) in 90 days$"),
      lambda m: _("%(count)s contact(s) in 90 days") % {"count": m.group(1)}),
+    (re.compile(r"^weights add up to (\d+), not 100$"),
+     lambda m: _("the weights add up to %(total)s, not 100") % {"total": m.group(1)}),
     (re.compile(r"^policies would stack in a circle through (.+)$"),
      lambda m: _("policies would stack in a circle through %(code)s") % {"code": m.group(1)}),
 ]

@@ -42,6 +42,7 @@ urlpatterns = [
     path("office/customers/<str:code>/rating/", crm.rating_view, name="customer_rating"),
     path("office/contacts/", crm.contacts, name="contacts"),
     path("office/scorecards/", crm.scorecards, name="scorecards"),
+    path("office/scorecards/<slug:code>/", crm.scorecard_edit, name="scorecard_edit"),
     path("office/segments/recompute/", crm.segments_recompute_view, name="segments_recompute"),
     path("office/follow-ups/<int:follow_up_id>/done/", crm.follow_up_done_view, name="follow_up_done"),
     path("office/complaints/", crm.complaints, name="complaints"),

@@ -68,3 +68,19 @@ def test_a_what_if_and_the_effectiveness_of_a_policy(api):  # noqa: F811
     assert status == 200 and (effect["participants"], effect["rebate_minor"]) == (2, 355_000)
     assert effect["panel"]["growth_percent"] == "36.67"  # 205,000 against 150,000
     assert effect["comparison"]["customers"] == 0 and effect["difference_in_differences_points"] is None
+
+
+def test_a_score_card_is_applied_scored_and_rated_over_http(api):  # noqa: F811
+    from tests.customers.test_scorecard import CARD
+
+    customer("C001")
+    status, applied = api.call("POST", "/scorecards", {"document": CARD})
+    assert status == 200 and applied["changed"] and applied["card"] == "dealer"
+    assert api.call("POST", "/scorecards", {"document": CARD})[1]["changed"] is False
+    status, refused = api.call("POST", "/scorecards", {"document": CARD.replace("weight: 20", "weight: 25", 1)})
+    assert status == 422 and refused["details"]["errors"][0]["message"] == "weights add up to 105, not 100"
+    status, rated = api.call("POST", "/scorecards/dealer/ratings", {"customer": "C001", "criterion": "initiative",
+                                                                     "score": 80})
+    assert status == 200 and rated["parts"][0]["score"] == 80
+    status, scores = api.call("GET", "/scorecards/dealer")
+    assert [s["customer"] for s in scores["scores"]] == ["C001"] and scores["scores"][0]["total"] == rated["total"]

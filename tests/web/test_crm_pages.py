@@ -158,3 +158,28 @@ def test_score_card_details_read_in_the_readers_language():
         assert ui_message("not rated yet") == "尚未评分"
     with translation.override("en"):
         assert ui_message("-50 % on the year before") == "-50 % on the year before"
+
+
+def test_an_editor_changes_the_weights_on_the_page_and_the_card_is_rescored(client, world):
+    from fanli.customers.models import DealerScore, ScoreCard
+    from fanli.customers.services import scorecard_apply, scorecards_compute
+    from tests.customers.test_scorecard import CARD
+
+    scorecard_apply(text=CARD)
+    scorecards_compute(today=timezone.localdate())
+    client.force_login(world["users"]["channel_manager"])
+    assert 'id="scorecard-edit"' in client.get("/office/scorecards/").content.decode()
+    weights = {"weight.initiative": "20", "weight.capability": "30", "weight.growth": "10", "weight.credit": "20",
+               "weight.satisfaction": "10", "weight.complaints": "5", "weight.relations": "5"}
+    refused = client.post("/office/scorecards/dealer/", {**weights, "weight.capability": "40"}, follow=True)
+    assert "评分卡未保存：权重合计为 110，应为 100" in refused.content.decode()
+    assert ScoreCard.objects.get().document["criteria"][1]["weight"] == 30
+    client.post("/office/scorecards/dealer/", {**weights, "weight.capability": "20", "weight.growth": "20",
+                                               "name.growth": "增长"})
+    card = ScoreCard.objects.get()
+    assert [(c["key"], c["weight"]) for c in card.document["criteria"]][1:3] == [("capability", 20), ("growth", 20)]
+    assert card.document["criteria"][2]["name"] == "增长"
+    assert DealerScore.objects.get(customer__code="C001").parts[2]["weight"] == 20  # rescored with the new weight
+    client.force_login(world["users"]["finance"])
+    assert 'id="scorecard-edit"' not in client.get("/office/scorecards/").content.decode()
+    assert client.post("/office/scorecards/dealer/", weights).status_code == 403

@@ -50,6 +50,7 @@ ACTIONS = {
     "interaction_log": (("C001",), CRM), "complaint_open": (("C001",), CRM), "survey_record": (("C001",), CRM),
     "customer_relationship": (("C001",), CRM), "follow_up_done": ((1,), CRM), "complaint_progress": ((1,), CRM),
     "customer_rating": (("C001",), CRM), "segments_recompute": ((), CRM),
+    "scorecard_edit": (("dealer",), EDITORS),
 }
 PORTAL = {"portal": (), "portal_statement": ("statement",), "portal_statement_print": ("statement",),
           "portal_dispute": ("statement",), "portal_dispute_message": ("statement",)}
