@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Avg, Count, Q, QuerySet
@@ -114,3 +114,12 @@ def visible_warnings(user: Any) -> QuerySet[Warning]:
     if can(user, "view_all_customers"):
         scope |= Q(customer__isnull=True)
     return Warning.objects.filter(scope)
+
+
+SURVEY_EVERY_DAYS = 30  # the portal asks a customer again a month after its last answer
+
+
+def survey_answered_lately(customer: Customer, today: date) -> SurveyResponse | None:
+    """The customer's answer of the last month, if any (the portal then thanks instead of asking)."""
+    return (SurveyResponse.objects.filter(customer=customer, answered_on__gt=today - timedelta(days=SURVEY_EVERY_DAYS))
+            .order_by("-answered_on").first())

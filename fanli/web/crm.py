@@ -23,7 +23,13 @@ from fanli.common.command import parse_day
 from fanli.common.exceptions import FanliError, ValidationFailed
 from fanli.common.jobs import job_start
 from fanli.crm.models import Complaint, Interaction, SurveyResponse
-from fanli.crm.selectors import complaint_figures, contact_calendar, follow_ups_open, survey_trend
+from fanli.crm.selectors import (
+    complaint_figures,
+    contact_calendar,
+    follow_ups_open,
+    survey_answered_lately,
+    survey_trend,
+)
 from fanli.crm.services import (
     complaint_open,
     complaint_progress,
@@ -36,7 +42,7 @@ from fanli.customers.models import Customer, DealerScore, ScoreCard
 from fanli.customers.services import rating_set, scorecard_apply, scorecards_compute
 
 from .messages import ui_message
-from .views import _done, _failed, customer_page, staff_view
+from .views import _done, _failed, customer_page, portal_view, staff_view
 
 
 def _visible(request: HttpRequest, code: str) -> Customer:
@@ -264,3 +270,19 @@ def scorecard_edit(request: HttpRequest, code: str) -> HttpResponse:
     if changed:
         scorecards_compute(today=timezone.localdate(), actor=request.user, codes=[stored.code])
     return _done(request, _("Score card saved and rescored") if changed else _("Nothing changed"), "web:scorecards")
+
+
+@require_POST
+@portal_view
+def portal_survey(request: HttpRequest, customer: Customer) -> HttpResponse:
+    """The customer rates us from the portal (1 to 5, with a comment), at most once a month."""
+    today = timezone.localdate()
+    if survey_answered_lately(customer, today) is not None:
+        return _done(request, _("Thank you: you told us already this month."), "web:portal")
+    score = request.POST.get("score", "")
+    try:
+        survey_record(customer_code=customer.code, score=int(score) if score.isdigit() else 0, answered_on=today,
+                      comment=request.POST.get("comment", ""), today=today, actor=request.user)
+    except FanliError as error:
+        return _failed(request, error, "web:portal")
+    return _done(request, _("Thank you for telling us."), "web:portal")

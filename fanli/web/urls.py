@@ -80,6 +80,7 @@ urlpatterns = [
     path("office/settlement/run/", settlement.run_start, name="settlement_run"),
     path("office/jobs/<int:job_id>/", jobs.job_detail, name="job"),
     path("portal/", views.portal_home, name="portal"),
+    path("portal/survey/", crm.portal_survey, name="portal_survey"),
     path("portal/statements/<int:statement_id>/", views.portal_statement, name="portal_statement"),
     path("portal/statements/<int:statement_id>/print/", settlement.portal_statement_print, name="portal_statement_print"),
     path("portal/statements/<int:statement_id>/dispute/message/", disputes.portal_dispute_message,

@@ -31,7 +31,7 @@ from fanli.common.command import parse_day
 from fanli.common.exceptions import FanliError
 from fanli.common.money import major_to_minor_exact
 from fanli.crm.models import Complaint, Interaction
-from fanli.crm.selectors import customer_contacts
+from fanli.crm.selectors import customer_contacts, survey_answered_lately
 from fanli.customers.models import Customer, CustomerSegment, DealerScore, Grade, Relationship
 from fanli.ledger.models import Payout
 from fanli.ledger.selectors import customer_balances
@@ -290,6 +290,7 @@ def portal_home(request: HttpRequest, customer: Customer) -> HttpResponse:
         "payouts": Payout.objects.filter(customer__in=companies)
         .select_related("statement__policy", "customer", "goods_product")[:50],
         "memberships": member_summaries(customer.pk, today=day),
+        "survey_answered": survey_answered_lately(customer, timezone.localdate()), "scores": range(1, 6),
     })
 
 

@@ -183,3 +183,19 @@ def test_an_editor_changes_the_weights_on_the_page_and_the_card_is_rescored(clie
     client.force_login(world["users"]["finance"])
     assert 'id="scorecard-edit"' not in client.get("/office/scorecards/").content.decode()
     assert client.post("/office/scorecards/dealer/", weights).status_code == 403
+
+
+def test_a_customer_rates_us_from_the_portal_once_a_month(client, world):
+    client.force_login(world["users"]["portal"])
+    page = client.get("/portal/").content.decode()
+    assert 'action="/portal/survey/"' in page
+    assert client.post("/portal/survey/", {"score": "9"}).status_code == 302
+    assert not SurveyResponse.objects.exists()  # refused: a score is from 1 to 5
+    client.post("/portal/survey/", {"score": "4", "comment": "返利到账及时"})
+    answer = SurveyResponse.objects.get()
+    assert (answer.customer.code, answer.score, answer.comment, answer.recorded_by.username) == (
+        "C001", 4, "返利到账及时", "acme")
+    client.post("/portal/survey/", {"score": "1"})  # again the same month: thanked, not counted
+    assert SurveyResponse.objects.count() == 1
+    page = client.get("/portal/").content.decode()
+    assert 'action="/portal/survey/"' not in page and "给了我们 4 分（满分 5 分）" in page

@@ -53,8 +53,8 @@ ACTIONS = {
     "scorecard_edit": (("dealer",), EDITORS),
 }
 PORTAL = {"portal": (), "portal_statement": ("statement",), "portal_statement_print": ("statement",),
-          "portal_dispute": ("statement",), "portal_dispute_message": ("statement",)}
-PORTAL_ACTIONS = {"portal_dispute", "portal_dispute_message"}
+          "portal_dispute": ("statement",), "portal_dispute_message": ("statement",), "portal_survey": ()}
+PORTAL_ACTIONS = {"portal_dispute", "portal_dispute_message", "portal_survey"}
 PUBLIC = {"home", "login", "logout"}
 ELSEWHERE = {"job": "tests/common/test_jobs.py (the starter and auditors only)"}
 
