@@ -7,13 +7,12 @@ import datetime as dt
 import json
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 
 from fanli.accounts.permissions import permission
-from fanli.accounts.selectors import hidden_from, visible_customer, visible_customers
+from fanli.accounts.selectors import hidden_from, staff_users, visible_customer, visible_customers
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.customers.models import Customer, DealerScore, ScoreCard
 from fanli.customers.services import rating_set, scorecard_apply, scorecards_compute, segments_recompute
@@ -85,10 +84,10 @@ def interaction_create(request: HttpRequest, code: str, body: InteractionIn) -> 
     _customer(request, code)
     owner = None
     if body.owner:
-        owner = get_user_model().objects.filter(username=body.owner, is_active=True).first()
+        owner = staff_users().filter(username=body.owner).first()
         if owner is None:
-            raise ValidationFailed(f"no user {body.owner!r}", details={"errors": [{"path": "owner",
-                                                                                 "message": "unknown user"}]})
+            raise ValidationFailed(f"no staff user {body.owner!r}", details={"errors": [{"path": "owner",
+                                                                                       "message": "not a staff user"}]})
     interaction = interaction_log(customer_code=code, channel=body.channel, happened_on=body.happened_on,
                                   summary=body.summary, outcome=body.outcome, next_follow_up=body.next_follow_up,
                                   owner=owner, today=timezone.localdate(), actor=request.user)
