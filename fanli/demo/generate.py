@@ -238,9 +238,11 @@ class DocumentSpec:
 
 
 def sales_window(today: date) -> tuple[date, date]:
-    """Two years of sales ending on the last day of the month before ``today``."""
-    end = today.replace(day=1) - timedelta(days=1)
-    start = date(end.year - 2, end.month, 1) + timedelta(days=31)
+    """About two years of sales, from the first day of the month two years ago (plus one) up to
+    yesterday: the current month has its sales so far, as a live system's would."""
+    end = today - timedelta(days=1)
+    last_month_end = today.replace(day=1) - timedelta(days=1)
+    start = date(last_month_end.year - 2, last_month_end.month, 1) + timedelta(days=31)
     return start.replace(day=1), end
 
 

@@ -461,7 +461,7 @@ def _payouts_made(*, actor: Any, today: date, rng: random.Random) -> None:
 
 def _discounts_and_loyalty_create(master: MasterData, *, actor: Any, today: date) -> None:
     """Sample discount rules, and a loyalty programme whose members are the retailers: sign-up
-    bonuses at their start, points for their invoices of the last month with sales."""
+    bonuses at their start, points for their invoices since the start of last month."""
     from fanli.discounts.services import discount_rule_apply
     from fanli.loyalty.services import member_enrol, points_earn, programme_apply
 
@@ -472,7 +472,7 @@ def _discounts_and_loyalty_create(master: MasterData, *, actor: Any, today: date
     for index, spec in enumerate(retailers):
         member_enrol(programme_code=programme.code, customer_code=spec.code, day=max(spec.start_date, today.replace(
             month=1, day=1)), actor=actor, email_opt_in=index % 3 == 0)
-    since = (today.replace(day=1) - timedelta(days=1)).replace(day=1)  # the sales end with last month
+    since = (today.replace(day=1) - timedelta(days=1)).replace(day=1)  # last month and this month so far
     numbers = SalesDocument.objects.filter(kind="invoice", document_date__gte=since,
                                            customer__code__in=[spec.code for spec in retailers]).order_by(
         "document_date", "number").values_list("number", flat=True)
