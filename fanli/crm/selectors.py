@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models.functions import TruncQuarter
 
 from fanli.common.periods import PeriodKind, period_containing
 from fanli.customers.models import Customer
@@ -83,13 +84,13 @@ def survey_trend(responses: QuerySet[SurveyResponse], *, until: date, quarters: 
     periods = [period_containing(until, PeriodKind.QUARTER)]
     while len(periods) < quarters:
         periods.insert(0, periods[0].previous())
-    found: dict[str, dict[str, Any]] = {}
-    for period in periods:
-        row = responses.filter(answered_on__gte=period.start, answered_on__lte=period.end).aggregate(
-            average=Avg("score"), answers=Count("id"))
-        found[period.key] = {"quarter": period.key, "answers": row["answers"],
-                             "average": None if row["average"] is None else round(float(row["average"]), 2)}
-    return list(found.values())
+    grouped = {period_containing(row["quarter"], PeriodKind.QUARTER).key: row for row in (
+        responses.filter(answered_on__gte=periods[0].start, answered_on__lte=periods[-1].end)
+        .annotate(quarter=TruncQuarter("answered_on")).values("quarter")
+        .annotate(average=Avg("score"), answers=Count("id")).order_by())}
+    return [{"quarter": period.key, "answers": grouped[period.key]["answers"] if period.key in grouped else 0,
+             "average": round(float(grouped[period.key]["average"]), 2) if period.key in grouped else None}
+            for period in periods]
 
 
 def customer_contacts(customer: Customer, *, today: date) -> dict[str, Any]:

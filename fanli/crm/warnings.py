@@ -28,6 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, F, Min, Sum
 
@@ -188,17 +189,25 @@ def sales_behind_target(today: date) -> list[Candidate]:
     return found
 
 
-def near_next_tier(today: date) -> list[Candidate]:
-    """Customers within ``NEAR_TIER_SHARE`` % of their next tier's threshold, before the period ends."""
-    from fanli.customers.models import Customer
+def current_positions(today: date) -> tuple[list[Any], list[Any]]:
+    """Every published policy's current period and its results so far: computed once a run, for
+    the near-tier and the budget rules both."""
     from fanli.rebates.selectors import compute_results, published_items
 
     items = published_items(today)
-    if not items:
+    return items, compute_results(items) if items else []
+
+
+def near_next_tier(today: date, positions: tuple[list[Any], list[Any]] | None = None) -> list[Candidate]:
+    """Customers within ``NEAR_TIER_SHARE`` % of their next tier's threshold, before the period ends."""
+    from fanli.customers.models import Customer
+
+    _items, results = positions or current_positions(today)
+    if not results:
         return []
     near: list[Candidate] = []
     codes = dict(Customer.objects.values_list("id", "code"))
-    for computed in compute_results(items):
+    for computed in results:
         result, item = computed.result, computed.item
         gap, threshold = result.gap_to_next, result.next_threshold
         if not result.eligible or gap is None or threshold is None or gap.is_infinite() or gap <= 0:
@@ -215,16 +224,17 @@ def near_next_tier(today: date) -> list[Candidate]:
     return near
 
 
-def rebate_budgets(today: date) -> list[Candidate]:
+def rebate_budgets(today: date, positions: tuple[list[Any], list[Any]] | None = None) -> list[Candidate]:
     """Policies whose cost for the current period, projected at the run rate, is over their budget."""
-    from fanli.rebates.selectors import compute_results, published_items
+    from fanli.rebates.selectors import compute_results
 
-    budgeted = [item for item in published_items(today) if item.document.budget is not None]
+    items, results = positions or current_positions(today)
+    budgeted = [item for item in items if item.document.budget is not None]
     over: list[Candidate] = []
     if budgeted:
         earned: dict[int, int] = defaultdict(int)
         projected: dict[int, int] = defaultdict(int)
-        for computed in compute_results(budgeted):
+        for computed in results:
             earned[computed.item.version.pk] += computed.amount_minor
         for computed in compute_results(budgeted, projected=True):
             projected[computed.item.version.pk] += computed.amount_minor
@@ -242,7 +252,10 @@ def rebate_budgets(today: date) -> list[Candidate]:
 
 RULES = (overdue_receivables, churn_risks, payouts_due, payouts_overdue, points_expiring, discount_budgets, follow_ups_due,
          sales_behind_target, near_next_tier, rebate_budgets)
+POSITION_RULES = (near_next_tier, rebate_budgets)  # they share one computation of the policies' periods
 
 
 def candidates(today: date) -> list[Candidate]:
-    return [candidate for rule in RULES for candidate in rule(today)]
+    positions = current_positions(today)
+    return ([candidate for rule in RULES if rule not in POSITION_RULES for candidate in rule(today)]
+            + near_next_tier(today, positions) + rebate_budgets(today, positions))

@@ -24,11 +24,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, ValidationError, field_validator
 
 from fanli.common.exceptions import ValidationFailed
-from fanli.rebates.document import Strict, _stringify_numbers
+from fanli.rebates.document import Strict, read_document_text
 
 Source = Literal["sales_rank", "growth", "collection", "satisfaction", "complaints", "contacts", "manual"]
 Kind = Literal["distributor", "dealer", "retailer", "joint_venture", "member"]
@@ -63,16 +62,12 @@ class ScoreCardDocument(Strict):
 
 
 def load_scorecard_text(text: str) -> ScoreCardDocument:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ValidationFailed("the score card is not valid YAML or JSON",
-                               details={"errors": [{"path": "(file)", "message": str(exc)}]}) from None
+    data = read_document_text(text, "score card")
     if not isinstance(data, dict):
         raise ValidationFailed("a score card must be a mapping",
                                details={"errors": [{"path": "(document)", "message": "not a mapping"}]})
     try:
-        return ScoreCardDocument.model_validate(_stringify_numbers(data))
+        return ScoreCardDocument.model_validate(data)
     except ValidationError as exc:
         errors = [{"path": ".".join(str(p) for p in err["loc"]) or "(document)",
                    "message": err["msg"].removeprefix("Value error, ")} for err in exc.errors(include_url=False)]

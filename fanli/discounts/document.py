@@ -16,11 +16,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from fanli.common.exceptions import ValidationFailed
-from fanli.rebates.document import Amount, Eligibility, Rate, Scope, Strict, _amount, _rate, _stringify_numbers
+from fanli.rebates.document import Amount, Eligibility, Rate, Scope, Strict, _amount, _rate, read_document_text
 
 SCHEMA_ID = "https://fanli.example/schemas/discount-rule.json"
 
@@ -183,12 +182,7 @@ def parse_discount_rule(data: Any) -> DiscountRuleDocument:
 
 
 def load_discount_rule_text(text: str) -> DiscountRuleDocument:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ValidationFailed("the rule file is not valid YAML or JSON",
-                               details={"errors": [{"path": "(file)", "message": str(exc)}]}) from None
-    return parse_discount_rule(_stringify_numbers(data))
+    return parse_discount_rule(read_document_text(text, "rule"))
 
 
 def discount_rule_to_json(document: DiscountRuleDocument) -> dict[str, Any]:

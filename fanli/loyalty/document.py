@@ -12,11 +12,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from fanli.common.exceptions import ValidationFailed
-from fanli.rebates.document import Amount, Rate, Strict, _amount, _rate, _stringify_numbers
+from fanli.rebates.document import Amount, Rate, Strict, _amount, _rate, read_document_text
 
 
 class TierSpec(Strict):
@@ -121,9 +120,4 @@ def parse_programme(data: Any) -> ProgrammeDocument:
 
 
 def load_programme_text(text: str) -> ProgrammeDocument:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ValidationFailed("the programme file is not valid YAML or JSON",
-                               details={"errors": [{"path": "(file)", "message": str(exc)}]}) from None
-    return parse_programme(_stringify_numbers(data))
+    return parse_programme(read_document_text(text, "programme"))

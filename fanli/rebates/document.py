@@ -369,14 +369,18 @@ def parse_policy_document(data: Any) -> PolicyDocument:
 
 def load_policy_text(text: str) -> PolicyDocument:
     """Parse YAML or JSON text (JSON is YAML) into a validated document."""
+    return parse_policy_document(read_document_text(text, "policy"))
+
+
+def read_document_text(text: str, what: str) -> Any:
+    """YAML or JSON text (JSON is YAML) as data for a document's validation, floats as their decimal
+    text; every kind of document (policies, discount rules, programmes, score cards) reads this way."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ValidationFailed(
-            "the policy file is not valid YAML or JSON",
-            details={"errors": [{"path": "(file)", "message": str(exc)}]},
-        ) from None
-    return parse_policy_document(_stringify_numbers(data))
+        raise ValidationFailed(f"the {what} file is not valid YAML or JSON",
+                               details={"errors": [{"path": "(file)", "message": str(exc)}]}) from None
+    return _stringify_numbers(data)
 
 
 def _stringify_numbers(value: Any) -> Any:

@@ -211,8 +211,9 @@ def policy_effectiveness(code: str, period_key: str, *, today: date) -> Report:
     participants = [Participant(c.customer_id, None if c.result.tier_index is None else c.result.tier_index + 1,
                                 int(c.basis.amount * 100), c.amount_minor) for c in computed.values()]
     document = parsed(version)
-    kinds = set(Customer.objects.filter(pk__in=computed.keys()).values_list("kind", flat=True))
-    kinds |= set(document.eligibility.kinds)
+    who = {pk: (code, name, kind) for pk, code, name, kind in
+           Customer.objects.filter(pk__in=computed.keys()).values_list("id", "code", "name", "kind")}
+    kinds = {kind for _code, _name, kind in who.values()} | set(document.eligibility.kinds)
     outside = _left_out(version, period, kinds)
     widened = not outside
     if widened:
@@ -222,12 +223,10 @@ def policy_effectiveness(code: str, period_key: str, *, today: date) -> Report:
     everyone = (now_sales.keys() | before_sales.keys() | computed.keys())
     sales = {cid: Sales(cid, now_sales.get(cid) or 0, before_sales.get(cid) or 0) for cid in everyone}
     result = measure(participants, sales, [sales[cid] for cid in everyone if cid in outside])
-    names = dict(Customer.objects.filter(pk__in=computed.keys()).values_list("id", "code"))
-    titles = dict(Customer.objects.filter(pk__in=computed.keys()).values_list("id", "name"))
     rows = []
-    for p in sorted(participants, key=lambda p: (-p.rebate_minor, names.get(p.customer_id, ""))):
+    for p in sorted(participants, key=lambda p: (-p.rebate_minor, who[p.customer_id][0])):
         s = sales.get(p.customer_id, Sales(p.customer_id, 0, 0))
-        rows.append({"code": names.get(p.customer_id, "?"), "name": titles.get(p.customer_id, ""),
+        rows.append({"code": who[p.customer_id][0], "name": who[p.customer_id][1],
                      "customer_id": p.customer_id, "tier": p.tier, "basis_minor": p.basis_minor,
                      "rebate_minor": p.rebate_minor, "now_minor": s.now_minor, "before_minor": s.before_minor,
                      "growth": percent(Group(1, s.now_minor, s.before_minor).growth)})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from io import BytesIO
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,7 +18,7 @@ from fanli.rebates.effectiveness import Report, percent, policy_effectiveness_ca
 from fanli.rebates.models import Policy
 from fanli.rebates.preview import preview_periods
 
-from .settlement import MONEY_FORMAT
+from .settlement import MONEY_FORMAT, xlsx_response
 from .views import staff_view
 
 
@@ -118,9 +117,4 @@ def effectiveness_export(request: HttpRequest, code: str) -> HttpResponse:
                        minor_to_major(row["before_minor"]), row["growth"]])
         for column in (4, 5, 6, 7):
             detail.cell(row=detail.max_row, column=column).number_format = MONEY_FORMAT
-    buffer = BytesIO()
-    book.save(buffer)
-    response = HttpResponse(buffer.getvalue(),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="effectiveness-{policy.code}-{period_key}.xlsx"'
-    return response
+    return xlsx_response(book, f"effectiveness-{policy.code}-{period_key}.xlsx")

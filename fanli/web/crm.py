@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from fanli.accounts.selectors import can, staff_users, visible_customers
+from fanli.accounts.selectors import can, staff_users, visible_customer, visible_customers
 from fanli.common.command import parse_day
-from fanli.common.exceptions import FanliError, ValidationFailed
+from fanli.common.exceptions import FanliError, NotFound, ValidationFailed
 from fanli.common.jobs import job_start
 from fanli.crm.models import Complaint, Interaction, SurveyResponse
 from fanli.crm.selectors import (
@@ -46,10 +46,10 @@ from .views import _done, _failed, customer_page, portal_view, staff_view
 
 
 def _visible(request: HttpRequest, code: str) -> Customer:
-    customer = visible_customers(request.user).filter(code=code).first()
-    if customer is None:
-        raise Http404
-    return customer
+    try:
+        return visible_customer(request.user, code)
+    except NotFound:
+        raise Http404 from None
 
 
 def _date_or_none(text: str) -> date | None:

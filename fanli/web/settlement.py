@@ -107,11 +107,16 @@ def statements_export(request: HttpRequest) -> HttpResponse:
     total = WriteOnlyCell(sheet, value=_("Total"))
     total.font = Font(bold=True)
     sheet.append(["", total, "", "", "", "", "", "", *(_cell(sheet, t) for t in totals), "", "", ""])
+    return xlsx_response(workbook, f"statements-{timezone.localdate():%Y%m%d}.xlsx")
+
+
+def xlsx_response(workbook: Workbook, filename: str) -> HttpResponse:
+    """A workbook as a download (every XLSX export of the back office)."""
     buffer = BytesIO()
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="statements-{timezone.localdate():%Y%m%d}.xlsx"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
