@@ -14,6 +14,7 @@ from openpyxl.styles import Font
 from fanli.accounts.selectors import visible_customers
 from fanli.common.exceptions import FanliError
 from fanli.common.money import minor_to_major
+from fanli.common.spreadsheets import inert_row
 from fanli.rebates.effectiveness import Report, percent, policy_effectiveness_cached, policy_version_for
 from fanli.rebates.models import Policy
 from fanli.rebates.preview import preview_periods
@@ -95,26 +96,27 @@ def effectiveness_export(request: HttpRequest, code: str) -> HttpResponse:
         (_("Incremental sales per yuan of rebate"), result.return_per_yuan, False),
     ]
     for label, value, money in lines:
-        summary.append([label, value])
+        summary.append(inert_row(summary, [label, value]))
         if money:
             summary.cell(row=summary.max_row, column=2).number_format = MONEY_FORMAT
         summary.cell(row=summary.max_row, column=1).font = bold
     for tier, count, share in result.tier_shares():
-        summary.append([_("below the first tier") if tier is None else f"{_('tier')} {tier}", count, share])
+        summary.append(inert_row(summary, [_("below the first tier") if tier is None else f"{_('tier')} {tier}",
+                                           count, share]))
     summary.column_dimensions["A"].width = 44
     summary.column_dimensions["B"].width = 18
     detail = book.create_sheet(_("Participants")[:31])
-    detail.append([_("Customer"), _("Name"), _("Tier"), _("Basis"), _("Rebate"), _("Net sales"),
-                   _("A year earlier"), _("Growth (%)")])
+    detail.append(inert_row(detail, [_("Customer"), _("Name"), _("Tier"), _("Basis"), _("Rebate"), _("Net sales"),
+                                     _("A year earlier"), _("Growth (%)")]))
     for cell in detail[1]:
         cell.font = bold
     visible = set(visible_customers(request.user).values_list("id", flat=True))
     for row in report.rows:
         if row["customer_id"] not in visible:
             continue
-        detail.append([row["code"], row["name"], row["tier"], minor_to_major(row["basis_minor"]),
-                       minor_to_major(row["rebate_minor"]), minor_to_major(row["now_minor"]),
-                       minor_to_major(row["before_minor"]), row["growth"]])
+        detail.append(inert_row(detail, [row["code"], row["name"], row["tier"], minor_to_major(row["basis_minor"]),
+                                         minor_to_major(row["rebate_minor"]), minor_to_major(row["now_minor"]),
+                                         minor_to_major(row["before_minor"]), row["growth"]]))
         for column in (4, 5, 6, 7):
             detail.cell(row=detail.max_row, column=column).number_format = MONEY_FORMAT
     return xlsx_response(book, f"effectiveness-{policy.code}-{period_key}.xlsx")

@@ -20,6 +20,7 @@ from fanli.accounts.selectors import visible_customers
 from fanli.common.jobs import job_start
 from fanli.common.money import minor_to_major
 from fanli.common.periods import PeriodKind, parse_period, period_containing
+from fanli.common.spreadsheets import inert_row, xlsx_inert
 from fanli.rebates.explain import explanation_text
 from fanli.rebates.models import Policy, PolicyVersion, Run, Statement
 from fanli.rebates.selectors import statement_lines
@@ -96,14 +97,15 @@ def statements_export(request: HttpRequest) -> HttpResponse:
     headers = ["#", _("Customer"), _("Customer name"), _("Policy"), _("Version"), _("Period"), _("Kind"),
                _("Sequence"), _("Basis"), _("Earned"), _("Previously settled"), _("Amount"), _("Currency"),
                _("State"), _("Due")]
-    sheet.append(headers)
+    sheet.append(inert_row(sheet, headers))
     totals = [0, 0, 0, 0]
     for s in qs.iterator(chunk_size=2000):
         figures = [s.basis_minor, s.earned_minor, s.previously_settled_minor, s.amount_minor]
         totals = [t + f for t, f in zip(totals, figures, strict=True)]
-        sheet.append([s.pk, s.customer.code, s.customer.name, s.policy.code, s.policy_version.number, s.period_key,
-                      s.get_kind_display(), s.sequence, *(_cell(sheet, f) for f in figures), s.currency,
-                      s.get_state_display(), s.due_date])
+        sheet.append(inert_row(sheet, [
+            s.pk, s.customer.code, s.customer.name, s.policy.code, s.policy_version.number, s.period_key,
+            s.get_kind_display(), s.sequence, *(_cell(sheet, f) for f in figures), s.currency, s.get_state_display(),
+            s.due_date]))
     total = WriteOnlyCell(sheet, value=_("Total"))
     total.font = Font(bold=True)
     sheet.append(["", total, "", "", "", "", "", "", *(_cell(sheet, t) for t in totals), "", "", ""])
@@ -111,7 +113,9 @@ def statements_export(request: HttpRequest) -> HttpResponse:
 
 
 def xlsx_response(workbook: Workbook, filename: str) -> HttpResponse:
-    """A workbook as a download (every XLSX export of the back office)."""
+    """A workbook as a download (every XLSX export of the back office). Rows are written through
+    ``inert_row``; no cell goes out as a formula."""
+    xlsx_inert(workbook)
     buffer = BytesIO()
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(),
