@@ -87,12 +87,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     gc.freeze()  # as the server does once started (fanli/wsgi.py): start-up objects leave the collector's scans
     for _ in range(20):  # warm-up: parsed rules cached, connections open
         who, lines = order()
-        quote_prepare(customer_code=who, day=day, lines=lines)
+        quote_prepare(actor=None, customer_code=who, day=day, lines=lines)
     timings, discounted = [], 0
     for _ in range(arguments.quotes):
         who, lines = order()
         started = time.perf_counter()
-        result = quote_prepare(customer_code=who, day=day, lines=lines)
+        result = quote_prepare(actor=None, customer_code=who, day=day, lines=lines)
         timings.append((time.perf_counter() - started) * 1000)
         discounted += bool(result.discount_minor)
     records = []

@@ -83,3 +83,33 @@ def visible_customer(user: Any, code: str) -> Customer:
 
 def hidden_from(user: Any, customer_id: int) -> bool:
     return not can(user, "view_all_customers") and not visible_customers(user).filter(pk=customer_id).exists()
+
+
+# ---------------------------------------------------------------- whom an actor may write for
+#
+# Every service that names a customer takes the acting user and finds the customer among
+# ``customers_for(actor)``, so a write is scoped exactly like a read on every interface (page,
+# API, ``--as-user`` on the command line), and a customer out of reach gets the answer of an
+# unknown code, word for word.
+
+
+def customers_for(actor: Any) -> QuerySet[Customer]:
+    """Customers ``actor`` may read and write: all for no actor (the system: the schedule, a command
+    run without ``--as-user``); for a back-office user those ``visible_customers`` shows (a sales
+    rep: the customers they own); for a customer's own login its company and branches; else none."""
+    if actor is None:
+        return Customer.objects.all()
+    if is_staff_user(actor):
+        return visible_customers(actor)
+    customer = portal_customer(actor)
+    return portal_customers(customer) if customer is not None else Customer.objects.none()
+
+
+def sees_all_customers(actor: Any) -> bool:
+    return actor is None or can(actor, "view_all_customers")
+
+
+def customer_scope(actor: Any, path: str = "customer") -> Q:
+    """A filter keeping the rows (of ``path``, a customer relation) of customers ``actor`` reaches;
+    empty when they reach all, so unrestricted queries stay as they were."""
+    return Q() if sees_all_customers(actor) else Q(**{f"{path}__in": customers_for(actor)})

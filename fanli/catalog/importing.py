@@ -150,7 +150,8 @@ class ProductPlan(ImportPlan):
         return counts
 
 
-def plan_products(*, table: Table, partial: bool, progress: Progress | None = None) -> ProductPlan:
+def plan_products(*, table: Table, partial: bool, progress: Progress | None = None,
+                  customers: Any = None) -> ProductPlan:
     columns = resolve_columns(table, PRODUCT_COLUMNS)
     plan = ProductPlan()
     errors = plan.errors

@@ -44,6 +44,13 @@ class Conflict(FanliError):
     http_status = 409
 
 
+class Forbidden(FanliError):
+    """The acting user's role does not allow this action."""
+
+    code = "forbidden"
+    http_status = 403
+
+
 class StateError(FanliError):
     """The object is not in a state that allows this action."""
 

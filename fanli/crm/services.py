@@ -11,6 +11,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from fanli.accounts.selectors import customer_scope, customers_for
 from fanli.common.exceptions import NotFound, StateError, ValidationFailed
 from fanli.common.services import audit_record
 from fanli.customers.models import Customer, Relationship
@@ -69,8 +70,9 @@ def warning_acknowledge(*, warning_id: int, actor: Any) -> Warning:
 # ---------------------------------------------------------------- contacts, complaints, surveys
 
 
-def _customer(code: str) -> Customer:
-    customer = Customer.objects.filter(code=code).first()
+def _customer(code: str, actor: Any) -> Customer:
+    """The customer ``code`` if ``actor`` may reach it; another sales rep's is "not found", as unknown."""
+    customer = customers_for(actor).filter(code=code).first()
     if customer is None:
         raise NotFound(f"no customer {code!r}")
     return customer
@@ -97,7 +99,7 @@ def interaction_log(*, customer_code: str, channel: str, happened_on: date, summ
         errors.append({"path": "next_follow_up", "message": f"the follow-up ({next_follow_up}) is before the contact"})
     if errors:
         raise ValidationFailed("; ".join(f"{e['path']}: {e['message']}" for e in errors), details={"errors": errors})
-    customer = _customer(customer_code)
+    customer = _customer(customer_code, actor)
     with transaction.atomic():
         interaction = Interaction.objects.create(
             customer=customer, channel=channel, happened_on=happened_on, summary=summary, outcome=outcome,
@@ -113,7 +115,7 @@ def interaction_log(*, customer_code: str, channel: str, happened_on: date, summ
 
 def follow_up_done(*, follow_up_id: int, actor: Any) -> FollowUp:
     with transaction.atomic():
-        follow_up = FollowUp.objects.select_for_update().filter(pk=follow_up_id).first()
+        follow_up = FollowUp.objects.select_for_update().filter(customer_scope(actor), pk=follow_up_id).first()
         if follow_up is None:
             raise NotFound(f"no follow-up {follow_up_id}")
         if follow_up.done_at is None:
@@ -135,7 +137,7 @@ def complaint_open(*, customer_code: str, category: str, summary: str, opened_on
         errors.append({"path": "opened_on", "message": f"{opened_on} is in the future"})
     if errors:
         raise ValidationFailed("; ".join(f"{e['path']}: {e['message']}" for e in errors), details={"errors": errors})
-    customer = _customer(customer_code)
+    customer = _customer(customer_code, actor)
     with transaction.atomic():
         complaint = Complaint.objects.create(customer=customer, category=category, summary=summary,
                                              opened_on=opened_on,
@@ -149,7 +151,7 @@ def complaint_progress(*, complaint_id: int, status: str, resolution: str = "", 
     """Move a complaint along: in progress, or resolved (with what was done, on a day not before it opened)."""
     resolution = resolution.strip()
     with transaction.atomic():
-        complaint = Complaint.objects.select_for_update().filter(pk=complaint_id).first()
+        complaint = Complaint.objects.select_for_update().filter(customer_scope(actor), pk=complaint_id).first()
         if complaint is None:
             raise NotFound(f"no complaint {complaint_id}")
         if complaint.status == Complaint.Status.RESOLVED:
@@ -177,7 +179,7 @@ def survey_record(*, customer_code: str, score: int, answered_on: date, today: d
     if answered_on > today:
         message = f"{answered_on} is in the future"
         raise ValidationFailed(message, details={"errors": [{"path": "answered_on", "message": message}]})
-    customer = _customer(customer_code)
+    customer = _customer(customer_code, actor)
     with transaction.atomic():
         response = SurveyResponse.objects.create(customer=customer, score=score, answered_on=answered_on,
                                                  comment=comment.strip()[:1000],
@@ -190,7 +192,7 @@ def survey_record(*, customer_code: str, score: int, answered_on: date, today: d
 def customer_relationship_set(*, customer_code: str, relationship: str, actor: Any) -> Customer:
     if relationship not in Relationship.values:
         raise ValidationFailed(f"relationship must be one of {', '.join(Relationship.values)}")
-    customer = _customer(customer_code)
+    customer = _customer(customer_code, actor)
     if customer.relationship != relationship:
         before = customer.relationship
         Customer.objects.filter(pk=customer.pk).update(relationship=relationship)

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import QuerySet
+
 from fanli.common.bulk import update_by_key
 from fanli.sales.tabular import (
     PROGRESS_EVERY_ROWS,
@@ -80,7 +82,8 @@ class GradePlan(ImportPlan):
         return ImportCounts(created=len(self.creates), updated=len(self.updates), unchanged=self.unchanged)
 
 
-def plan_grades(*, table: Table, partial: bool, progress: Progress | None = None) -> GradePlan:
+def plan_grades(*, table: Table, partial: bool, progress: Progress | None = None,
+                customers: QuerySet[Customer] | None = None) -> GradePlan:
     columns = resolve_columns(table, GRADE_COLUMNS)
     plan = GradePlan()
     stored = {grade.code: grade for grade in Grade.objects.all()}
@@ -187,7 +190,10 @@ class CustomerPlan(ImportPlan):
         return counts
 
 
-def plan_customers(*, table: Table, partial: bool, progress: Progress | None = None) -> CustomerPlan:
+def plan_customers(*, table: Table, partial: bool, progress: Progress | None = None,
+                   customers: QuerySet[Customer] | None = None) -> CustomerPlan:
+    """``customers`` is ignored: a customers file may touch any customer, so ``import_file`` takes
+    it only from a role that sees every customer."""
     columns = resolve_columns(table, CUSTOMER_COLUMNS)
     plan = CustomerPlan()
     plan.stored = {values["code"]: values for values in Customer.objects.values(*_STORED_FIELDS)}
@@ -392,10 +398,12 @@ class TargetPlan(ImportPlan):
         return ImportCounts(created=len(self.creates), updated=len(self.updates), unchanged=self.unchanged)
 
 
-def plan_targets(*, table: Table, partial: bool, progress: Progress | None = None) -> TargetPlan:
+def plan_targets(*, table: Table, partial: bool, progress: Progress | None = None,
+                 customers: QuerySet[Customer] | None = None) -> TargetPlan:
+    """``customers``: those the importing user may reach (default all); any other code is unknown."""
     columns = resolve_columns(table, TARGET_COLUMNS)
     plan = TargetPlan()
-    customers = dict(Customer.objects.values_list("code", "id"))
+    reachable = dict((Customer.objects.all() if customers is None else customers).values_list("code", "id"))
     stored = {(t.customer_id, t.start, t.end): t for t in SalesTarget.objects.all()}
     seen: dict[tuple[int, Any, Any], int] = {}
     indexes = [columns.index(name) for name in TARGET_COLUMNS.required]
@@ -407,7 +415,7 @@ def plan_targets(*, table: Table, partial: bool, progress: Progress | None = Non
             continue
         code, start_text, end_text, amount_text = (row.cells[index].strip() for index in indexes)
         before = plan.errors.total
-        customer_id = customers.get(code)
+        customer_id = reachable.get(code)
         if not code:
             plan.errors.add(row.line, "customer_code", "required")
         elif customer_id is None:

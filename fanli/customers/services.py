@@ -9,10 +9,11 @@ from typing import Any
 
 from django.db import transaction
 
+from fanli.accounts.selectors import customers_for
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.common.services import audit_record
 
-from .models import Customer, CustomerRating, CustomerSegment, DealerScore, ScoreCard
+from .models import CustomerRating, CustomerSegment, DealerScore, ScoreCard
 from .scorecard import ScoreCardDocument, load_scorecard_text, score_customers
 from .segments import segments
 from .selectors import score_facts, segment_figures
@@ -78,7 +79,7 @@ def scorecards_compute(*, today: date, actor: Any = None, codes: list[str] | Non
 
 
 def rating_set(*, card_code: str, customer_code: str, criterion: str, score: int, today: date,
-               actor: Any = None) -> DealerScore | None:
+               actor: Any) -> DealerScore | None:
     """Rate a customer on a manual criterion (0 to 100) and rescore the card."""
     card = ScoreCard.objects.filter(code=card_code).first()
     if card is None:
@@ -89,7 +90,7 @@ def rating_set(*, card_code: str, customer_code: str, criterion: str, score: int
         raise ValidationFailed(f"{criterion!r} is not rated by hand on {card.code}; those are: {', '.join(manual)}")
     if not 0 <= score <= 100:
         raise ValidationFailed(f"a rating is from 0 to 100, not {score}")
-    customer = Customer.objects.filter(code=customer_code).first()
+    customer = customers_for(actor).filter(code=customer_code).first()  # another rep's: as unknown
     if customer is None:
         raise NotFound(f"no customer {customer_code!r}")
     with transaction.atomic():

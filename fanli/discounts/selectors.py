@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from fanli.accounts.selectors import customers_for
 from fanli.catalog.models import Product
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.common.money import major_to_minor_exact
@@ -55,10 +56,12 @@ def published_rule_versions() -> list[DiscountRuleVersion]:
     return versions
 
 
-def quote_input(customer_code: str, lines: list[LineRequest]) -> tuple[Customer, CustomerFacts, list[QuoteLine]]:
-    """The customer and lines of a quote, or ``ValidationFailed`` naming every bad line."""
+def quote_input(customer_code: str, lines: list[LineRequest], *, actor: Any
+                ) -> tuple[Customer, CustomerFacts, list[QuoteLine]]:
+    """The customer and lines of a quote, or ``ValidationFailed`` naming every bad line. A customer
+    ``actor`` may not reach (another sales rep's) is reported as unknown, word for word."""
     errors: list[dict[str, Any]] = []
-    customer = Customer.objects.filter(code=customer_code).only("id", "code").first()
+    customer = customers_for(actor).filter(code=customer_code).only("id", "code").first()
     if customer is None:
         errors.append({"path": "customer", "message": f"no customer {customer_code!r}"})
     if not lines:
@@ -154,10 +157,11 @@ def coupon_offer(customer_id: int, code: str, day: date, *, lock: bool = False) 
     return CouponOffer(code, redemption.value_minor)
 
 
-def quote_prepare(*, customer_code: str, day: date, lines: list[LineRequest], coupon: str = "") -> Quote:
+def quote_prepare(*, customer_code: str, day: date, lines: list[LineRequest], actor: Any, coupon: str = "") -> Quote:
     """Net prices with every discount applied and why the other rules did not apply; with a
-    coupon code, the coupon's value off the order. Writes nothing."""
-    customer, facts, quoted = quote_input(customer_code, lines)
+    coupon code, the coupon's value off the order. Writes nothing. Only for a customer ``actor``
+    may reach: another sales rep's customer is answered as unknown."""
+    customer, facts, quoted = quote_input(customer_code, lines, actor=actor)
     offer = coupon_offer(customer.pk, coupon, day) if coupon.strip() else None
     result = quote(facts, day, quoted, rule_inputs(customer.pk, published_rule_versions()),
                    member=member_discount(customer.pk), coupon=offer)

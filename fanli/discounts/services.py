@@ -16,6 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from fanli.accounts.selectors import customers_for
 from fanli.common.exceptions import Conflict, ValidationFailed
 from fanli.common.services import audit_record, canonical_json, sha256_text
 from fanli.common.versions import version_store
@@ -57,7 +58,7 @@ def discount_rule_apply(*, text: str, actor: Any, publish: bool = True) -> tuple
 def discount_contract_set(*, customer_code: str, rule_code: str, percent: str, actor: Any,
                           note: str = "") -> DiscountContract:
     """Give a customer its contract percent (协议折扣) under a rule; it replaces the rule's percent."""
-    customer = Customer.objects.filter(code=customer_code).first()
+    customer = customers_for(actor).filter(code=customer_code).first()  # another rep's: as unknown
     rule = DiscountRule.objects.filter(code=rule_code).first()
     errors = []
     if customer is None:
@@ -102,10 +103,12 @@ def invoice_discounts_record(*, invoice_number: str, customer_code: str, day: da
     if coupon:  # only when given, so requests without one keep the digest they always had
         request["coupon"] = coupon
     digest = sha256_text(canonical_json(request))
+    if not customers_for(actor).filter(code=customer_code).exists():
+        quote_input(customer_code, lines, actor=actor)  # raises what an unknown customer gets, before any replay
     existing = DiscountedInvoice.objects.filter(number=number).first()
     if existing is not None:
         return _replay(existing, digest)
-    customer, facts, quoted = quote_input(customer_code, lines)
+    customer, facts, quoted = quote_input(customer_code, lines, actor=actor)
     versions = published_rule_versions()
     rule_ids = sorted({v.rule_id for v in versions})
     DiscountRuleUse.objects.bulk_create([DiscountRuleUse(rule_id=r) for r in rule_ids], ignore_conflicts=True)

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from fanli.accounts.selectors import customers_for
 from fanli.catalog.models import Product
 from fanli.common.exceptions import Conflict, NotFound
 from fanli.common.money import split_proportionally
@@ -271,6 +272,8 @@ def rebate_credit_use(
     if not line_amounts_minor or any(a < 0 for a in line_amounts_minor):
         raise ValidationFailed("an order needs lines with amounts that are not negative",
                                details={"errors": [{"path": "lines", "message": "empty or negative"}]})
+    if not customers_for(actor).filter(pk=customer_id).exists():  # interfaces look the code up the same way first
+        raise NotFound(f"no customer with id {customer_id}")
     order_minor = sum(line_amounts_minor)
     with transaction.atomic():
         existing = OrderOffset.objects.filter(customer_id=customer_id, order_reference=order_reference).first()

@@ -17,10 +17,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from fanli.accounts.selectors import customer_scope, customers_for
 from fanli.catalog.models import Product
 from fanli.common.exceptions import Conflict, NotFound, ValidationFailed
 from fanli.common.services import audit_record, canonical_json, sha256_text
-from fanli.customers.models import Customer
 from fanli.sales.models import DocumentKind, SalesDocument, SalesLine
 
 from .document import ProgrammeDocument, load_programme_text, parse_programme
@@ -35,9 +35,10 @@ def _programme(code: str) -> tuple[Programme, ProgrammeDocument]:
     return programme, parse_programme(programme.document)
 
 
-def _member(programme: Programme, customer_code: str, *, lock: bool = False) -> Member:
+def _member(programme: Programme, customer_code: str, *, actor: Any, lock: bool = False) -> Member:
+    """A member whose customer ``actor`` may reach; another sales rep's customer is "not a member", as unknown."""
     members = Member.objects.select_for_update() if lock else Member.objects
-    member = members.filter(programme=programme, customer__code=customer_code).first()
+    member = members.filter(customer_scope(actor), programme=programme, customer__code=customer_code).first()
     if member is None:
         raise NotFound(f"customer {customer_code!r} is not a member of {programme.code}")
     return member
@@ -85,7 +86,7 @@ def member_enrol(*, programme_code: str, customer_code: str, day: date, actor: A
                  email_opt_in: bool = False) -> Member:
     """Enrol a customer at the first tier; sign-up and e-mail opt-in bonuses are earned at once."""
     programme, document = _programme(programme_code)
-    customer = Customer.objects.filter(code=customer_code).first()
+    customer = customers_for(actor).filter(code=customer_code).first()  # another rep's: as unknown
     if customer is None:
         raise ValidationFailed(f"no customer {customer_code!r}",
                                details={"errors": [{"path": "customer", "message": "unknown"}]})
@@ -110,7 +111,7 @@ def points_grant(*, programme_code: str, customer_code: str, points: int, refere
                  reason: str, actor: Any = None) -> PointLot | None:
     """Points given outside a purchase (a rebate paid in points): one lot, once per reference."""
     programme, document = _programme(programme_code)
-    member = _member(programme, customer_code, lock=True)
+    member = _member(programme, customer_code, actor=actor, lock=True)
     return _lot(member, document, source=PointLot.Source.REBATE, ref=reference, day=day, points=points, actor=actor,
                 reason=reason)
 
@@ -119,12 +120,13 @@ def points_earn(*, programme_code: str, invoice_number: str, actor: Any = None) 
     """Points for each line of a sales invoice, as one lot per line; the first purchase earns its
     bonus too. Earning the same invoice again adds nothing. Answers the points added."""
     programme, document = _programme(programme_code)
-    invoice = SalesDocument.objects.filter(number=invoice_number, kind=DocumentKind.INVOICE).select_related(
+    invoice = SalesDocument.objects.filter(customer_scope(actor), number=invoice_number,
+                                           kind=DocumentKind.INVOICE).select_related(
         "customer").first()
     if invoice is None:
         raise NotFound(f"no invoice {invoice_number!r}")
     with transaction.atomic():
-        member = _member(programme, invoice.customer.code, lock=True)
+        member = _member(programme, invoice.customer.code, actor=actor, lock=True)
         _upgrade(member, document, invoice.document_date, actor)  # this purchase may lift the tier: at once
         tier = tier_named(document, member.tier_code)
         if document.min_order_amount is not None and invoice.total_minor < int(document.min_order_amount * 100):
@@ -186,7 +188,7 @@ def points_redeem(*, programme_code: str, customer_code: str, reference: str, da
         raise ValidationFailed("redeem a positive number of points",
                                details={"errors": [{"path": "points", "message": "not positive"}]})
     with transaction.atomic():
-        member = _member(programme, customer_code, lock=True)
+        member = _member(programme, customer_code, actor=actor, lock=True)
         if member.redemptions.filter(reference=reference).exists():
             raise Conflict(f"redemption {reference!r} was already made", code="redemption_exists")
         owed = -(PointLot.objects.filter(member=member, remaining__lt=0)
@@ -216,12 +218,13 @@ def points_take_back(*, programme_code: str, return_number: str, actor: Any = No
     still missing is owed (a negative balance) if the programme allows it, else written in the
     ledger as not recovered. Answers the points taken back."""
     programme, document = _programme(programme_code)
-    credit = SalesDocument.objects.filter(number=return_number, kind=DocumentKind.RETURN).select_related(
+    credit = SalesDocument.objects.filter(customer_scope(actor), number=return_number,
+                                          kind=DocumentKind.RETURN).select_related(
         "reverses", "customer").first()
     if credit is None or credit.reverses is None:
         raise NotFound(f"no return {return_number!r} of an invoice")
     with transaction.atomic():
-        member = _member(programme, credit.customer.code, lock=True)
+        member = _member(programme, credit.customer.code, actor=actor, lock=True)
         if member.movements.filter(kind=PointMovement.Kind.TAKE_BACK, reference=return_number).exists():
             return 0
         original = {line.line_number: line for line in credit.reverses.lines.all()}

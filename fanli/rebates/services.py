@@ -30,6 +30,7 @@ from django.utils.translation import gettext_noop
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
+from fanli.accounts.selectors import customers_for
 from fanli.catalog.models import Product
 from fanli.common.exceptions import NotFound, StateError, ValidationFailed
 from fanli.common.periods import Period, PeriodKind, parse_period, period_containing
@@ -190,8 +191,8 @@ def enrolment_set(
     policy = Policy.objects.filter(code=policy_code).first()
     if policy is None:
         raise NotFound(f"no policy {policy_code}")
-    customer = Customer.objects.filter(code=customer_code).first()
-    if customer is None:
+    customer = customers_for(actor).filter(code=customer_code).first()
+    if customer is None:  # unknown, or another sales rep's: the same answer
         raise NotFound(f"no customer {customer_code}")
     overrides = _valid_overrides(policy, overrides or {})
     if valid_from and valid_until and valid_until < valid_from:

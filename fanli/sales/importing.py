@@ -38,11 +38,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from fanli.accounts.selectors import customers_for, sees_all_customers
 from fanli.catalog.models import Product
 from fanli.common.bulk import rows_insert
-from fanli.common.exceptions import Conflict, ValidationFailed
+from fanli.common.exceptions import Conflict, Forbidden, ValidationFailed
 from fanli.common.services import audit_record
 from fanli.customers.models import Customer
 
@@ -112,6 +114,7 @@ def import_file(
         if path is None:
             raise ValidationFailed("give either a path or the file content", code="no_import_source")
         content = path.read_bytes()
+    reachable = _reachable(kind, actor)
     batch = ImportBatch.objects.create(
         kind=kind,
         source_name=filename[:255],
@@ -122,7 +125,7 @@ def import_file(
     )
     try:
         table = read_table(content=content, filename=filename)
-        plan = planner(table=table, partial=partial, progress=progress)
+        plan = planner(table=table, partial=partial, progress=progress, customers=reachable)
     except FileRefused as refused:
         return _batch_refuse(batch=batch, actor=actor, errors=[error.as_dict() for error in refused.errors])
     if plan.errors and not partial:
@@ -150,7 +153,7 @@ PREVIEW_ROWS = 50
 
 
 def import_preview(
-    *, kind: str, content: bytes, filename: str, partial: bool = False, progress: Progress | None = None
+    *, kind: str, content: bytes, filename: str, actor: Any, partial: bool = False, progress: Progress | None = None
 ) -> dict[str, Any]:
     """What importing the file would do, computed by the import itself and rolled back: the same
     checks and the same counts, and nothing written (no batch either).
@@ -163,6 +166,7 @@ def import_preview(
     if planner is None:
         raise ValidationFailed(f"unknown import kind {kind!r}", code="unknown_import_kind",
                                details={"kind": kind, "expected": sorted(planners())})
+    reachable = _reachable(kind, actor)
     first_rows: list[dict[str, Any]] = []
     result: dict[str, Any] = {"kind": kind, "filename": filename, "partial": partial, "refused": False,
                               "would_import": True, "rows_total": 0, "rows_created": 0, "rows_updated": 0,
@@ -181,7 +185,7 @@ def import_preview(
                     yield row
 
             table.rows = iter(recorded())
-            plan = planner(table=table, partial=partial, progress=progress)
+            plan = planner(table=table, partial=partial, progress=progress, customers=reachable)
         except FileRefused as refused:
             result.update(refused=True, would_import=False, errors=[error.as_dict() for error in refused.errors])
             return result
@@ -197,6 +201,15 @@ def import_preview(
                   rows_updated=counts.updated, rows_unchanged=counts.unchanged, rows_rejected=plan.rows_rejected,
                   errors=errors)
     return result
+
+
+def _reachable(kind: str, actor: Any) -> QuerySet[Customer]:
+    """The customers whose rows ``actor`` may import (a sales rep: their own; any other code reads as
+    unknown). A customers file creates and changes any customer, so it needs a role seeing all."""
+    if kind == "customers" and not sees_all_customers(actor):
+        raise Forbidden("importing customers needs a role that sees every customer (view_all_customers)",
+                        details={"errors": [{"path": "kind", "message": "needs view_all_customers"}]})
+    return customers_for(actor)
 
 
 def planners() -> dict[str, Callable[..., ImportPlan]]:
@@ -382,17 +395,21 @@ def _insert_lines(drafts: list[DocumentDraft], created_ids: dict[str, int]) -> N
         rows_insert(SalesLine, _LINE_FIELDS, rows)
 
 
-def plan_sales(*, table: Table, partial: bool, progress: Progress | None = None) -> SalesPlan:
+def plan_sales(*, table: Table, partial: bool, progress: Progress | None = None,
+               customers: QuerySet[Customer] | None = None) -> SalesPlan:
     columns = resolve_columns(table, SALES_COLUMNS)
-    return plan_sales_rows(rows=table.rows, columns=columns, estimated_rows=table.estimated_row_count, progress=progress)
+    return plan_sales_rows(rows=table.rows, columns=columns, estimated_rows=table.estimated_row_count, progress=progress,
+                           customers=customers)
 
 
 def plan_sales_rows(
-    *, rows: Iterable[Row], columns: Columns, estimated_rows: int, progress: Progress | None = None
+    *, rows: Iterable[Row], columns: Columns, estimated_rows: int, progress: Progress | None = None,
+    customers: QuerySet[Customer] | None = None,
 ) -> SalesPlan:
-    """Validate sales lines and decide each document's outcome; reads, never writes."""
+    """Validate sales lines and decide each document's outcome; reads, never writes. ``customers``:
+    those the importing user may reach (default all); a row naming any other reads as unknown."""
     plan = SalesPlan()
-    reader = _SalesRowReader(plan=plan, columns=columns)
+    reader = _SalesRowReader(plan=plan, columns=columns, customers=customers)
     done = 0
     for row in rows:
         reader.read(row)
@@ -416,11 +433,11 @@ class _SalesRowReader:
     their header cells, which are compared as raw text before anything is parsed again.
     """
 
-    def __init__(self, *, plan: SalesPlan, columns: Columns) -> None:
+    def __init__(self, *, plan: SalesPlan, columns: Columns, customers: QuerySet[Customer] | None = None) -> None:
         self.plan = plan
         self.errors = plan.errors
         self.drafts = plan.drafts
-        self.customers = dict(Customer.objects.values_list("code", "id"))
+        self.customers = dict((Customer.objects.all() if customers is None else customers).values_list("code", "id"))
         self.products = dict(Product.objects.values_list("sku", "id"))
         self.default_currency = getattr(settings, "FANLI_CURRENCY", "CNY")
         self.parse_money = CachedParser(lambda text: parse_scaled(text, places=2))
@@ -787,7 +804,7 @@ def sales_document_submit(*, document: DocumentInput, actor: Any) -> SubmitResul
             "quantity": line.quantity, "unit_price": line.unit_price, "net_amount": line.net_amount,
         }
         rows.append(Row(position, [values[name] for name in names]))
-    plan = plan_sales_rows(rows=rows, columns=columns, estimated_rows=len(rows))
+    plan = plan_sales_rows(rows=rows, columns=columns, estimated_rows=len(rows), customers=customers_for(actor))
     if plan.conflicts:
         raise Conflict(
             f"document {document.number} already imported with different content",

@@ -16,7 +16,7 @@ from .uploads import upload_read
 def preview(params: dict[str, Any], actor: Any, progress: JobProgress) -> dict[str, Any]:
     progress.stage(gettext_noop("checking every row"))
     result = import_preview(kind=params["kind"], content=upload_read(params["upload"]), filename=params["filename"],
-                            partial=params["partial"], progress=progress)
+                            actor=actor, partial=params["partial"], progress=progress)
     return {**result, "upload": params["upload"]}
 
 

@@ -48,7 +48,7 @@ def discount_quote(request: HttpRequest) -> HttpResponse:
             day = parse_day(request.GET.get("date") or day.isoformat())
             result = quote_prepare(customer_code=customer, day=day,
                                    lines=[LineRequest(r["sku"], r["quantity"], r["unit_price"] or None) for r in rows],
-                                   coupon=coupon)
+                                   coupon=coupon, actor=request.user)
         except ValidationFailed as error:
             errors = error.details.get("errors", [])
         except FanliError as error:

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from fanli.accounts.selectors import sees_all_customers
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.common.jobs import job_start
 from fanli.sales.importing import planners
@@ -14,6 +15,14 @@ from fanli.sales.selectors import import_batch_list
 from fanli.sales.uploads import upload_read, upload_store
 
 from .views import staff_view
+
+
+def _kind_errors(request: HttpRequest, kind: str) -> list[str]:
+    if kind not in planners():
+        return [_("choose what the file holds")]
+    if kind == "customers" and not sees_all_customers(request.user):  # the import itself refuses it too
+        return [_("importing customers needs a role that sees every customer")]
+    return []
 
 
 def _page(request: HttpRequest, errors: dict[str, list[str]] | None = None, status: int = 200) -> HttpResponse:
@@ -35,8 +44,8 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     kind = request.POST.get("kind", "")
     upload = request.FILES.get("file")
     errors: dict[str, list[str]] = {}
-    if kind not in planners():
-        errors["kind"] = [_("choose what the file holds")]
+    if _kind_errors(request, kind):
+        errors["kind"] = _kind_errors(request, kind)
     if upload is None:
         errors["file"] = [_("choose a CSV or XLSX file")]
     if errors:
@@ -57,8 +66,8 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 def import_commit(request: HttpRequest) -> HttpResponse:
     """Import a file already checked; the import itself checks it again and is all or nothing."""
     kind, stored, filename = (request.POST.get(name, "") for name in ("kind", "upload", "filename"))
-    if kind not in planners():
-        return _page(request, {"kind": [_("choose what the file holds")]}, status=422)
+    if _kind_errors(request, kind):
+        return _page(request, {"kind": _kind_errors(request, kind)}, status=422)
     try:
         upload_read(stored)
     except NotFound:

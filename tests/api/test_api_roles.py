@@ -85,5 +85,7 @@ def test_a_sales_rep_reads_and_writes_only_their_own_customers(live_server, tran
     status, _ = client.call("POST", "/customers/C002/interactions", {"channel": "T", "happened_on": "2026-11-01",
                                                                      "summary": "x"})
     assert status == 404
-    assert client.call("POST", "/quotes", {"customer": "C002", "lines": [{"sku": "TEA-1", "quantity": "1"}]})[0] == 404
+    quoted = client.call("POST", "/quotes", {"customer": "C002", "lines": [{"sku": "TEA-1", "quantity": "1"}]})
+    assert quoted == (422, {"code": "validation_failed", "message": "the quote has 1 error(s)",  # as for an unknown code
+                            "details": {"errors": [{"path": "customer", "message": "no customer 'C002'"}]}})
     assert client.call("GET", "/ledger/balances")[0] == 403  # the whole ledger is for those who see every customer

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 
 from fanli.common.exceptions import StateError, ValidationFailed
 from fanli.crm.models import Complaint, FollowUp, Interaction, SurveyResponse
@@ -32,6 +32,7 @@ def log(code: str, channel: str, day: date, summary: str, **kwargs):
 
 def test_a_contact_with_a_next_date_makes_a_follow_up_for_the_customers_rep():
     rep = User.objects.create(username="li", email="li@example.com")
+    rep.groups.add(Group.objects.get_or_create(name="channel_manager")[0])  # a sales rep marks their own done
     acme = customer("C001")
     Customer.objects.filter(pk=acme.pk).update(owner=rep)
     contact = log("C001", "T", date(2026, 11, 20), "  Q4 order plan  ", outcome="sends forecast",

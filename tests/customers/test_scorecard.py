@@ -87,8 +87,9 @@ def test_scores_are_computed_from_the_data_and_a_rating_rescoring_the_card():
     #   -> (30*0 + 10*50 + 20*25 + 5*80 + 5*0) / 70 = 1400 / 70 = 20
     assert (scores["C001"].total, scores["C002"].total) == (93, 20)
     rated = rating_set(card_code="dealer", customer_code="C002", criterion="initiative", score=90,
-                       today=date(2026, 11, 24))
+                       today=date(2026, 11, 24), actor=None)
     assert rated is not None and rated.total == 36  # (1400 + 20*90) / 90 = 35.56
     assert rated.parts[0] == {"key": "initiative", "name": "积极性", "weight": 20, "score": 90, "detail": "rated"}
     with pytest.raises(ValidationFailed):
-        rating_set(card_code="dealer", customer_code="C002", criterion="credit", score=50, today=date(2026, 11, 24))
+        rating_set(card_code="dealer", customer_code="C002", criterion="credit", score=50, today=date(2026, 11, 24),
+                   actor=None)

@@ -34,14 +34,14 @@ def coupon() -> str:
 
 
 def test_a_coupon_comes_off_the_order_split_over_the_lines_by_what_is_left(coupon):
-    result = quote_prepare(customer_code="C001", day=DAY, lines=LINES, coupon=coupon.lower())
+    result = quote_prepare(actor=None, customer_code="C001", day=DAY, lines=LINES, coupon=coupon.lower())
     # ¥10.00 over nets of 120 and 80: 6.00 and 4.00
     assert [(line.sku, [(a.rule, a.amount_minor) for a in line.applied]) for line in result.lines] == [
         ("TEA-1", [(f"coupon:{coupon}", 600)]), ("RICE-1", [(f"coupon:{coupon}", 400)])]
     assert (result.gross_minor, result.net_minor) == (20_000, 19_000)
     assert quote_to_json(result)["coupon"] == {"code": coupon, "value_minor": 1_000, "used_minor": 1_000}
     assert result.by_rule() == {}  # a coupon is not a discount rule's usage
-    small = quote_prepare(customer_code="C001", day=DAY, lines=[LineRequest("COLA-1", "1")], coupon=coupon)
+    small = quote_prepare(actor=None, customer_code="C001", day=DAY, lines=[LineRequest("COLA-1", "1")], coupon=coupon)
     assert (small.net_minor, small.coupon_used_minor) == (0, 500)  # a ¥5.00 order: never below zero
     assert small.lines[0].applied[0].reason == f"coupon {coupon} worth ¥10.00; ¥5.00 of it used: the order's net is smaller"
 
@@ -51,7 +51,7 @@ def test_a_coupon_pays_towards_one_invoice_only_and_never_for_someone_else(coupo
                               ("C001", date(2026, 5, 4), f"coupon {coupon} expired on 2026-05-03"),
                               ("C001", DAY, "no coupon 'NOPE'")):
         with pytest.raises(ValidationFailed) as refused:
-            quote_prepare(customer_code=who, day=day, lines=LINES, coupon="NOPE" if "NOPE" in message else coupon)
+            quote_prepare(actor=None, customer_code=who, day=day, lines=LINES, coupon="NOPE" if "NOPE" in message else coupon)
         assert refused.value.details["errors"] == [{"path": "coupon", "message": message}]
     recorded = invoice_discounts_record(invoice_number="INV-9", customer_code="C001", day=DAY, lines=LINES,
                                         actor=None, coupon=coupon)

@@ -51,7 +51,7 @@ def shop(db):
 
 
 def test_a_quote_applies_the_ladder_and_an_additive_rule_and_writes_nothing(shop):
-    result = quote_to_json(quote_prepare(customer_code="C001", day=DAY, lines=TEA))
+    result = quote_to_json(quote_prepare(actor=None, customer_code="C001", day=DAY, lines=TEA))
     assert (result["gross_minor"], result["discount_minor"], result["net_minor"]) == (24_000, 2_880, 21_120)
     assert result["lines"][0]["applied"] == [
         {"rule": "grade-ladder", "percent": "10", "amount_minor": 2_400, "reason": "10% (grade vip)"},
@@ -62,7 +62,7 @@ def test_a_quote_applies_the_ladder_and_an_additive_rule_and_writes_nothing(shop
 
 def test_a_contract_percent_replaces_the_grade_rate(shop):
     discount_contract_set(customer_code="C002", rule_code="grade-ladder", percent="12", actor=None, note="年度协议")
-    line = quote_prepare(customer_code="C002", day=DAY, lines=TEA).lines[0]
+    line = quote_prepare(actor=None, customer_code="C002", day=DAY, lines=TEA).lines[0]
     assert [(a.rule, a.amount_minor, a.reason) for a in line.applied] == [("grade-ladder", 2_880, "12% (contract)")]
     assert [(s.rule, s.reason) for s in line.skipped] == [("first-order", "the line's discount already reaches the 12% cap")]
 
@@ -79,10 +79,10 @@ def test_recording_an_invoice_writes_its_usages_once_and_enforces_the_per_custom
     with pytest.raises(Conflict):
         invoice_discounts_record(invoice_number="INV-1", customer_code="C001", day=DAY,
                                  lines=[LineRequest("TEA-1", "3")], actor=None)
-    second = quote_prepare(customer_code="C001", day=DAY, lines=TEA)
+    second = quote_prepare(actor=None, customer_code="C001", day=DAY, lines=TEA)
     assert [s.reason for s in second.skipped] == ["already used on 1 invoice(s) of this customer, the limit"]
     assert second.discount_minor == 2_400
-    assert quote_prepare(customer_code="C002", day=DAY, lines=TEA).discount_minor == 1_200 + 720  # C002 not yet
+    assert quote_prepare(actor=None, customer_code="C002", day=DAY, lines=TEA).discount_minor == 1_200 + 720  # C002 not yet
     uses = {u.rule.code: (u.invoices, u.spent_minor) for u in DiscountRuleUse.objects.select_related("rule")}
     assert uses == {"grade-ladder": (1, 2_400), "first-order": (1, 480)}
     assert {r["rule"]: (r["invoices"], r["spent_minor"], r["budget_minor"]) for r in rule_usage()} == {
@@ -91,7 +91,7 @@ def test_recording_an_invoice_writes_its_usages_once_and_enforces_the_per_custom
 
 
 def test_a_quote_that_changed_since_it_was_shown_is_refused_and_nothing_is_written(shop):
-    shown = quote_prepare(customer_code="C001", day=DAY, lines=TEA).net_minor
+    shown = quote_prepare(actor=None, customer_code="C001", day=DAY, lines=TEA).net_minor
     invoice_discounts_record(invoice_number="INV-1", customer_code="C001", day=DAY, lines=TEA, actor=None)
     with pytest.raises(Conflict) as failure:
         invoice_discounts_record(invoice_number="INV-2", customer_code="C001", day=DAY, lines=TEA, actor=None,
@@ -104,7 +104,7 @@ def test_a_quote_that_changed_since_it_was_shown_is_refused_and_nothing_is_writt
 
 def test_unknown_customer_and_skus_and_bad_numbers_are_all_reported_and_nothing_changes(shop):
     with pytest.raises(ValidationFailed) as failure:
-        quote_prepare(customer_code="NOPE", day=DAY, lines=[LineRequest("TEA-1", "0"), LineRequest("GHOST", "1"),
+        quote_prepare(actor=None, customer_code="NOPE", day=DAY, lines=[LineRequest("TEA-1", "0"), LineRequest("GHOST", "1"),
                                                             LineRequest("RICE-1", "1", "12.345")])
     assert failure.value.details["errors"] == [
         {"path": "customer", "message": "no customer 'NOPE'"},
@@ -147,7 +147,7 @@ def test_two_invoices_racing_for_the_last_use_only_one_gets_the_discount():
     catalog()
     customer("C001", grade="vip")
     discount_rule_apply(text=ONCE.replace("uses_per_customer: 1", "uses_total: 1"), actor=None)
-    shown = quote_prepare(customer_code="C001", day=DAY, lines=TEA).net_minor
+    shown = quote_prepare(actor=None, customer_code="C001", day=DAY, lines=TEA).net_minor
     barrier = threading.Barrier(2)
     outcomes: dict[str, str] = {}
 
@@ -192,10 +192,10 @@ payout: {form: rebate_account, max_offset_percent_per_order: 10}
     statement = Statement.objects.get(customer__code="C001")
     statement_approve(statement_id=statement.pk, actor=None)
     payout_record(statement_id=statement.pk, actor=None, paid_on=date(2026, 4, 10))
-    credit = quote_to_json(quote_prepare(customer_code="C001", day=DAY, lines=TEA))["rebate_credit"]
+    credit = quote_to_json(quote_prepare(actor=None, customer_code="C001", day=DAY, lines=TEA))["rebate_credit"]
     # net ¥211.20 after discounts: 10 % of it may be paid with the ¥1,000.00 of credit
     assert (credit["available_minor"], credit["usable_minor"], credit["net_after_credit_minor"]) == (100_000, 2_112, 19_008)
-    nothing = quote_to_json(quote_prepare(customer_code="C002", day=DAY, lines=TEA))["rebate_credit"]
+    nothing = quote_to_json(quote_prepare(actor=None, customer_code="C002", day=DAY, lines=TEA))["rebate_credit"]
     assert (nothing["available_minor"], nothing["usable_minor"]) == (0, 0)
 
 
@@ -207,7 +207,7 @@ def test_a_loyalty_tier_discount_applies_after_the_rules_and_is_not_a_rules_usag
     programme_apply(text=PROGRAMME, actor=None)
     member_enrol(programme_code="club", customer_code="C002", day=date(2026, 1, 5), actor=None)
     Member.objects.update(tier_code="gold")  # gold: 3 % off as a tier benefit
-    line = quote_prepare(customer_code="C002", day=DAY, lines=TEA).lines[0]
+    line = quote_prepare(actor=None, customer_code="C002", day=DAY, lines=TEA).lines[0]
     # normal grade 5 % = 12.00, first order 3 % = 7.20, then gold 3 % of 240.00 = 7.20
     assert [(a.rule, a.amount_minor) for a in line.applied] == [
         ("grade-ladder", 1_200), ("first-order", 720), ("tier:club:gold", 720)]

@@ -31,14 +31,14 @@ def upload(client, content: bytes = CSV, name: str = "may.csv", **fields):
 
 def test_the_preview_counts_and_lists_every_bad_row_and_writes_nothing(world):
     before = counts()
-    result = import_preview(kind="sales", content=CSV, filename="may.csv")
+    result = import_preview(kind="sales", content=CSV, filename="may.csv", actor=None)
     assert counts() == before
     assert (result["would_import"], result["rows_total"], result["rows_created"], result["rows_rejected"]) == (
         False, 4, 3, 1)
     assert result["errors"] == [{"line": 4, "column": "sku", "reason": "unknown SKU 'GHOST'"}]
     assert [(row["line"], row["error"]) for row in result["first_rows"]] == [(2, False), (3, False), (4, True),
                                                                               (5, False)]
-    assert import_preview(kind="sales", content=CSV, filename="may.csv", partial=True)["would_import"] is True
+    assert import_preview(kind="sales", content=CSV, filename="may.csv", actor=None, partial=True)["would_import"] is True
 
 
 def test_upload_preview_then_import_the_good_rows_and_again_nothing_new(client, world):
@@ -102,3 +102,15 @@ def test_customers_and_strangers_never_upload(client, world):
     assert upload(client).status_code == 302 and Job.objects.count() == 0
     client.force_login(world["users"]["portal"])
     assert upload(client).status_code == 403 and Job.objects.count() == 0
+
+
+def test_a_sales_rep_is_told_beside_the_kind_that_importing_customers_needs_a_role_seeing_every_customer(client,
+                                                                                                        world):
+    client.force_login(world["users"]["channel_manager"])
+    content = b"code,name,kind,start_date\nC002,Taken over,distributor,2020-01-01\n"
+    response = upload(client, content, "customers.csv", kind="customers")
+    assert response.status_code == 422 and "导入客户需要可查看全部客户的角色" in response.content.decode()
+    committed = client.post("/office/imports/commit/", {"kind": "customers", "upload": "0" * 64 + ".csv",
+                                                        "filename": "customers.csv"})
+    assert committed.status_code == 422
+    assert not Job.objects.exists() and ImportBatch.objects.count() == 0

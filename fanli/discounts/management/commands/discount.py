@@ -84,7 +84,8 @@ class Command(FanliCommand):
 
     def _quote(self, options: dict[str, Any]) -> None:
         result = quote_prepare(customer_code=options["customer"], day=self._day(options),
-                               lines=[_line(text) for text in options["lines"]], coupon=options["coupon"])
+                               lines=[_line(text) for text in options["lines"]], coupon=options["coupon"],
+                               actor=self.actor(options))
         self._show(quote_to_json(result), options)
 
     def _record(self, options: dict[str, Any]) -> None:

@@ -8,10 +8,10 @@ from typing import Any
 
 from django.utils import timezone
 
+from fanli.accounts.selectors import customers_for
 from fanli.common.command import FanliCommand, parse_day
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.common.money import format_minor, major_to_minor_exact
-from fanli.customers.models import Customer
 from fanli.ledger.selectors import customer_balances
 from fanli.ledger.services import credit_expire, rebate_credit_use
 
@@ -45,8 +45,8 @@ class Command(FanliCommand):
             today = parse_day(options["today"], name="today") if options["today"] else timezone.localdate()
             self.out(f"{format_minor(credit_expire(today=today, actor=self.actor(options)))} of credit expired")
             return
-        customer = Customer.objects.filter(code=options["customer"]).first()
-        if customer is None:
+        customer = customers_for(self.actor(options)).filter(code=options["customer"]).first()
+        if customer is None:  # unknown, or not the --as-user sales rep's: the same answer
             raise NotFound(f"no customer {options['customer']}")
         if options["action"] == "balance":
             for name, value in customer_balances(customer.pk).items():

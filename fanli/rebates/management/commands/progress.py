@@ -6,10 +6,10 @@ from typing import Any
 
 from django.utils import timezone
 
+from fanli.accounts.selectors import customers_for
 from fanli.common.command import FanliCommand, parse_day
 from fanli.common.exceptions import NotFound
 from fanli.common.money import format_minor
-from fanli.customers.models import Customer
 from fanli.rebates.selectors import customer_progress
 
 
@@ -23,7 +23,7 @@ class Command(FanliCommand):
         parser.add_argument("--json", action="store_true")
 
     def work(self, *args: Any, **options: Any) -> None:
-        customer = Customer.objects.filter(code=options["customer"]).first()
+        customer = customers_for(self.actor(options)).filter(code=options["customer"]).first()
         if customer is None:
             raise NotFound(f"no customer {options['customer']}")
         day = parse_day(options["date"]) if options["date"] else timezone.localdate()
