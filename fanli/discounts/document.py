@@ -19,9 +19,11 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from fanli.common.exceptions import ValidationFailed
+from fanli.common.limits import COUNT_MAX, QUANTITY_MAX_MILLI
 from fanli.rebates.document import Amount, Eligibility, Rate, Scope, Strict, _amount, _rate, read_document_text
 
 SCHEMA_ID = "https://fanli.example/schemas/discount-rule.json"
+QUANTITY_MAX = Decimal(QUANTITY_MAX_MILLI) / 1000
 
 
 class GradeLadder(Strict):
@@ -84,7 +86,7 @@ class Window(Strict):
 
 
 class Conditions(Strict):
-    min_quantity: Decimal | None = Field(None, gt=0, description="A line needs at least this quantity.")
+    min_quantity: Decimal | None = Field(None, gt=0, le=QUANTITY_MAX, description="A line needs at least this quantity.")
     min_order_amount: Amount | None = Field(
         None, description="The order's lines in scope must add up to at least this (before discounts)."
     )
@@ -101,8 +103,8 @@ class StackingName(StrEnum):
 
 
 class Limits(Strict):
-    uses_per_customer: int | None = Field(None, ge=1, description="Invoices per customer the rule may discount.")
-    uses_total: int | None = Field(None, ge=1, description="Invoices in all the rule may discount.")
+    uses_per_customer: int | None = Field(None, ge=1, le=COUNT_MAX, description="Invoices per customer the rule may discount.")
+    uses_total: int | None = Field(None, ge=1, le=COUNT_MAX, description="Invoices in all the rule may discount.")
     budget: Amount | None = Field(None, description="Money the rule may give away in all.")
 
     @field_validator("budget")

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from fanli.common.exceptions import ValidationFailed
+from fanli.common.limits import COUNT_MAX
 from fanli.rebates.document import Amount, Rate, Strict, _amount, _rate, read_document_text
 
 
@@ -38,9 +39,9 @@ class TierSpec(Strict):
 
 
 class Bonuses(Strict):
-    sign_up: int = Field(0, ge=0)
-    first_purchase: int = Field(0, ge=0)
-    email_opt_in: int = Field(0, ge=0)
+    sign_up: int = Field(0, ge=0, le=COUNT_MAX)
+    first_purchase: int = Field(0, ge=0, le=COUNT_MAX)
+    email_opt_in: int = Field(0, ge=0, le=COUNT_MAX)
 
 
 class Campaign(Strict):

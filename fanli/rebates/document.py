@@ -10,6 +10,7 @@ through their decimal text, so ``2.5`` means exactly 2.5.
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -19,6 +20,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fanli.common.exceptions import ValidationFailed
+from fanli.common.limits import (
+    COUNT_MAX,
+    DOCUMENT_MAX_BYTES,
+    DOCUMENT_MAX_DEPTH,
+    DOCUMENT_MAX_NODES,
+    PERIOD_AMOUNT_MAX,
+)
 
 SCHEMA_ID = "https://fanli.example/schemas/rebate-policy.json"
 
@@ -37,7 +45,8 @@ def _rate(value: Decimal) -> Decimal:
     return value
 
 
-Amount = Annotated[Decimal, Field(description="Money in major units, at most two decimals, e.g. \"100000.00\".")]
+Amount = Annotated[Decimal, Field(le=PERIOD_AMOUNT_MAX, description=(
+    "Money in major units, at most two decimals, e.g. \"100000.00\"; at most 1,000,000,000,000.00."))]
 Rate = Annotated[Decimal, Field(description="Percentage, e.g. \"2.5\" for 2.5 %.")]
 
 
@@ -78,7 +87,7 @@ class Eligibility(Strict):
         default_factory=list, description="Lifecycle stages (as last computed); empty means any.")
     relationships: list[Literal["transactional", "preferred", "partner", "strategic"]] = Field(
         default_factory=list, description="Relationship levels; empty means any.")
-    min_tenure_days: int = Field(0, ge=0, description="Days since the customer's start date, at period end.")
+    min_tenure_days: int = Field(0, ge=0, le=36_500, description="Days since the customer's start date, at period end.")
     enrolment_required: bool = Field(False, description="Only customers with an enrolment (返利协议) take part.")
 
 
@@ -125,7 +134,8 @@ class TierMode(StrEnum):
 
 
 class Tier(Strict):
-    from_: Decimal = Field(alias="from", ge=0, description="Threshold, inclusive, in the metric's unit.")
+    from_: Decimal = Field(alias="from", ge=0, le=PERIOD_AMOUNT_MAX,
+                           description="Threshold, inclusive, in the metric's unit.")
     rate_percent: Rate | None = None
     amount_per_unit: Amount | None = None
 
@@ -158,7 +168,7 @@ class PerUnit(Strict):
 
 class TargetBonus(Strict):
     type: Literal["target_bonus"]
-    target: Decimal = Field(gt=0, description="Metric value to reach, inclusive.")
+    target: Decimal = Field(gt=0, le=PERIOD_AMOUNT_MAX, description="Metric value to reach, inclusive.")
     bonus: Amount
 
     _check = field_validator("bonus")(classmethod(lambda cls, v: _amount(v)))
@@ -233,9 +243,9 @@ class Payout(Strict):
     )
     min_order_amount: Amount | None = Field(None, description="rebate_account: credit usable only on orders from this amount.")
     max_offset_amount: Amount | None = Field(None, description="rebate_account: at most this much credit per order.")
-    credit_expiry_days: int | None = Field(None, ge=1, description="rebate_account: credit expires after this many days.")
+    credit_expiry_days: int | None = Field(None, ge=1, le=36_500, description="rebate_account: credit expires after this many days.")
     goods_sku: str | None = Field(None, description="goods: the product given; the remainder is kept as credit.")
-    points_per_yuan: Decimal | None = Field(None, gt=0, description="points: points granted per yuan of rebate.")
+    points_per_yuan: Decimal | None = Field(None, gt=0, le=COUNT_MAX, description="points: points granted per yuan of rebate.")
     points_programme: str | None = Field(
         None, description="points: the loyalty programme whose points ledger receives them (the customer must be a member).")
 
@@ -289,7 +299,7 @@ class PolicyDocument(Strict):
     )
     payout: Payout = Field(default_factory=Payout)
     budget: Decimal | None = Field(
-        None, gt=0, decimal_places=2,
+        None, gt=0, le=PERIOD_AMOUNT_MAX, decimal_places=2,
         description="Rebate budget per settlement period, all customers together; a warning is raised "
                     "when the period's cost is projected to exceed it.")
 
@@ -374,13 +384,107 @@ def load_policy_text(text: str) -> PolicyDocument:
 
 def read_document_text(text: str, what: str) -> Any:
     """YAML or JSON text (JSON is YAML) as data for a document's validation, floats as their decimal
-    text; every kind of document (policies, discount rules, programmes, score cards) reads this way."""
+    text; every kind of document (policies, discount rules, programmes, score cards) reads this way.
+
+    Bounded before anything is built: at most ``DOCUMENT_MAX_BYTES`` of text, nested at most
+    ``DOCUMENT_MAX_DEPTH`` deep, at most ``DOCUMENT_MAX_NODES`` values, and no anchors or aliases
+    (``&name``/``*name``), which would let a few hundred bytes expand into gigabytes. An impossible date (``2026-02-30``) stays text,
+    so the field's validation names it.
+    """
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > DOCUMENT_MAX_BYTES:
+        raise ValidationFailed(
+            f"the {what} file is too large: {size:,} bytes, at most {DOCUMENT_MAX_BYTES:,}",
+            details={"errors": [{"path": "(file)", "message": f"larger than {DOCUMENT_MAX_BYTES:,} bytes"}]},
+            code="document_too_large",
+        )
+    deep = _flow_depth_exceeded(text)
+    if deep is not None:
+        reason = f"line {deep}: nested more than {DOCUMENT_MAX_DEPTH} levels deep"
+        raise ValidationFailed(f"the {what} file is refused: {reason}",
+                               details={"errors": [{"path": "(file)", "message": reason}]})
     try:
-        data = yaml.safe_load(text)
+        _check_events(text)
+        data = yaml.load(text, Loader=_DocumentLoader)  # a safe loader; the events were checked above
+    except _Refused as refused:
+        raise ValidationFailed(f"the {what} file is refused: {refused.reason}",
+                               details={"errors": [{"path": "(file)", "message": refused.reason}]}) from None
     except yaml.YAMLError as exc:
         raise ValidationFailed(f"the {what} file is not valid YAML or JSON",
                                details={"errors": [{"path": "(file)", "message": str(exc)}]}) from None
+    except ValueError as exc:  # an integer of thousands of digits
+        reason = f"a value cannot be read: {str(exc).split(';')[0]}"
+        raise ValidationFailed(f"the {what} file is not valid YAML or JSON",
+                               details={"errors": [{"path": "(file)", "message": reason}]}) from None
     return _stringify_numbers(data)
+
+
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _flow_depth_exceeded(text: str) -> int | None:
+    """The line where ``[``/``{`` brackets nest deeper than the limit, or None.
+
+    YAML's scanner reads a whole flow collection before it can tell its first token, with work
+    growing as the square of the nesting, so deep brackets are refused before it runs. Brackets
+    inside quoted text count too: a real document never nests twenty deep even so.
+    """
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        if match.group() in "[{":
+            depth += 1
+            if depth > DOCUMENT_MAX_DEPTH:
+                return text.count("\n", 0, match.start()) + 1
+        elif depth:
+            depth -= 1
+    return None
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: several times faster
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent, yaml.AliasEvent)
+_OPEN_EVENTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CLOSE_EVENTS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _check_events(text: str) -> None:
+    """Walk the parser's events (no value is built yet) and refuse anchors and aliases, nesting
+    beyond ``DOCUMENT_MAX_DEPTH`` and more than ``DOCUMENT_MAX_NODES`` values, at the first one."""
+    depth = 0
+    nodes = 0
+    for event in yaml.parse(text, Loader=_SafeLoader):
+        if isinstance(event, _NODE_EVENTS):
+            line = event.start_mark.line + 1 if event.start_mark is not None else 0
+            if event.anchor is not None:
+                raise _Refused(f"line {line}: anchors and aliases (&name, *name) are not allowed; write each value out")
+            nodes += 1
+            if nodes > DOCUMENT_MAX_NODES:
+                raise _Refused(f"line {line}: more than {DOCUMENT_MAX_NODES:,} values")
+            if isinstance(event, _OPEN_EVENTS):
+                depth += 1
+                if depth > DOCUMENT_MAX_DEPTH:
+                    raise _Refused(f"line {line}: nested more than {DOCUMENT_MAX_DEPTH} levels deep")
+        elif isinstance(event, _CLOSE_EVENTS):
+            depth -= 1
+
+
+class _DocumentLoader(_SafeLoader):  # type: ignore[misc, valid-type]
+    """The safe loader, keeping an impossible date (``2026-02-30``) as its text so that the
+    field's validation names it."""
+
+    def construct_yaml_timestamp(self, node: Any) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_DocumentLoader.add_constructor("tag:yaml.org,2002:timestamp", _DocumentLoader.construct_yaml_timestamp)
 
 
 def _stringify_numbers(value: Any) -> Any:

@@ -30,6 +30,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from fanli.common.limits import TABLE_MAX_CELL_CHARS, table_max_columns, table_max_rows
+
 PROGRESS_EVERY_ROWS = 10_000
 
 
@@ -111,6 +113,7 @@ def read_table(*, content: bytes, filename: str) -> Table:
 
 
 def _read_csv(content: bytes) -> Table:
+    max_rows, max_columns = table_max_rows(), table_max_columns()
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -126,66 +129,225 @@ def _read_csv(content: bytes) -> Table:
     try:
         header: list[str] | None = None
         for cells in reader:
+            _check_csv_row(reader.line_num, cells, max_columns)
             if any(cell.strip() for cell in cells):
                 header = cells
                 header_line = reader.line_num
                 break
     except csv.Error as error:
-        raise FileRefused([RowError(reader.line_num, None, f"malformed CSV: {error}")]) from None
+        raise FileRefused([RowError(reader.line_num, None, _csv_reason(error))]) from None
     if header is None:
         raise FileRefused([RowError(1, None, "file is empty (no header row)")])
     estimated = max(text.count("\n") - header_line + (0 if text.endswith("\n") else 1), 0)
-    return Table(_normalise_header(header), header_line, _csv_rows(reader, len(header)), estimated)
+    return Table(_normalise_header(header), header_line, _csv_rows(reader, len(header), max_rows, max_columns),
+                 min(estimated, max_rows))
 
 
-def _csv_rows(reader: Any, width: int) -> Iterator[Row]:
+def _csv_reason(error: csv.Error) -> str:
+    if "field larger than field limit" in str(error):
+        return f"a cell is longer than {TABLE_MAX_CELL_CHARS:,} characters"
+    return f"malformed CSV: {error}"
+
+
+def _check_csv_row(line: int, cells: list[str], max_columns: int) -> None:
+    """Refuse the file for a row wider than the limit or a cell longer than the limit."""
+    if len(cells) > max_columns:
+        raise FileRefused([RowError(line, None, f"the row has {len(cells):,} columns; at most {max_columns} are read")])
+    for cell in cells:
+        if len(cell) > TABLE_MAX_CELL_CHARS:
+            raise FileRefused([RowError(line, None, f"a cell is longer than {TABLE_MAX_CELL_CHARS:,} characters")])
+
+
+def _csv_rows(reader: Any, width: int, max_rows: int, max_columns: int) -> Iterator[Row]:
+    """The rows after the header. A row of more than the file's columns is reported, not read
+    on; the line limit counts every row read, blank ones too."""
     previous_end = reader.line_num
+    rows_read = 0
+    limit = TABLE_MAX_CELL_CHARS
     while True:
         try:
             cells = next(reader)
         except StopIteration:
             return
         except csv.Error as error:
-            yield Row(previous_end + 1, [], f"malformed CSV: {error}")
+            yield Row(previous_end + 1, [], _csv_reason(error))
             return
         line = previous_end + 1
         previous_end = reader.line_num
+        rows_read += 1
+        if rows_read >= max_rows:
+            raise FileRefused([RowError(line, None, _too_many_rows(max_rows))])
         if (not cells or not cells[0]) and not any(cell.strip() for cell in cells):
             continue  # a blank line, or a row of empty cells
         if len(cells) != width:
+            _check_csv_row(line, cells, max_columns)
             yield Row(line, cells, f"expected {width} columns, found {len(cells)}")
+        elif max(map(len, cells)) > limit:
+            _check_csv_row(line, cells, max_columns)
         else:
             yield Row(line, cells)
 
 
-def _read_xlsx(content: bytes) -> Table:
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
+def _too_many_rows(max_rows: int) -> str:
+    return f"the file has more than {max_rows:,} rows; split it into files of at most {max_rows:,} rows"
 
+
+# Parts of a workbook that are read whole (shared strings, styles, the workbook itself): a bound
+# on their unpacked size keeps a small "zip bomb" from filling the memory. Worksheets are read
+# row by row under ``_XLSX_ROW_MAX_BYTES`` instead.
+_XLSX_PART_MAX_BYTES = 256 * 1024 * 1024
+_XLSX_MAX_PARTS = 10_000
+# The most XML read for one row, and the most XML elements in it (cells, values, rich text runs):
+# far above a row of the largest number of the longest cells.
+_XLSX_ROW_MAX_BYTES = 32 * 1024 * 1024
+_XLSX_ROW_MAX_ELEMENTS = 50_000
+
+
+def _unreadable(error: BaseException) -> FileRefused:
+    name = type(error).__name__
+    if name in {"DTDForbidden", "EntitiesForbidden", "ExternalReferenceForbidden", "NotSupportedError"}:
+        return FileRefused([RowError(None, None, "not a readable XLSX workbook: it declares XML entities or a "
+                                                 "document type, which are refused; save it again from Excel")])
+    return FileRefused([RowError(None, None, f"not a readable XLSX workbook ({name})")])
+
+
+def _read_xlsx(content: bytes) -> Table:
+    """A workbook's first worksheet, read row by row as the XML really has them: the dimension a
+    file declares (``A1:XFD1048576``) is never used, rows and columns are counted as they are
+    read, and nothing outside the rows is built."""
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.styles.stylesheet import apply_stylesheet
+
+    max_rows, max_columns = table_max_rows(), table_max_columns()
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, IndexError) as error:
-        raise FileRefused([RowError(None, None, f"not a readable XLSX workbook ({type(error).__name__})")]) from None
-    rows = sheet.iter_rows(values_only=True)
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        parts = archive.infolist()
+        if len(parts) > _XLSX_MAX_PARTS:
+            raise FileRefused([RowError(None, None, f"not a readable XLSX workbook ({len(parts):,} parts)")])
+        for part in parts:
+            if part.file_size > _XLSX_PART_MAX_BYTES and not part.filename.startswith("xl/worksheets/"):
+                raise FileRefused([RowError(None, None, f"not a readable XLSX workbook: part {part.filename} "
+                                                        f"unpacks to more than {_XLSX_PART_MAX_BYTES:,} bytes")])
+        reader = ExcelReader(io.BytesIO(content), read_only=True, data_only=True)
+        reader.read_manifest()
+        reader.read_strings()
+        reader.read_workbook()
+        apply_stylesheet(reader.archive, reader.wb)
+        sheet_path = next(rel.target for _sheet, rel in reader.parser.find_sheets()
+                          if "chartsheet" not in rel.Type and rel.target in reader.valid_files)
+        source = _Budgeted(reader.archive.open(sheet_path))
+    except FileRefused:
+        raise
+    except StopIteration:
+        raise FileRefused([RowError(None, None, "not a readable XLSX workbook (no worksheet)")]) from None
+    except Exception as error:  # a damaged file can fail anywhere inside the reading library
+        raise _unreadable(error) from None
+    rows = _xlsx_sheet_rows(reader, source, max_rows, max_columns)
     header: list[str] | None = None
     header_line = 0
-    for number, values in enumerate(rows, start=1):
+    for number, values in rows:
         cells = _xlsx_cells(values)
         if any(cells):
             header = cells
             header_line = number
             break
     if header is None:
-        workbook.close()
+        source.close()
         raise FileRefused([RowError(1, None, "workbook is empty (no header row)")])
-    estimated = max((sheet.max_row or 0) - header_line, 0)
-    return Table(_normalise_header(header), header_line, _xlsx_rows(workbook, rows, header_line, len(header)), estimated)
+    estimated = max(min(len(content) // 16, max_rows) - header_line, 0)  # progress only: about 16 bytes a row
+    return Table(_normalise_header(header), header_line, _xlsx_rows(source, rows, len(header)), estimated)
 
 
-def _xlsx_rows(workbook: Any, rows: Iterator[tuple], header_line: int, width: int) -> Iterator[Row]:
+class _Budgeted:
+    """A file read by the XML parser that refuses more than ``_XLSX_ROW_MAX_BYTES`` between rows."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.since_row = 0
+        self.line: int | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size if size is not None and size >= 0 else 64 * 1024)
+        self.since_row += len(data)
+        if self.since_row > _XLSX_ROW_MAX_BYTES:
+            raise FileRefused([RowError(self.line, None, f"a row holds more than {_XLSX_ROW_MAX_BYTES:,} bytes of XML")])
+        return data
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _xlsx_sheet_rows(reader: Any, source: _Budgeted, max_rows: int, max_columns: int) -> Iterator[tuple[int, list]]:
+    """``(row number, values)`` for each row element of the sheet, in file order."""
+    from openpyxl.worksheet._reader import CELL_TAG, DATA_TAG, ROW_TAG, WorkSheetParser
+    from openpyxl.xml.functions import iterparse
+
+    workbook = reader.wb
+    parser = WorkSheetParser(source, reader.shared_strings, data_only=True, epoch=workbook.epoch,
+                             date_formats=workbook._date_formats, timedelta_formats=workbook._timedelta_formats)
+    rows_read = 0
+    elements = 0
+    sheet_data = None
     try:
-        for number, values in enumerate(rows, start=header_line + 1):
+        for event, element in iterparse(source, events=("start", "end")):
+            if event == "start":
+                if element.tag == DATA_TAG:
+                    sheet_data = element
+                continue
+            tag = element.tag
+            elements += 1
+            if tag == CELL_TAG:
+                if elements > _XLSX_ROW_MAX_ELEMENTS:
+                    raise FileRefused([RowError(source.line, None, "a row holds more than "
+                                                                   f"{_XLSX_ROW_MAX_ELEMENTS:,} XML elements")])
+            elif tag == ROW_TAG:
+                rows_read += 1
+                number, parsed = parser.parse_row(element)
+                if rows_read > max_rows:
+                    raise FileRefused([RowError(number, None, _too_many_rows(max_rows))])
+                if sheet_data is not None:
+                    sheet_data.remove(element)
+                element.clear()
+                elements = 0
+                source.since_row = 0
+                source.line = number
+                yield number, _row_values(number, parsed, max_columns)
+            elif tag == DATA_TAG:
+                return  # nothing after the rows is needed
+            elif elements > _XLSX_ROW_MAX_ELEMENTS:
+                raise FileRefused([RowError(source.line, None, f"more than {_XLSX_ROW_MAX_ELEMENTS:,} XML elements "
+                                                               "outside the rows")])
+    except FileRefused:
+        raise
+    except Exception as error:  # damaged XML, entities, a bad number: never a traceback
+        raise _unreadable(error) from None
+
+
+def _row_values(number: int, parsed: list[dict[str, Any]], max_columns: int) -> list:
+    """The row's values by column, up to its last cell holding a value (styled empty cells are no
+    column of the file)."""
+    last = 0
+    for cell in parsed:
+        if cell["value"] is not None and cell["column"] > last:
+            last = cell["column"]
+    if last > max_columns:
+        raise FileRefused([RowError(number, None, f"the row has a value in column {last:,}; at most "
+                                                  f"{max_columns} columns are read")])
+    values: list = [None] * last
+    for cell in parsed:
+        column = cell["column"]
+        if column <= last and cell["value"] is not None:
+            value = cell["value"]
+            if isinstance(value, str) and len(value) > TABLE_MAX_CELL_CHARS:
+                raise FileRefused([RowError(number, None, f"a cell is longer than {TABLE_MAX_CELL_CHARS:,} "
+                                                          "characters")])
+            values[column - 1] = value
+    return values
+
+
+def _xlsx_rows(source: _Budgeted, rows: Iterator[tuple[int, list]], width: int) -> Iterator[Row]:
+    try:
+        for number, values in rows:
             cells = _xlsx_cells(values)
             if not any(cells):
                 continue
@@ -195,10 +357,10 @@ def _xlsx_rows(workbook: Any, rows: Iterator[tuple], header_line: int, width: in
                 cells.extend([""] * (width - len(cells)))
                 yield Row(number, cells)
     finally:
-        workbook.close()
+        source.close()
 
 
-def _xlsx_cells(values: tuple) -> list[str]:
+def _xlsx_cells(values: list | tuple) -> list[str]:
     cells = [_xlsx_text(value) for value in values]
     while cells and cells[-1] == "":
         cells.pop()
