@@ -418,7 +418,7 @@ def plan_sales_rows(
             progress(done, max(done, estimated_rows))
     plan.rows_total = done
     _decide_outcomes(plan)
-    _resolve_reversals(plan)
+    _resolve_reversals(plan, reachable_ids=set(reader.customers.values()))
     plan.rows_rejected = reader.rows_without_document + sum(
         draft.row_count for draft in plan.drafts.values() if draft.rejected
     )
@@ -707,8 +707,9 @@ def _decide_outcomes(plan: SalesPlan) -> None:
             draft.outcome = "update_paid" if existing.paid_minor != draft.paid_minor else "unchanged"
 
 
-def _resolve_reversals(plan: SalesPlan) -> None:
-    """Link new returns to the invoice they reverse and take its date as their basis date."""
+def _resolve_reversals(plan: SalesPlan, *, reachable_ids: set[int]) -> None:
+    """Link new returns to the invoice they reverse and take its date as their basis date. A stored
+    invoice of a customer the importing user may not reach reads as unknown."""
     drafts = plan.drafts
     new_drafts = [draft for draft in drafts.values() if not draft.rejected and draft.outcome == "create"]
     outside = {
@@ -730,7 +731,7 @@ def _resolve_reversals(plan: SalesPlan) -> None:
                 _reject_draft(plan, draft, reason)
                 continue
             draft.reverses_id = in_file.existing_id
-        elif target_number in stored:
+        elif target_number in stored and stored[target_number].customer_id in reachable_ids:
             target = stored[target_number]
             kind, target_date, customer_id = target.kind, target.document_date, target.customer_id
             draft.reverses_id = target.id

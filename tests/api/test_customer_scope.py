@@ -158,6 +158,23 @@ def test_a_quote_for_another_reps_customer_shows_nothing_of_it_over_the_api(rep_
     assert rep_api.json("POST", "/quotes", {"customer": MINE, "lines": lines})[0] == 200
 
 
+def test_a_return_reversing_another_reps_invoice_is_answered_as_reversing_an_unknown_one(rep_api):
+    theirs = SalesDocument.objects.get(customer__code=THEIRS, kind="invoice").number
+    unknown = "X" + theirs[1:]
+
+    def send(reverses: str) -> tuple[int, bytes]:
+        return rep_api.json("POST", "/sales/documents", {
+            "number": "RT-1", "kind": "return", "document_date": "2026-05-02", "customer_code": MINE,
+            "reverses": reverses, "lines": [{"line_number": 1, "sku": "TEA-1", "quantity": "1", "unit_price": "120",
+                                             "net_amount": "120"}]}, headers={"Idempotency-Key": f"key-{reverses}"})
+
+    (theirs_status, theirs_body), (unknown_status, unknown_body) = send(theirs), send(unknown)
+    assert theirs_status == unknown_status == 422
+    assert theirs_body.replace(theirs.encode(), unknown.encode()) == unknown_body
+    assert f"reverses unknown invoice '{theirs}'" in theirs_body.decode()
+    assert not SalesDocument.objects.filter(number="RT-1").exists()
+
+
 def _csv(*rows: str, header: str) -> bytes:
     return ("\n".join((header, *rows)) + "\n").encode()
 
