@@ -30,7 +30,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = [h for h in os.environ.get("FANLI_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "fanli.accounts.apps.FanliAdminConfig",  # the admin: read-only, administrators only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -133,12 +133,20 @@ LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
 LOCALE_PATHS = [BASE_DIR / "fanli" / "locale"]
 
-# One cache for every process on the machine (login throttling, job progress). Point
-# FANLI_CACHE_DIR at a shared directory, or swap in Redis, when processes span machines.
+# One cache for every process (login throttling, job progress): files shared by the processes
+# of one machine, or Redis (FANLI_REDIS_URL, e.g. redis://127.0.0.1:6379/0) when processes span
+# machines. Login counters are atomic on both (fanli/common/throttle.py).
 CACHES = {
     "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ["FANLI_REDIS_URL"],
+        "KEY_PREFIX": "fanli",
+    } if os.environ.get("FANLI_REDIS_URL") else {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         "LOCATION": os.environ.get("FANLI_CACHE_DIR") or str(VAR_DIR / "cache"),
+        # Past MAX_ENTRIES the file cache deletes a third of its entries at random (login counters
+        # too): keep the ceiling far above what one machine holds.
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
     }
 }
 

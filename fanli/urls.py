@@ -1,13 +1,10 @@
-"""URLs: the web UI (back office and portal), the Django admin and the JSON API."""
+"""URLs: the web UI (back office and portal), the Django admin (read-only, administrators only;
+see fanli/accounts/adminsite.py) and the JSON API."""
 
 from django.contrib import admin
 from django.urls import include, path
 
 from fanli.api import api
-
-admin.site.site_header = "Fanli 返利"
-admin.site.site_title = "Fanli"
-admin.site.index_title = "Back office"
 
 urlpatterns = [
     path("", include("fanli.web.urls")),

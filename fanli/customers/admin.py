@@ -2,16 +2,18 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from fanli.accounts.adminsite import ReadOnlyAdmin
+
 from .models import Customer, Grade
 
 
 @admin.register(Grade)
-class GradeAdmin(admin.ModelAdmin):
+class GradeAdmin(ReadOnlyAdmin):
     list_display = ("code", "name", "rank")
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ReadOnlyAdmin):
     list_display = ("code", "name", "kind", "grade", "region", "parent", "status", "start_date")
     list_filter = ("kind", "grade", "region", "status", "size_class")
     search_fields = ("code", "name")

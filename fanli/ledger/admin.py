@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from fanli.rebates.admin import ReadOnlyAdmin
+from fanli.accounts.adminsite import ReadOnlyAdmin
 
 from .models import LedgerEntry, OrderOffset, Payout
 

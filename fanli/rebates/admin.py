@@ -1,36 +1,22 @@
-"""Admin views. Published versions, statements and runs are read-only here: they change only
-through the services (which audit), so the admin never edits an amount."""
+"""Policies, versions, enrolments, runs and statements in the admin: read-only. Statements are
+approved in the back office (or with ``fanli statement approve``), where the role checks and the
+four-eyes rules live; the admin has no action that changes them."""
 
 from __future__ import annotations
 
-from typing import Any
+from django.contrib import admin
 
-from django.contrib import admin, messages
-from django.http import HttpRequest
-
-from fanli.common.exceptions import FanliError
+from fanli.accounts.adminsite import ReadOnlyAdmin, ReadOnlyInline
 
 from .models import Enrolment, Policy, PolicyVersion, Run, Statement
-from .services import statement_approve
+
+__all__ = ["ReadOnlyAdmin"]  # also imported from here by fanli.common.admin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class VersionInline(admin.TabularInline):
+class VersionInline(ReadOnlyInline):
     model = PolicyVersion
     fields = ("number", "status", "document_sha256", "published_at")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
 
 
 @admin.register(Policy)
@@ -58,24 +44,8 @@ class RunAdmin(ReadOnlyAdmin):
     list_filter = ("kind",)
 
 
-@admin.action(description="Approve selected draft statements")
-def approve(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> None:
-    done = 0
-    for statement_id in queryset.values_list("id", flat=True):
-        try:
-            statement_approve(statement_id=statement_id, actor=request.user)
-            done += 1
-        except FanliError as exc:
-            modeladmin.message_user(request, f"statement {statement_id}: {exc.message}", messages.WARNING)
-    modeladmin.message_user(request, f"{done} statement(s) approved")
-
-
 @admin.register(Statement)
 class StatementAdmin(ReadOnlyAdmin):
     list_display = ("id", "policy", "period_key", "customer", "sequence", "kind", "amount_minor", "state", "due_date")
     list_filter = ("state", "kind", "policy", "period_key")
     search_fields = ("customer__code", "customer__name")
-    actions = [approve]
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return obj is None  # the list (and its actions) but never an edit form

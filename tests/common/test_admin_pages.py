@@ -1,4 +1,5 @@
-"""The admin serves as the back office until the web UI: every list page opens, nothing edits amounts."""
+"""The admin for a superuser: every list page opens, nothing can be added. (Every address for every
+role: tests/web/test_admin_matrix.py.)"""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ PAGES = [
     "customers/customer", "customers/grade", "catalog/product", "catalog/category", "catalog/brand",
     "rebates/policy", "rebates/policyversion", "rebates/enrolment", "rebates/run", "rebates/statement",
     "ledger/ledgerentry", "ledger/payout", "ledger/orderoffset", "common/auditevent", "common/apitoken",
+    "auth/user", "auth/group",
 ]
 
 
