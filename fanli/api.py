@@ -20,6 +20,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from fanli.accounts.selectors import can
 from fanli.common.exceptions import FanliError
+from fanli.common.schemas import ErrorOut, nul_characters
 from fanli.common.services import api_token_user
 
 
@@ -124,3 +125,47 @@ def _checked(run_checks: Callable[[HttpRequest], HttpResponse | None], needed: s
 
 
 _enforce_permissions()
+
+
+def _declare_common_errors() -> None:
+    """Every operation's document names the errors any operation can answer: 401 without valid
+    credentials, 403 when the role does not allow it and, when it takes input, 400 for a request
+    that cannot be read (a body that is not JSON) and 422 for input that fails its schema. Errors
+    of its own (404, 409, ...) are named where the operation is declared."""
+    for router in api._get_bound_routers():
+        for view in router.path_operations.values():
+            for operation in view.operations:
+                statuses = (400, 401, 403, 422) if operation.models else (401, 403)
+                for status in statuses:
+                    if status not in operation.response_models:
+                        operation.response_models[status] = operation._create_response_model(ErrorOut)
+
+
+_declare_common_errors()
+
+
+def _refuse_nul_characters() -> None:
+    """After authentication and the permission check, a request whose path, query or JSON body
+    holds a NUL character is refused (422) before the operation runs: no text column stores one."""
+    for router in api._get_bound_routers():
+        for view in router.path_operations.values():
+            for operation in view.operations:
+                if operation.models:  # an operation without input reads none of the request
+                    operation._run_checks = _without_nul(operation._run_checks)  # type: ignore[assignment]
+
+
+def _without_nul(run_checks: Callable[[HttpRequest], HttpResponse | None]
+                 ) -> Callable[[HttpRequest], HttpResponse | None]:
+    def checks(request: HttpRequest) -> HttpResponse | None:
+        refused = run_checks(request)
+        found = nul_characters(request) if refused is None else []
+        if not found:
+            return refused
+        body = {"code": "validation_failed", "message": f"{len(found)} error(s) in the request",
+                "details": {"errors": found}}
+        return api.create_response(request, body, status=422)
+
+    return checks
+
+
+_refuse_nul_characters()

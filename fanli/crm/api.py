@@ -14,6 +14,7 @@ from ninja import Field, Router, Schema, Status
 from fanli.accounts.permissions import permission
 from fanli.accounts.selectors import hidden_from, staff_users, visible_customer, visible_customers
 from fanli.common.exceptions import NotFound, ValidationFailed
+from fanli.common.schemas import errors
 from fanli.customers.models import Customer, DealerScore, ScoreCard
 from fanli.customers.services import rating_set, scorecard_apply, scorecards_compute, segments_recompute
 
@@ -53,7 +54,7 @@ def _complaint(c: Complaint) -> dict[str, Any]:
             "resolution_days": c.resolution_days}
 
 
-@router.get("/customers/{code}/contacts", summary="A customer's contacts, open follow-ups, complaints and surveys")
+@router.get("/customers/{code}/contacts", response={200: dict[str, Any], **errors(404)}, summary="A customer's contacts, open follow-ups, complaints and surveys")
 @permission("view")
 def contacts_of(request: HttpRequest, code: str) -> dict[str, Any]:
     customer = _customer(request, code)
@@ -78,7 +79,7 @@ class InteractionIn(Schema):
     owner: str | None = Field(None, description="Username of who follows up (default: the customer's sales rep).")
 
 
-@router.post("/customers/{code}/interactions", response={201: dict}, summary="Log a contact (and its follow-up)")
+@router.post("/customers/{code}/interactions", response={201: dict[str, Any], **errors(404)}, summary="Log a contact (and its follow-up)")
 @permission("crm")
 def interaction_create(request: HttpRequest, code: str, body: InteractionIn) -> Status:
     _customer(request, code)
@@ -95,7 +96,7 @@ def interaction_create(request: HttpRequest, code: str, body: InteractionIn) -> 
                  "follow_ups": [_follow_up(f) for f in interaction.follow_ups.select_related("customer", "owner")]})
 
 
-@router.post("/follow-ups/{follow_up_id}/done", summary="Mark a follow-up done (once)")
+@router.post("/follow-ups/{follow_up_id}/done", response={200: dict[str, Any], **errors(404, 409)}, summary="Mark a follow-up done (once)")
 @permission("crm")
 def follow_up_complete(request: HttpRequest, follow_up_id: int) -> dict[str, Any]:
     task = FollowUp.objects.filter(pk=follow_up_id).first()
@@ -110,7 +111,7 @@ class ComplaintIn(Schema):
     opened_on: dt.date
 
 
-@router.post("/customers/{code}/complaints", response={201: dict}, summary="Record a complaint")
+@router.post("/customers/{code}/complaints", response={201: dict[str, Any], **errors(404)}, summary="Record a complaint")
 @permission("crm")
 def complaint_create(request: HttpRequest, code: str, body: ComplaintIn) -> Status:
     _customer(request, code)
@@ -125,7 +126,7 @@ class ComplaintProgressIn(Schema):
     on: dt.date | None = Field(None, description="The day it was resolved (default today).")
 
 
-@router.post("/complaints/{complaint_id}/progress", summary="Take a complaint on, or resolve it (once)")
+@router.post("/complaints/{complaint_id}/progress", response={200: dict[str, Any], **errors(404, 409)}, summary="Take a complaint on, or resolve it (once)")
 @permission("crm")
 def complaint_update(request: HttpRequest, complaint_id: int, body: ComplaintProgressIn) -> dict[str, Any]:
     complaint = Complaint.objects.filter(pk=complaint_id).first()
@@ -141,7 +142,7 @@ class SurveyIn(Schema):
     comment: str = ""
 
 
-@router.post("/customers/{code}/surveys", response={201: dict}, summary="Record a satisfaction survey answer")
+@router.post("/customers/{code}/surveys", response={201: dict[str, Any], **errors(404)}, summary="Record a satisfaction survey answer")
 @permission("crm")
 def survey_create(request: HttpRequest, code: str, body: SurveyIn) -> Status:
     _customer(request, code)
@@ -154,7 +155,7 @@ class RelationshipIn(Schema):
     relationship: str = Field(description="transactional, preferred, partner or strategic")
 
 
-@router.put("/customers/{code}/relationship", summary="Set the relationship level")
+@router.put("/customers/{code}/relationship", response={200: dict[str, Any], **errors(404)}, summary="Set the relationship level")
 @permission("crm")
 def relationship_update(request: HttpRequest, code: str, body: RelationshipIn) -> dict[str, Any]:
     _customer(request, code)
@@ -192,7 +193,7 @@ def warning_list(request: HttpRequest, open: bool = True, kind: str = "") -> lis
              "raised_on": w.raised_on, "acknowledged_at": w.acknowledged_at} for w in qs[:1000]]
 
 
-@router.post("/warnings/{warning_id}/acknowledge", summary="Acknowledge a warning (once)")
+@router.post("/warnings/{warning_id}/acknowledge", response={200: dict[str, Any], **errors(404, 409)}, summary="Acknowledge a warning (once)")
 @permission("view")
 def warning_seen(request: HttpRequest, warning_id: int) -> dict[str, Any]:
     if not visible_warnings(request.user).filter(pk=warning_id).exists():
@@ -223,7 +224,7 @@ def scorecard_put(request: HttpRequest, body: ScoreCardIn) -> dict[str, Any]:
     return {"card": card.code, "changed": changed, "document": card.document}
 
 
-@router.get("/scorecards/{code}", summary="A score card's customers, best first, with each criterion")
+@router.get("/scorecards/{code}", response={200: dict[str, Any], **errors(404)}, summary="A score card's customers, best first, with each criterion")
 @permission("view")
 def scorecard_scores(request: HttpRequest, code: str) -> dict[str, Any]:
     card = ScoreCard.objects.filter(code=code).first()
@@ -241,7 +242,7 @@ class RatingIn(Schema):
     score: int = Field(description="0 to 100")
 
 
-@router.post("/scorecards/{code}/ratings", summary="Rate a customer on a manual criterion and rescore the card")
+@router.post("/scorecards/{code}/ratings", response={200: dict[str, Any], **errors(404)}, summary="Rate a customer on a manual criterion and rescore the card")
 @permission("crm")
 def scorecard_rate(request: HttpRequest, code: str, body: RatingIn) -> dict[str, Any]:
     _customer(request, body.customer)

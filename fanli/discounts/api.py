@@ -17,6 +17,7 @@ from ninja import Field, Router, Schema, Status
 from fanli.accounts.permissions import permission
 from fanli.accounts.selectors import hidden_from
 from fanli.common.exceptions import NotFound
+from fanli.common.schemas import errors
 
 from .document import discount_rule_json_schema
 from .models import DiscountRuleVersion
@@ -85,7 +86,7 @@ class ContractIn(Schema):
     note: str = ""
 
 
-@router.put("/discount-contracts", summary="Set a customer's contract percent (协议折扣) under a rule")
+@router.put("/discount-contracts", response={200: dict[str, Any], **errors(404)}, summary="Set a customer's contract percent (协议折扣) under a rule")
 @permission("policies")
 def contract_set(request: HttpRequest, body: ContractIn) -> dict[str, Any]:
     contract = discount_contract_set(customer_code=body.customer, rule_code=body.rule, percent=body.percent,
@@ -110,7 +111,7 @@ def _lines(lines: list[LineIn]) -> list[LineRequest]:
     return [LineRequest(line.sku, str(line.quantity), line.unit_price) for line in lines]
 
 
-@router.post("/quotes", summary="Net prices with every discount applied and why other rules did not apply")
+@router.post("/quotes", response={200: dict[str, Any], **errors(404)}, summary="Net prices with every discount applied and why other rules did not apply")
 @permission("view")
 def quote_create(request: HttpRequest, body: QuoteIn) -> dict[str, Any]:
     day = body.date or timezone.localdate()
@@ -131,7 +132,7 @@ def _invoice_out(invoice: Any) -> dict[str, Any]:
             "quote": invoice.quote}
 
 
-@router.post("/discounted-invoices", response={200: dict, 201: dict},
+@router.post("/discounted-invoices", response={200: dict[str, Any], 201: dict[str, Any], **errors(404, 409)},
              summary="Record an invoice's discounts in the usage ledger (idempotent by invoice number)")
 @permission("import")
 def invoice_record(request: HttpRequest, body: InvoiceIn) -> Status:
@@ -143,7 +144,7 @@ def invoice_record(request: HttpRequest, body: InvoiceIn) -> Status:
     return Status(200 if existed else 201, _invoice_out(invoice))
 
 
-@router.get("/discounted-invoices/{number}", summary="A recorded invoice and the discounts it used")
+@router.get("/discounted-invoices/{number}", response={200: dict[str, Any], **errors(404)}, summary="A recorded invoice and the discounts it used")
 @permission("view")
 def invoice_detail(request: HttpRequest, number: str) -> dict[str, Any]:
     invoice = discounted_invoice(number)

@@ -17,6 +17,7 @@ from ninja import Field, Router, Schema, Status
 from fanli.accounts.permissions import permission
 from fanli.accounts.selectors import can, hidden_from, visible_customer, visible_customers
 from fanli.common.exceptions import NotFound, ValidationFailed
+from fanli.common.schemas import errors
 from fanli.customers.models import Customer
 from fanli.ledger.models import Payout
 from fanli.ledger.selectors import account_balances, customer_balances, ledger_check
@@ -117,7 +118,7 @@ def policy_what_if(request: HttpRequest, body: WhatIfIn) -> dict[str, Any]:
     }
 
 
-@router.get("/policies/{code}/effectiveness", summary="Participants, tiers, cost, uplift and return over an ended period")
+@router.get("/policies/{code}/effectiveness", response={200: dict[str, Any], **errors(404, 409)}, summary="Participants, tiers, cost, uplift and return over an ended period")
 @permission("view")
 def policy_effect(request: HttpRequest, code: str, period: str) -> dict[str, Any]:
     report = policy_effectiveness(code, period, today=timezone.localdate())
@@ -145,7 +146,7 @@ def policy_effect(request: HttpRequest, code: str, period: str) -> dict[str, Any
     }
 
 
-@router.get("/policies/{code}", response=PolicyVersionOut, summary="A policy's version in force (or ?version=N)")
+@router.get("/policies/{code}", response={200: PolicyVersionOut, **errors(404)}, summary="A policy's version in force (or ?version=N)")
 @permission("view")
 def policy_detail(request: HttpRequest, code: str, version: int | None = None) -> dict[str, Any]:
     qs = PolicyVersion.objects.filter(policy__code=code).select_related("policy")
@@ -163,7 +164,7 @@ class EnrolmentIn(Schema):
     overrides: dict[str, Any] = Field(default_factory=dict)
 
 
-@router.put("/policies/{code}/enrolments", summary="Enrol a customer (返利协议), with optional overrides")
+@router.put("/policies/{code}/enrolments", response={200: dict[str, Any], **errors(404, 409)}, summary="Enrol a customer (返利协议), with optional overrides")
 @permission("policies")
 def enrolment_put(request: HttpRequest, code: str, body: EnrolmentIn) -> dict[str, Any]:
     if not Policy.objects.filter(code=code).exists():
@@ -196,13 +197,13 @@ class RunOut(Schema):
     summary: dict[str, Any]
 
 
-@router.post("/settlements", response=RunOut, summary="Settle a period (running it again posts nothing new)")
+@router.post("/settlements", response={200: RunOut, **errors(404, 409)}, summary="Settle a period (running it again posts nothing new)")
 @permission("settle")
 def settlement_create(request: HttpRequest, body: SettlementIn) -> Run:
     return settlement_run(period_key=body.period, actor=request.user, policy_codes=body.policies, today=body.today)
 
 
-@router.post("/accruals", response=RunOut, summary="Month-end accrual: post the change in estimated liability")
+@router.post("/accruals", response={200: RunOut, **errors(404, 409)}, summary="Month-end accrual: post the change in estimated liability")
 @permission("settle")
 def accrual_create(request: HttpRequest, body: AccrualIn) -> Run:
     return accrual_run(month_key=body.month, actor=request.user, policy_codes=body.policies, today=body.today)
@@ -262,13 +263,13 @@ def statement_list(
     return [_statement_out(s) for s in qs[offset: offset + limit]]
 
 
-@router.get("/statements/{statement_id}", response=StatementOut)
+@router.get("/statements/{statement_id}", response={200: StatementOut, **errors(404)})
 @permission("view")
 def statement_detail(request: HttpRequest, statement_id: int) -> dict[str, Any]:
     return _statement_out(_statement(request, statement_id))
 
 
-@router.get("/statements/{statement_id}/explanation", summary="Why this amount: lines, tiers, campaigns, caps, rounding")
+@router.get("/statements/{statement_id}/explanation", response={200: dict[str, Any], **errors(404)}, summary="Why this amount: lines, tiers, campaigns, caps, rounding")
 @permission("view")
 def statement_explanation(request: HttpRequest, statement_id: int, lines: int = 500) -> dict[str, Any]:
     statement = _statement(request, statement_id)
@@ -284,21 +285,21 @@ class ReasonIn(Schema):
     reason: str
 
 
-@router.post("/statements/{statement_id}/approve", response=StatementOut)
+@router.post("/statements/{statement_id}/approve", response={200: StatementOut, **errors(404, 409)})
 @permission("approve")
 def statement_approve_view(request: HttpRequest, statement_id: int) -> dict[str, Any]:
     statement_approve(statement_id=statement_id, actor=request.user)
     return _statement_out(_statement(request, statement_id))
 
 
-@router.post("/statements/{statement_id}/dispute", response=StatementOut)
+@router.post("/statements/{statement_id}/dispute", response={200: StatementOut, **errors(404, 409)})
 @permission("dispute")
 def statement_dispute_view(request: HttpRequest, statement_id: int, body: ReasonIn) -> dict[str, Any]:
     statement_dispute(statement_id=statement_id, reason=body.reason, actor=request.user)
     return _statement_out(_statement(request, statement_id))
 
 
-@router.post("/statements/{statement_id}/resolve", response=StatementOut)
+@router.post("/statements/{statement_id}/resolve", response={200: StatementOut, **errors(404, 409)})
 @permission("dispute")
 def statement_resolve_view(request: HttpRequest, statement_id: int, body: ReasonIn) -> dict[str, Any]:
     statement_resolve(statement_id=statement_id, resolution=body.reason, actor=request.user)
@@ -333,7 +334,7 @@ def _payout_out(p: Payout) -> dict[str, Any]:
     }
 
 
-@router.post("/statements/{statement_id}/payout", response={201: PayoutOut}, summary="Pay an approved statement")
+@router.post("/statements/{statement_id}/payout", response={201: PayoutOut, **errors(404, 409)}, summary="Pay an approved statement")
 @permission("pay")
 def payout_create(request: HttpRequest, statement_id: int, body: PayoutIn) -> Status:
     payout = payout_record(statement_id=statement_id, actor=request.user, paid_on=body.paid_on, reference=body.reference)
@@ -343,13 +344,13 @@ def payout_create(request: HttpRequest, statement_id: int, body: PayoutIn) -> St
 # ---------------------------------------------------------------- customers' rebates
 
 
-@router.get("/customers/{code}/progress", summary="Progress in each policy at a date (default today)")
+@router.get("/customers/{code}/progress", response={200: list[dict[str, Any]], **errors(404)}, summary="Progress in each policy at a date (default today)")
 @permission("view")
 def progress(request: HttpRequest, code: str, date: date | None = None) -> list[dict[str, Any]]:
     return customer_progress(_customer(request, code), date or timezone.localdate())
 
 
-@router.get("/customers/{code}/balances", summary="Rebate credit, payable, accrued and paid by form")
+@router.get("/customers/{code}/balances", response={200: dict[str, int], **errors(404)}, summary="Rebate credit, payable, accrued and paid by form")
 @permission("view")
 def balances(request: HttpRequest, code: str) -> dict[str, int]:
     return customer_balances(_customer(request, code).pk)
@@ -362,7 +363,7 @@ class CreditUseIn(Schema):
     effective_date: date
 
 
-@router.post("/customers/{code}/credit-uses", summary="Use rebate credit on an order (once per order reference)")
+@router.post("/customers/{code}/credit-uses", response={200: dict[str, Any], **errors(404, 409)}, summary="Use rebate credit on an order (once per order reference)")
 @permission("settle")
 def credit_use(request: HttpRequest, code: str, body: CreditUseIn) -> dict[str, Any]:
     if any(amount < 0 for amount in body.line_amounts_minor):

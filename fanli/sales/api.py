@@ -10,13 +10,14 @@ from datetime import date, datetime
 from typing import Annotated
 
 from django.http import HttpRequest
-from ninja import File, Form, Header, Router, Schema, Status
+from ninja import File, Form, Header, Path, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from fanli.accounts.permissions import permission
 from fanli.accounts.selectors import hidden_from
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.common.money import minor_to_major
+from fanli.common.schemas import ErrorOut
 from fanli.common.services import idempotent_call
 
 from .importing import DocumentInput, LineInput, import_file, planners, sales_document_submit
@@ -49,12 +50,6 @@ class ImportBatchOut(Schema):
     finished_at: datetime | None
 
 
-class ErrorOut(Schema):
-    code: str
-    message: str
-    details: dict
-
-
 def _batch_out(batch: ImportBatch) -> dict:
     return ImportBatchOut.from_orm(batch).model_dump(mode="json")
 
@@ -62,7 +57,7 @@ def _batch_out(batch: ImportBatch) -> dict:
 # Registered before POST /imports/{kind} so that a numeric id is not taken for a kind.
 @router.get("/imports/{int:batch_id}", response={200: ImportBatchOut, 404: ErrorOut}, summary="One import and its errors")
 @permission("view")
-def import_detail(request: HttpRequest, batch_id: int) -> ImportBatch:
+def import_detail(request: HttpRequest, batch_id: Annotated[int, Path(ge=1)]) -> ImportBatch:
     return import_batch_get(batch_id=batch_id)
 
 
@@ -73,7 +68,10 @@ def import_detail(request: HttpRequest, batch_id: int) -> ImportBatch:
 )
 @permission("import")
 def import_upload(
-    request: HttpRequest, kind: str, file: Annotated[UploadedFile, File()], partial: Annotated[bool, Form()] = False
+    request: HttpRequest,
+    kind: Annotated[str, Path(pattern=r"^[a-z][a-z_]*$", description="grades, customers, products or sales")],
+    file: Annotated[UploadedFile, File()],
+    partial: Annotated[bool, Form()] = False,
 ) -> ImportBatch:
     """All-or-nothing by default: any bad row refuses the file (422, ``details`` holds the batch
     with every error). With ``partial`` the good records are written and the bad rows reported."""
