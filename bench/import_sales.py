@@ -21,7 +21,8 @@ PRODUCTS = 5_000
 
 
 def generate_csv(*, lines: int, lines_per_document: int) -> bytes:
-    """A sales file of ``lines`` lines; every 20th document is a return of the one before."""
+    """A sales file of ``lines`` lines; every 20th document returns one unit of each line of the
+    invoice before it."""
     buffer = io.StringIO()
     buffer.write(
         "document_number,kind,document_date,customer_code,currency,reverses,due_date,paid_amount,"
@@ -40,11 +41,13 @@ def generate_csv(*, lines: int, lines_per_document: int) -> bytes:
         reverses = f"INV-{document - 1:08d}" if is_return else ""
         if is_return:
             customer = f"C{(document - 1) % CUSTOMERS:05d}"
+        # A return takes back one unit of each line of the invoice before it: same SKU and price.
+        source = document - 1 if is_return else document
         count = min(lines_per_document, lines - written)
         for line_number in range(1, count + 1):
-            sku = f"SKU-{(document * 7 + line_number) % PRODUCTS:05d}"
-            quantity = 1 + (document + line_number) % 9
-            unit_price_minor = 500 + (document * 13 + line_number) % 20_000
+            sku = f"SKU-{(source * 7 + line_number) % PRODUCTS:05d}"
+            quantity = 1 if is_return else 1 + (document + line_number) % 9
+            unit_price_minor = 500 + (source * 13 + line_number) % 20_000
             net_minor = quantity * unit_price_minor * 95 // 100
             buffer.write(
                 f"{number},{kind},2025-{month:02d}-{day:02d},{customer},CNY,{reverses},,,{line_number},{sku},"

@@ -4,6 +4,7 @@
 time. Here rows are tuples in the order of ``field_names``: PostgreSQL receives them through
 ``COPY``, other databases through ``executemany`` of one prepared ``INSERT``. Values must be
 ready for the database (ids for foreign keys, dates adapted by the caller where needed).
+Database errors come out as Django's (``IntegrityError`` for a unique violation) either way.
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ def rows_insert(model: type[Model], field_names: Sequence[str], rows: Iterable[t
             cursor.executemany(insert_statement(model, field_names), list(rows))
             return
         table = connection.ops.quote_name(model._meta.db_table)
-        with cursor.cursor.copy(f"COPY {table} ({_columns(model, field_names)}) FROM STDIN") as copy:
+        # The raw psycopg cursor bypasses Django's error translation: without this a unique
+        # violation would surface as psycopg's error, not as django.db.IntegrityError.
+        statement = f"COPY {table} ({_columns(model, field_names)}) FROM STDIN"
+        with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
 

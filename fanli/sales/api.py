@@ -40,6 +40,7 @@ class ImportBatchOut(Schema):
     source_sha256: str
     status: str
     partial: bool
+    unmatched_returns_allowed: bool
     rows_total: int
     rows_created: int
     rows_updated: int
@@ -63,7 +64,7 @@ def import_detail(request: HttpRequest, batch_id: Annotated[int, Path(ge=1)]) ->
 
 @router.post(
     "/imports/{kind}",
-    response={200: ImportBatchOut, 422: ErrorOut},
+    response={200: ImportBatchOut, 409: ErrorOut, 422: ErrorOut},
     summary="Import a CSV or XLSX file (grades, customers, products or sales)",
 )
 @permission("import")
@@ -72,16 +73,20 @@ def import_upload(
     kind: Annotated[str, Path(pattern=r"^[a-z][a-z_]*$", description="grades, customers, products or sales")],
     file: Annotated[UploadedFile, File()],
     partial: Annotated[bool, Form()] = False,
+    allow_unmatched_returns: Annotated[bool, Form()] = False,
 ) -> ImportBatch:
     """All-or-nothing by default: any bad row refuses the file (422, ``details`` holds the batch
-    with every error). With ``partial`` the good records are written and the bad rows reported."""
+    with every error). With ``partial`` the good records are written and the bad rows reported.
+    Sales returns are checked against their invoices unless ``allow_unmatched_returns``. 409
+    ``import_concurrent`` when a concurrent import wrote the same records first: run it again."""
     if kind not in planners():
         raise ValidationFailed(
             f"unknown import kind {kind!r}", details={"kind": kind, "expected": sorted(planners())},
             code="unknown_import_kind",
         )
     batch = import_file(
-        kind=kind, content=file.read(), filename=file.name or "upload.csv", actor=request.user, partial=partial
+        kind=kind, content=file.read(), filename=file.name or "upload.csv", actor=request.user, partial=partial,
+        allow_unmatched_returns=allow_unmatched_returns,
     )
     if batch.status == ImportBatch.Status.FAILED:
         raise ValidationFailed(
@@ -116,6 +121,7 @@ class SalesDocumentIn(Schema):
     due_date: date | None = None
     paid_amount: str | None = None
     lines: list[SalesLineIn]
+    allow_unmatched_returns: bool = False
 
 
 class SalesLineOut(Schema):
@@ -215,6 +221,7 @@ def document_submit(
         reverses=payload.reverses,
         due_date=payload.due_date.isoformat() if payload.due_date else None,
         paid_amount=payload.paid_amount,
+        allow_unmatched_returns=payload.allow_unmatched_returns,
         lines=tuple(
             LineInput(
                 line_number=line.line_number, sku=line.sku, quantity=line.quantity,

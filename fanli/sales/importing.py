@@ -18,9 +18,19 @@ Design overview
 Sales documents are idempotent by number through ``document_fingerprint``: the same number
 with the same fingerprint is unchanged; a different fingerprint is a conflict, never applied;
 only a different paid amount on otherwise identical content updates ``paid_minor`` (payments
-arrive later). A document is atomic: one bad line rejects all of its lines. Returns are stored
-with negative quantities and amounts whatever sign the file used, and take the reversed
-invoice's date as their ``basis_date``.
+arrive later); what is paid never exceeds the document's total. A document is atomic: one bad
+line rejects all of its lines. Returns are stored with negative quantities and amounts whatever
+sign the file used, and take the reversed invoice's date as their ``basis_date``.
+
+A return must name the invoice it reverses and may take back only what that invoice still has
+per SKU, in quantity and in amount, after the returns stored before it and those earlier in the
+same file: one grouped query answers what the referenced stored invoices have left per (invoice,
+SKU). The write locks those invoices and asks again, so two imports at once cannot both take the
+last units. An import that allows unmatched returns skips these checks (and says so on its batch).
+
+Whatever ends an import, its batch ends: done, or failed with the reason, written in a
+transaction of its own after the import's work was rolled back. Losing a race with a concurrent
+import of the same documents is the ``Conflict`` ``import_concurrent`` ("run the import again").
 
 ``sales_document_submit`` runs the same planner over one document given as JSON (the API).
 """
@@ -28,6 +38,7 @@ invoice's date as their ``basis_date``.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -38,13 +49,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from fanli.accounts.selectors import customers_for, sees_all_customers
 from fanli.catalog.models import Product
 from fanli.common.bulk import rows_insert
-from fanli.common.exceptions import Conflict, Forbidden, ValidationFailed
+from fanli.common.exceptions import Conflict, FanliError, Forbidden, ValidationFailed
+from fanli.common.money import minor_to_major
 from fanli.common.services import audit_record
 from fanli.customers.models import Customer
 
@@ -73,6 +86,17 @@ from .tabular import (
 
 Progress = Callable[[int, int], None]
 
+log = logging.getLogger(__name__)
+
+CONCURRENT_IMPORT_REASON = (
+    "another import wrote some of these records at the same time; nothing was written: run the import "
+    "again (what the other import wrote is then reported unchanged)"
+)
+
+
+class _RaceLost(Exception):
+    """The stored data changed between planning and writing (a concurrent import)."""
+
 WRITE_CHUNK_ROWS = 5_000
 LOOKUP_CHUNK_NUMBERS = 5_000
 
@@ -100,9 +124,16 @@ def import_file(
     filename: str,
     actor: Any,
     partial: bool = False,
+    allow_unmatched_returns: bool = False,
     progress: Progress | None = None,
 ) -> ImportBatch:
-    """Import one CSV or XLSX file of ``kind``; answer its batch (``status`` failed if refused)."""
+    """Import one CSV or XLSX file of ``kind``; answer its batch (``status`` failed if refused).
+
+    ``allow_unmatched_returns`` (sales only) accepts returns that name no invoice or take back
+    more than their invoice still has. Raises ``Conflict`` ``import_concurrent`` when a concurrent
+    import wrote the same records first; the batch is then failed with that reason, as it is
+    when anything else stops the import.
+    """
     planner = planners().get(kind)
     if planner is None:
         raise ValidationFailed(
@@ -120,12 +151,28 @@ def import_file(
         source_name=filename[:255],
         source_sha256=hashlib.sha256(content).hexdigest(),
         partial=partial,
+        unmatched_returns_allowed=allow_unmatched_returns and kind == "sales",
         actor=actor if getattr(actor, "pk", None) else None,
         status=ImportBatch.Status.RUNNING,
     )
+    options: dict[str, Any] = {"customers": reachable}
+    if kind == "sales":
+        options["allow_unmatched_returns"] = allow_unmatched_returns
+    try:
+        return _import_into(batch=batch, planner=planner, content=content, filename=filename, actor=actor,
+                            partial=partial, progress=progress, options=options)
+    except BaseException as error:
+        _batch_fail_after_error(batch=batch, actor=actor, error=error)
+        raise
+
+
+def _import_into(
+    *, batch: ImportBatch, planner: Callable[..., ImportPlan], content: bytes, filename: str, actor: Any,
+    partial: bool, progress: Progress | None, options: dict[str, Any],
+) -> ImportBatch:
     try:
         table = read_table(content=content, filename=filename)
-        plan = planner(table=table, partial=partial, progress=progress, customers=reachable)
+        plan = planner(table=table, partial=partial, progress=progress, **options)
     except FileRefused as refused:
         return _batch_refuse(batch=batch, actor=actor, errors=[error.as_dict() for error in refused.errors])
     if plan.errors and not partial:
@@ -138,12 +185,14 @@ def import_file(
             accepted = counts.created + counts.updated + counts.unchanged
             batch.status = ImportBatch.Status.FAILED if plan.errors and not accepted else ImportBatch.Status.DONE
             _batch_finish(batch=batch, actor=actor, plan=plan, counts=counts)
-    except IntegrityError:
-        reason = "another import wrote some of these records at the same time; run the import again"
-        return _batch_refuse(
-            batch=batch, actor=actor, rows_total=plan.rows_total,
-            errors=[RowError(None, None, reason).as_dict()],
-        )
+    except (IntegrityError, _RaceLost):
+        error = RowError(None, None, CONCURRENT_IMPORT_REASON).as_dict()
+        _batch_refuse(batch=batch, actor=actor, rows_total=plan.rows_total, errors=[error])
+        raise Conflict(
+            f"{batch.source_name}: {CONCURRENT_IMPORT_REASON}",
+            details={"batch": batch.pk, "errors": [error]},
+            code="import_concurrent",
+        ) from None
     if progress is not None:
         progress(plan.rows_total, plan.rows_total)
     return batch
@@ -153,7 +202,8 @@ PREVIEW_ROWS = 50
 
 
 def import_preview(
-    *, kind: str, content: bytes, filename: str, actor: Any, partial: bool = False, progress: Progress | None = None
+    *, kind: str, content: bytes, filename: str, actor: Any, partial: bool = False,
+    allow_unmatched_returns: bool = False, progress: Progress | None = None,
 ) -> dict[str, Any]:
     """What importing the file would do, computed by the import itself and rolled back: the same
     checks and the same counts, and nothing written (no batch either).
@@ -166,9 +216,12 @@ def import_preview(
     if planner is None:
         raise ValidationFailed(f"unknown import kind {kind!r}", code="unknown_import_kind",
                                details={"kind": kind, "expected": sorted(planners())})
-    reachable = _reachable(kind, actor)
+    options: dict[str, Any] = {"customers": _reachable(kind, actor)}
+    if kind == "sales":
+        options["allow_unmatched_returns"] = allow_unmatched_returns
     first_rows: list[dict[str, Any]] = []
-    result: dict[str, Any] = {"kind": kind, "filename": filename, "partial": partial, "refused": False,
+    result: dict[str, Any] = {"kind": kind, "filename": filename, "partial": partial,
+                              "allow_unmatched_returns": bool(options.get("allow_unmatched_returns")), "refused": False,
                               "would_import": True, "rows_total": 0, "rows_created": 0, "rows_updated": 0,
                               "rows_unchanged": 0, "rows_rejected": 0, "errors": [], "first_rows": first_rows,
                               "header": []}
@@ -185,7 +238,7 @@ def import_preview(
                     yield row
 
             table.rows = iter(recorded())
-            plan = planner(table=table, partial=partial, progress=progress, customers=reachable)
+            plan = planner(table=table, partial=partial, progress=progress, **options)
         except FileRefused as refused:
             result.update(refused=True, would_import=False, errors=[error.as_dict() for error in refused.errors])
             return result
@@ -234,9 +287,32 @@ def _batch_refuse(
         batch.save()
         audit_record(
             actor=actor, action=f"import.{batch.kind}.refused", object_type="import_batch", object_id=batch.pk,
-            data={"source": batch.source_name, "rows_total": rows_total, "errors": len(errors)},
+            data={"source": batch.source_name, "rows_total": rows_total, "errors": len(errors),
+                  "unmatched_returns_allowed": batch.unmatched_returns_allowed},
         )
     return batch
+
+
+def _batch_fail_after_error(*, batch: ImportBatch, actor: Any, error: BaseException) -> None:
+    """End a batch that an error stopped: failed, with the reason, in a transaction of its own
+    (the import's own work has been rolled back by then). Never hides the original error."""
+    try:
+        if ImportBatch.objects.filter(pk=batch.pk).values_list("status", flat=True).first() != "running":
+            return  # already ended, e.g. failed as the loser of a concurrent import
+    except Exception:
+        log.exception("import %s could not be read back after an error", batch.pk)
+        return
+    if isinstance(error, FanliError):
+        reason = error.message
+    else:
+        log.error("import %s (%s, %s) stopped on an unexpected error", batch.pk, batch.kind, batch.source_name,
+                  exc_info=error)
+        reason = (f"the import stopped on an unexpected error ({type(error).__name__}); nothing was written; "
+                  f"the server log has the details (import {batch.pk})")
+    try:
+        _batch_refuse(batch=batch, actor=actor, errors=[RowError(None, None, reason).as_dict()])
+    except Exception:  # the database itself may be what failed: the original error still goes up
+        log.exception("import %s could not be marked failed", batch.pk)
 
 
 def _batch_finish(*, batch: ImportBatch, actor: Any, plan: ImportPlan, counts: ImportCounts) -> None:
@@ -252,6 +328,7 @@ def _batch_finish(*, batch: ImportBatch, actor: Any, plan: ImportPlan, counts: I
         actor=actor, action=f"import.{batch.kind}", object_type="import_batch", object_id=batch.pk,
         data={
             "source": batch.source_name, "status": batch.status, "partial": batch.partial,
+            "unmatched_returns_allowed": batch.unmatched_returns_allowed,
             "rows_total": batch.rows_total, "rows_created": counts.created, "rows_updated": counts.updated,
             "rows_unchanged": counts.unchanged, "rows_rejected": batch.rows_rejected,
         },
@@ -308,9 +385,13 @@ class SalesPlan(ImportPlan):
         super().__init__()
         self.drafts: dict[str, DocumentDraft] = {}
         self.conflicts: list[str] = []
+        # What the new returns take from stored invoices: (invoice id, product id) -> [quantity, amount].
+        self.return_claims: dict[tuple[int, int], list[int]] = {}
 
     def apply(self, *, batch: ImportBatch) -> ImportCounts:
         counts = ImportCounts()
+        if self.return_claims:
+            _claims_still_hold(self.return_claims)
         accepted = [draft for draft in self.drafts.values() if not draft.rejected]
         new_drafts = [draft for draft in accepted if draft.outcome == "create"]
         # Invoices first, so that a return of the same file can point at its invoice's new id.
@@ -395,16 +476,18 @@ def _insert_lines(drafts: list[DocumentDraft], created_ids: dict[str, int]) -> N
         rows_insert(SalesLine, _LINE_FIELDS, rows)
 
 
-def plan_sales(*, table: Table, partial: bool, progress: Progress | None = None,
-               customers: QuerySet[Customer] | None = None) -> SalesPlan:
+def plan_sales(
+    *, table: Table, partial: bool, progress: Progress | None = None, customers: QuerySet[Customer] | None = None,
+    allow_unmatched_returns: bool = False,
+) -> SalesPlan:
     columns = resolve_columns(table, SALES_COLUMNS)
-    return plan_sales_rows(rows=table.rows, columns=columns, estimated_rows=table.estimated_row_count, progress=progress,
-                           customers=customers)
+    return plan_sales_rows(rows=table.rows, columns=columns, estimated_rows=table.estimated_row_count,
+                           progress=progress, customers=customers, allow_unmatched_returns=allow_unmatched_returns)
 
 
 def plan_sales_rows(
     *, rows: Iterable[Row], columns: Columns, estimated_rows: int, progress: Progress | None = None,
-    customers: QuerySet[Customer] | None = None,
+    customers: QuerySet[Customer] | None = None, allow_unmatched_returns: bool = False,
 ) -> SalesPlan:
     """Validate sales lines and decide each document's outcome; reads, never writes. ``customers``:
     those the importing user may reach (default all); a row naming any other reads as unknown."""
@@ -417,8 +500,11 @@ def plan_sales_rows(
         if progress is not None and done % PROGRESS_EVERY_ROWS == 0:
             progress(done, max(done, estimated_rows))
     plan.rows_total = done
+    _check_paid(plan)
     _decide_outcomes(plan)
     _resolve_reversals(plan, reachable_ids=set(reader.customers.values()))
+    if not allow_unmatched_returns:
+        _check_returns(plan)
     plan.rows_rejected = reader.rows_without_document + sum(
         draft.row_count for draft in plan.drafts.values() if draft.rejected
     )
@@ -751,6 +837,141 @@ def _reject_draft(plan: SalesPlan, draft: DocumentDraft, reason: str) -> None:
     plan.errors.add(draft.first_line, "reverses", reason)
 
 
+def _check_paid(plan: SalesPlan) -> None:
+    """What is paid of a document (a cumulative figure) stays within its total; on a return,
+    what is refunded within what is returned."""
+    for draft in plan.drafts.values():
+        paid_minor = draft.paid_minor
+        if not paid_minor or draft.rejected:
+            continue
+        total_minor = draft.total_minor
+        if abs(paid_minor) > abs(total_minor):
+            what = "return" if draft.kind == DocumentKind.RETURN else "invoice"
+            plan.errors.add(
+                draft.first_line, "paid_amount",
+                f"paid amount {_money_text(abs(paid_minor))} is more than the {what} total "
+                f"{_money_text(abs(total_minor))} of document {draft.number}",
+            )
+            draft.rejected = True
+
+
+@dataclass(slots=True)
+class _Returnable:
+    """What an invoice still has of one SKU: its lines less the returns of it so far."""
+
+    quantity_milli: int = 0
+    amount_minor: int = 0
+    invoiced: bool = False  # the SKU is on the invoice at all
+
+
+def _check_returns(plan: SalesPlan) -> None:
+    """Each new return names its invoice and takes back, per SKU, no more quantity and no more
+    amount than the invoice still has after the returns before it (stored, then earlier in the
+    file). A return with any line beyond that is rejected as a whole, its error on each such line."""
+    drafts = plan.drafts
+    returns = [draft for draft in drafts.values()
+               if not draft.rejected and draft.outcome == "create" and draft.kind == DocumentKind.RETURN]
+    if not returns:
+        return
+    stored_ids = {draft.reverses_id for draft in returns if draft.reverses_id is not None}
+    returnable: dict[tuple[str, int], _Returnable] = {}
+    numbers = {draft.reverses_id: draft.reverses_number or "" for draft in returns if draft.reverses_id is not None}
+    for (invoice_id, product_id), stored_left in _returnable_stored(stored_ids).items():
+        returnable[(numbers[invoice_id], product_id)] = stored_left
+    in_file = {draft.reverses_number for draft in returns if draft.reverses_id is None and draft.reverses_number}
+    for invoice_number in in_file:
+        invoice = drafts[invoice_number]  # _resolve_reversals rejected returns of any other invoice
+        for _line_number, _sku, product_id, quantity_milli, _price, amount_minor in invoice.lines:
+            line_left = returnable.setdefault((invoice_number, product_id), _Returnable())
+            line_left.quantity_milli += quantity_milli
+            line_left.amount_minor += amount_minor
+            line_left.invoiced = True
+    errors = plan.errors
+    for draft in returns:
+        number = draft.reverses_number
+        if not number:
+            draft.rejected = True
+            errors.add(draft.first_line, "reverses",
+                       "a return must name the invoice it reverses (unless the import allows unmatched returns)")
+            continue
+        taken: dict[int, list[int]] = {}
+        ok = True
+        for line_number, sku, product_id, quantity_milli, _price, amount_minor in draft.lines:
+            line = draft.line_numbers[line_number]
+            left = returnable.get((number, product_id))
+            if left is None or not left.invoiced:
+                errors.add(line, "sku", f"SKU {sku} is not on invoice {number}")
+                ok = False
+                continue
+            so_far = taken.setdefault(product_id, [0, 0])
+            quantity_left = left.quantity_milli - so_far[0]
+            amount_left = left.amount_minor - so_far[1]
+            line_ok = True
+            if -quantity_milli > quantity_left:
+                errors.add(line, "quantity", f"returns {_quantity_text(-quantity_milli)} units of SKU {sku} but "
+                                             f"invoice {number} has {_quantity_text(max(quantity_left, 0))} left")
+                line_ok = False
+            if -amount_minor > amount_left:
+                errors.add(line, "net_amount", f"returns {_money_text(-amount_minor)} of SKU {sku} but invoice "
+                                               f"{number} has {_money_text(max(amount_left, 0))} left")
+                line_ok = False
+            if line_ok:  # a later line of the return is measured against what the good ones took
+                so_far[0] -= quantity_milli
+                so_far[1] -= amount_minor
+            else:
+                ok = False
+        if not ok:
+            draft.rejected = True
+            continue
+        for product_id, (quantity_milli, amount_minor) in taken.items():
+            kept = returnable[(number, product_id)]
+            kept.quantity_milli -= quantity_milli
+            kept.amount_minor -= amount_minor
+            if draft.reverses_id is not None:
+                claim = plan.return_claims.setdefault((draft.reverses_id, product_id), [0, 0])
+                claim[0] += quantity_milli
+                claim[1] += amount_minor
+
+
+def _returnable_stored(invoice_ids: set[int]) -> dict[tuple[int, int], _Returnable]:
+    """What stored invoices still have per (invoice id, product id): the invoice's lines plus the
+    (negative) lines of the returns reversing it. One grouped query per chunk of invoices."""
+    found: dict[tuple[int, int], _Returnable] = {}
+    for chunk in chunked(sorted(invoice_ids), LOOKUP_CHUNK_NUMBERS):
+        rows = (
+            SalesLine.objects.filter(Q(document_id__in=chunk) | Q(document__reverses_id__in=chunk))
+            .annotate(invoice_id=Coalesce("document__reverses_id", "document_id"))
+            .order_by()
+            .values_list("invoice_id", "product_id")
+            .annotate(quantity=Sum("quantity_milli"), amount=Sum("net_amount_minor"),
+                      invoice_lines=Count("id", filter=Q(is_return=False)))
+        )
+        for invoice_id, product_id, quantity_milli, amount_minor, invoice_lines in rows:
+            found[(invoice_id, product_id)] = _Returnable(quantity_milli, amount_minor, invoice_lines > 0)
+    return found
+
+
+def _claims_still_hold(claims: dict[tuple[int, int], list[int]]) -> None:
+    """Inside the write: lock the invoices that new returns take from (in id order) and check
+    again that they still have it, as another import may have returned the same goods since."""
+    invoice_ids = sorted({invoice_id for invoice_id, _product_id in claims})
+    list(SalesDocument.objects.select_for_update().filter(pk__in=invoice_ids).order_by("pk").values_list("pk"))
+    now = _returnable_stored(set(invoice_ids))
+    for key, (quantity_milli, amount_minor) in claims.items():
+        left = now.get(key)
+        if left is None or quantity_milli > left.quantity_milli or amount_minor > left.amount_minor:
+            raise _RaceLost(f"invoice {key[0]} no longer has product {key[1]} to return")
+
+
+def _money_text(amount_minor: int) -> str:
+    return str(minor_to_major(amount_minor))
+
+
+def _quantity_text(quantity_milli: int) -> str:
+    whole, fraction = divmod(quantity_milli, 1000)
+    return f"{whole}" + (f".{fraction:03d}".rstrip("0") if fraction else "")
+
+
 # --------------------------------------------------------------------------- one document (API)
 
 
@@ -774,6 +995,7 @@ class DocumentInput:
     reverses: str | None = None
     due_date: str | None = None
     paid_amount: str | None = None
+    allow_unmatched_returns: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -805,7 +1027,8 @@ def sales_document_submit(*, document: DocumentInput, actor: Any) -> SubmitResul
             "quantity": line.quantity, "unit_price": line.unit_price, "net_amount": line.net_amount,
         }
         rows.append(Row(position, [values[name] for name in names]))
-    plan = plan_sales_rows(rows=rows, columns=columns, estimated_rows=len(rows), customers=customers_for(actor))
+    plan = plan_sales_rows(rows=rows, columns=columns, estimated_rows=len(rows), customers=customers_for(actor),
+                           allow_unmatched_returns=document.allow_unmatched_returns)
     if plan.conflicts:
         raise Conflict(
             f"document {document.number} already imported with different content",
@@ -824,11 +1047,12 @@ def sales_document_submit(*, document: DocumentInput, actor: Any) -> SubmitResul
             batch = ImportBatch.objects.create(
                 kind="sales", source_name=f"api:{draft.number}"[:255], source_sha256=draft.fingerprint,
                 actor=actor if getattr(actor, "pk", None) else None, status=ImportBatch.Status.RUNNING,
+                unmatched_returns_allowed=document.allow_unmatched_returns,
             )
             try:
                 with transaction.atomic():
                     counts = plan.apply(batch=batch)
-            except IntegrityError:
+            except (IntegrityError, _RaceLost):
                 raise Conflict(
                     f"document {draft.number} was recorded at the same time by another request",
                     details={"number": draft.number},

@@ -16,7 +16,8 @@ from .uploads import upload_read
 def preview(params: dict[str, Any], actor: Any, progress: JobProgress) -> dict[str, Any]:
     progress.stage(gettext_noop("checking every row"))
     result = import_preview(kind=params["kind"], content=upload_read(params["upload"]), filename=params["filename"],
-                            actor=actor, partial=params["partial"], progress=progress)
+                            actor=actor, partial=params["partial"],
+                            allow_unmatched_returns=params.get("allow_unmatched_returns", False), progress=progress)
     return {**result, "upload": params["upload"]}
 
 
@@ -24,7 +25,9 @@ def preview(params: dict[str, Any], actor: Any, progress: JobProgress) -> dict[s
 def import_(params: dict[str, Any], actor: Any, progress: JobProgress) -> dict[str, Any]:
     progress.stage(gettext_noop("importing"))
     batch = import_file(kind=params["kind"], content=upload_read(params["upload"]), filename=params["filename"],
-                        actor=actor, partial=params["partial"], progress=progress)
+                        actor=actor, partial=params["partial"],
+                        allow_unmatched_returns=params.get("allow_unmatched_returns", False), progress=progress)
     return {"batch": batch.pk, "status": batch.status, "kind": batch.kind, "filename": batch.source_name,
+            "unmatched_returns_allowed": batch.unmatched_returns_allowed,
             "rows_total": batch.rows_total, "rows_created": batch.rows_created, "rows_updated": batch.rows_updated,
             "rows_unchanged": batch.rows_unchanged, "rows_rejected": batch.rows_rejected, "errors": batch.errors}

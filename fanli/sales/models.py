@@ -24,6 +24,10 @@ class ImportBatch(models.Model):
     source_sha256 = models.CharField(max_length=64)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     partial = models.BooleanField(default=False)
+    unmatched_returns_allowed = models.BooleanField(
+        default=False,
+        help_text="Returns were accepted without checking them against the invoice they reverse.",
+    )
     rows_total = models.PositiveIntegerField(default=0)
     rows_created = models.PositiveIntegerField(default=0)
     rows_updated = models.PositiveIntegerField(default=0)
@@ -52,7 +56,9 @@ class SalesDocument(models.Model):
     )
     total_minor = models.BigIntegerField(help_text="Signed sum of the lines' net amounts.")
     due_date = models.DateField(null=True, blank=True)
-    paid_minor = models.BigIntegerField(default=0)
+    paid_minor = models.BigIntegerField(
+        default=0, help_text="Paid so far, never beyond the total: negative (refunded) on a return."
+    )
     content_sha256 = models.CharField(max_length=64)
     batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="documents")
     recorded_at = models.DateTimeField(auto_now_add=True)
@@ -68,6 +74,13 @@ class SalesDocument(models.Model):
             models.CheckConstraint(
                 condition=models.Q(reverses__isnull=True) | models.Q(kind="return"),
                 name="sales_document_only_returns_reverse",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="invoice", paid_minor__gte=0, paid_minor__lte=models.F("total_minor"))
+                    | models.Q(kind="return", paid_minor__lte=0, paid_minor__gte=models.F("total_minor"))
+                ),
+                name="sales_document_paid_within_total",
             ),
         ]
 

@@ -28,7 +28,8 @@ def _kind_errors(request: HttpRequest, kind: str) -> list[str]:
 def _page(request: HttpRequest, errors: dict[str, list[str]] | None = None, status: int = 200) -> HttpResponse:
     return render(request, "web/office/imports.html", {
         "kinds": sorted(planners()), "batches": import_batch_list(limit=30), "errors": errors or {},
-        "chosen": {"kind": request.POST.get("kind", "sales"), "partial": request.POST.get("partial") == "on"},
+        "chosen": {"kind": request.POST.get("kind", "sales"), "partial": request.POST.get("partial") == "on",
+                   "allow_unmatched_returns": request.POST.get("allow_unmatched_returns") == "on"},
     }, status=status)
 
 
@@ -56,8 +57,10 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     except ValidationFailed as error:
         return _page(request, {"file": [e["message"] for e in error.details["errors"]]}, status=422)
     partial = request.POST.get("partial") == "on"
+    unmatched = request.POST.get("allow_unmatched_returns") == "on"
     job = job_start(kind="import_preview", actor=request.user, title=_("Check %(file)s") % {"file": upload.name},
-                    params={"kind": kind, "upload": stored, "filename": upload.name, "partial": partial})
+                    params={"kind": kind, "upload": stored, "filename": upload.name, "partial": partial,
+                            "allow_unmatched_returns": unmatched})
     return redirect("web:job", job.pk)
 
 
@@ -73,6 +76,8 @@ def import_commit(request: HttpRequest) -> HttpResponse:
     except NotFound:
         raise Http404 from None  # not an upload we keep
     partial = request.POST.get("partial") == "1"
+    unmatched = request.POST.get("allow_unmatched_returns") == "1"
     job = job_start(kind="import", actor=request.user, title=_("Import %(file)s") % {"file": filename},
-                    params={"kind": kind, "upload": stored, "filename": filename, "partial": partial})
+                    params={"kind": kind, "upload": stored, "filename": filename, "partial": partial,
+                            "allow_unmatched_returns": unmatched})
     return redirect("web:job", job.pk)

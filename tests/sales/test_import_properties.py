@@ -38,22 +38,43 @@ documents = st.lists(
 
 
 def _rows(prefix: str, generated: list) -> list[list[str]]:
+    """Valid rows: a return takes back at most what the last invoice still has of each SKU (its
+    other lines are left out; a return left without lines becomes an invoice), and a paid amount
+    is at most the document's total."""
     rows: list[list[str]] = []
     last_invoice: tuple[str, str, date] | None = None
+    returnable: dict[str, list[Decimal]] = {}
     for position, (is_return, days, customer, negative, paid, document_lines) in enumerate(generated):
         document_date = date(2024, 1, 1) + timedelta(days=days)
         kind, reverses = "invoice", ""
+        taken = []
         if is_return and last_invoice is not None:
+            for sku, quantity, unit_price, net_amount in document_lines:
+                if sku in returnable:
+                    left = returnable[sku]
+                    quantity, net_amount = min(quantity, left[0]), min(net_amount, left[1])
+                    left[0] -= quantity
+                    left[1] -= net_amount
+                    taken.append((sku, quantity, unit_price, net_amount))
+        if taken:
             kind, reverses, customer = "return", last_invoice[0], last_invoice[1]
+            document_lines = taken
         number = f"{prefix}-{position}"
         sign = "-" if kind == "return" and negative else ""
+        total = sum(net_amount for _sku, _quantity, _price, net_amount in document_lines)
+        paid_text = "" if paid is None else str(min(paid, total))
         for line_number, (sku, quantity, unit_price, net_amount) in enumerate(document_lines, start=1):
             rows.append([
-                number, kind, document_date.isoformat(), customer, "CNY", reverses, "", "" if paid is None else str(paid),
+                number, kind, document_date.isoformat(), customer, "CNY", reverses, "", paid_text,
                 str(line_number), sku, f"{sign}{quantity}", str(unit_price), f"{sign}{net_amount}",
             ])
         if kind == "invoice":
             last_invoice = (number, customer, document_date)
+            returnable = {}
+            for sku, quantity, _price, net_amount in document_lines:
+                left = returnable.setdefault(sku, [Decimal(0), Decimal(0)])
+                left[0] += quantity
+                left[1] += net_amount
     return rows
 
 

@@ -114,3 +114,32 @@ def test_a_sales_rep_is_told_beside_the_kind_that_importing_customers_needs_a_ro
                                                         "filename": "customers.csv"})
     assert committed.status_code == 422
     assert not Job.objects.exists() and ImportBatch.objects.count() == 0
+
+
+RETURN_CSV = (
+    b"document_number,kind,document_date,customer_code,reverses,line_number,sku,quantity,unit_price,net_amount\n"
+    b"R-1,return,2026-05-04,C001,,1,TEA-1,1,120.00,120.00\n"
+)
+
+
+def test_an_unmatched_return_is_refused_unless_the_page_box_allows_it_and_the_choice_reaches_the_import(
+    client, world
+):
+    client.force_login(world["users"]["finance"])
+
+    upload(client, RETURN_CSV, "returns.csv")
+    checked = Job.objects.latest("id").result
+    upload(client, RETURN_CSV, "returns.csv", allow_unmatched_returns="on")
+    allowed = Job.objects.latest("id")
+    page = client.get(f"/office/jobs/{allowed.pk}/").content.decode()
+    client.post("/office/imports/commit/", {"kind": "sales", "upload": allowed.result["upload"],
+                                            "filename": "returns.csv", "partial": "0", "allow_unmatched_returns": "1"})
+
+    assert checked["errors"] == [{"line": 2, "column": "reverses", "reason": (
+        "a return must name the invoice it reverses (unless the import allows unmatched returns)")}]
+    assert (allowed.result["would_import"], allowed.result["errors"]) == (True, [])
+    assert '<input type="hidden" name="allow_unmatched_returns" value="1">' in page
+    assert "本次导入不核对退货与原发票。" in page
+    done = Job.objects.latest("id").result
+    assert (done["status"], done["rows_created"], done["unmatched_returns_allowed"]) == ("done", 1, True)
+    assert ImportBatch.objects.get(source_name="returns.csv").unmatched_returns_allowed is True

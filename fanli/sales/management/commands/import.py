@@ -1,4 +1,5 @@
-"""``fanli import KIND FILE [--partial]``: load grades, customers, products or sales from CSV/XLSX."""
+"""``fanli import KIND FILE [--partial] [--allow-unmatched-returns]``: load grades, customers,
+products or sales from CSV/XLSX."""
 
 from __future__ import annotations
 
@@ -25,6 +26,11 @@ class Command(BaseCommand):
             "--partial", action="store_true",
             help="write the good records and report the bad rows (default: any bad row refuses the whole file)",
         )
+        parser.add_argument(
+            "--allow-unmatched-returns", action="store_true",
+            help="sales only: accept returns that name no invoice or take back more than their invoice still has "
+                 "(default: every return is checked against its invoice, per SKU, in quantity and amount)",
+        )
         parser.add_argument("--user", help="username recorded as the actor (default: none)")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -48,7 +54,8 @@ class Command(BaseCommand):
         try:
             batch = import_file(
                 kind=options["kind"], path=path, filename=path.name, actor=actor,
-                partial=options["partial"], progress=progress,
+                partial=options["partial"], allow_unmatched_returns=options["allow_unmatched_returns"],
+                progress=progress,
             )
         except FanliError as error:
             raise CommandError(error.message) from None
