@@ -267,7 +267,9 @@ def rebate_credit_use(
     """Use rebate-account credit against an order, within the policies' limits per order.
 
     The offset is spread over the order's lines in proportion to their amounts, the parts
-    adding up exactly. The same order reference twice returns the first offset.
+    adding up exactly. The same order reference twice returns the first offset (also when both
+    arrive at once: the unique (customer, order reference) decides, and the loser answers the
+    winner's offset); the same reference with another order amount or offset is a ``Conflict``.
     """
     if not line_amounts_minor or any(a < 0 for a in line_amounts_minor):
         raise ValidationFailed("an order needs lines with amounts that are not negative",
@@ -276,13 +278,12 @@ def rebate_credit_use(
         raise NotFound(f"no customer with id {customer_id}")
     order_minor = sum(line_amounts_minor)
     with transaction.atomic():
+        # Uses of one customer's credit queue here (lots locked in id order), so the second of two
+        # at once sees the first's offset; the unique constraint below stays the last word.
+        list(CreditLot.objects.select_for_update().filter(customer_id=customer_id).order_by("id").values_list("id"))
         existing = OrderOffset.objects.filter(customer_id=customer_id, order_reference=order_reference).first()
         if existing is not None:
-            if existing.order_amount_minor != order_minor or (
-                requested_minor is not None and requested_minor != existing.offset_minor
-            ):
-                raise Conflict(f"order {order_reference} already has a different offset", code="already_done")
-            return existing
+            return _credit_use_replay(existing, order_minor=order_minor, requested_minor=requested_minor)
         offer = credit_offer(customer_id, order_minor, on=effective_date)
         if offer.refusal:
             raise ValidationFailed(offer.refusal, details={"errors": [{"path": "lines", "message":
@@ -295,10 +296,18 @@ def rebate_credit_use(
                 details={"errors": [{"path": "requested", "message": f"allowed {allowed}"}], "allowed_minor": allowed},
             )
         split = split_proportionally(offset, line_amounts_minor)
-        order = OrderOffset.objects.create(
-            customer_id=customer_id, order_reference=order_reference, order_amount_minor=order_minor,
-            offset_minor=offset, line_split=split, effective_date=effective_date,
-        )
+        try:
+            with transaction.atomic():
+                order = OrderOffset.objects.create(
+                    customer_id=customer_id, order_reference=order_reference, order_amount_minor=order_minor,
+                    offset_minor=offset, line_split=split, effective_date=effective_date,
+                )
+        except IntegrityError:
+            # A concurrent use of the same order reference committed first (the insert waited for it).
+            winner = OrderOffset.objects.filter(customer_id=customer_id, order_reference=order_reference).first()
+            if winner is None:
+                raise
+            return _credit_use_replay(winner, order_minor=order_minor, requested_minor=requested_minor)
         _credit_take(customer_id, offset, on=effective_date, kind=CreditUse.Kind.ORDER, order_offset=order)
         entries_post(postings=[Posting(EntryKind.ORDER_OFFSET, Account.REBATE_ACCOUNT, Account.RECEIVABLES, offset,
                                        f"offset:{order.pk}", effective_date, customer_id=customer_id,
@@ -306,6 +315,19 @@ def rebate_credit_use(
         audit_record(actor=actor, action="credit.use", object_type="order_offset", object_id=order.pk,
                      data={"order": order_reference, "offset_minor": offset, "split": split})
     return order
+
+
+def _credit_use_replay(existing: OrderOffset, *, order_minor: int, requested_minor: int | None) -> OrderOffset:
+    """A second use of an order reference: the first offset again when the order is the same
+    (and no other offset is asked for), otherwise a conflict."""
+    if existing.order_amount_minor != order_minor or (
+        requested_minor is not None and requested_minor != existing.offset_minor
+    ):
+        raise Conflict(f"order {existing.order_reference} already has a different offset", code="already_done",
+                       details={"order_reference": existing.order_reference,
+                                "order_amount_minor": existing.order_amount_minor,
+                                "offset_minor": existing.offset_minor})
+    return existing
 
 
 # ---------------------------------------------------------------- credit lots
