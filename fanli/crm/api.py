@@ -163,7 +163,7 @@ def relationship_update(request: HttpRequest, code: str, body: RelationshipIn) -
     return {"customer": customer.code, "relationship": customer.relationship}
 
 
-@router.get("/contacts/calendar", summary="The contact calendar of a month (?month=YYYY-MM): customers by days")
+@router.get("/contacts/calendar", response={200: dict[str, Any]}, summary="The contact calendar of a month (?month=YYYY-MM): customers by days")
 @permission("view")
 def calendar(request: HttpRequest, month: str = "") -> dict[str, Any]:
     today = timezone.localdate()
@@ -180,7 +180,7 @@ def calendar(request: HttpRequest, month: str = "") -> dict[str, Any]:
                      for row in grid["rows"]]}
 
 
-@router.get("/warnings", summary="Warnings, newest first (?open=false for acknowledged ones too)")
+@router.get("/warnings", response={200: list[dict[str, Any]]}, summary="Warnings, newest first (?open=false for acknowledged ones too)")
 @permission("view")
 def warning_list(request: HttpRequest, open: bool = True, kind: str = "") -> list[dict[str, Any]]:
     qs = visible_warnings(request.user).select_related("customer", "owner")
@@ -202,7 +202,7 @@ def warning_seen(request: HttpRequest, warning_id: int) -> dict[str, Any]:
     return {"id": warning.pk, "acknowledged_at": warning.acknowledged_at}
 
 
-@router.post("/segments/recompute", summary="Segments and score cards now, as the nightly run does")
+@router.post("/segments/recompute", response={200: dict[str, Any]}, summary="Segments and score cards now, as the nightly run does")
 @permission("crm")
 def segments_now(request: HttpRequest) -> dict[str, Any]:
     today = timezone.localdate()
@@ -214,7 +214,7 @@ class ScoreCardIn(Schema):
     document: str | dict[str, Any] = Field(description="The score card as YAML/JSON text, or as a JSON object.")
 
 
-@router.post("/scorecards", summary="Create or replace a score card (criteria and weights), then rescore it")
+@router.post("/scorecards", response={200: dict[str, Any]}, summary="Create or replace a score card (criteria and weights), then rescore it")
 @permission("policies")
 def scorecard_put(request: HttpRequest, body: ScoreCardIn) -> dict[str, Any]:
     text = body.document if isinstance(body.document, str) else json.dumps(body.document)

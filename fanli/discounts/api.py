@@ -52,7 +52,7 @@ def _version_out(version: DiscountRuleVersion, created: bool = False) -> dict[st
             "document": version.document}
 
 
-@router.get("/discount-rules/schema", summary="The discount rule JSON Schema")
+@router.get("/discount-rules/schema", response={200: dict[str, Any]}, summary="The discount rule JSON Schema")
 @permission("view")
 def rule_schema(request: HttpRequest) -> dict[str, Any]:
     return discount_rule_json_schema()
@@ -73,7 +73,7 @@ def rule_create(request: HttpRequest, body: RuleApplyIn) -> Status:
     return Status(201 if created else 200, _version_out(version, created))
 
 
-@router.get("/discount-rules/usage", summary="Invoices and money used per rule, against limits and budgets")
+@router.get("/discount-rules/usage", response={200: list[dict[str, Any]]}, summary="Invoices and money used per rule, against limits and budgets")
 @permission("view")
 def rule_usage_list(request: HttpRequest) -> list[dict[str, Any]]:
     return rule_usage()

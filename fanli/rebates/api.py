@@ -75,7 +75,7 @@ def _version_out(version: PolicyVersion, created: bool = False) -> dict[str, Any
             "document": version.document}
 
 
-@router.get("/policies/schema", summary="The policy document JSON Schema")
+@router.get("/policies/schema", response={200: dict[str, Any]}, summary="The policy document JSON Schema")
 @permission("view")
 def policy_schema(request: HttpRequest) -> dict[str, Any]:
     return policy_json_schema()
@@ -101,7 +101,7 @@ class WhatIfIn(Schema):
     period: str = Field(description="An ended settlement period of the document's kind, e.g. 2026-Q3.")
 
 
-@router.post("/policies/what-if", summary="A document over a past period beside the version in force; stores nothing")
+@router.post("/policies/what-if", response={200: dict[str, Any]}, summary="A document over a past period beside the version in force; stores nothing")
 @permission("policies")
 def policy_what_if(request: HttpRequest, body: WhatIfIn) -> dict[str, Any]:
     text = body.document if isinstance(body.document, str) else json.dumps(body.document)
@@ -382,7 +382,7 @@ class CreditExpiryIn(Schema):
     today: date | None = None
 
 
-@router.post("/credit/expiry", summary="Expire what is left of credit past its last day (once per lot)")
+@router.post("/credit/expiry", response={200: dict[str, int]}, summary="Expire what is left of credit past its last day (once per lot)")
 @permission("settle")
 def credit_expiry(request: HttpRequest, body: CreditExpiryIn) -> dict[str, int]:
     return {"expired_minor": credit_expire(today=body.today or timezone.localdate(), actor=request.user)}
@@ -391,7 +391,7 @@ def credit_expiry(request: HttpRequest, body: CreditExpiryIn) -> dict[str, int]:
 # ---------------------------------------------------------------- checks
 
 
-@router.get("/reconciliation", summary="Settled figures that differ from a recomputation over raw data")
+@router.get("/reconciliation", response={200: dict[str, Any]}, summary="Settled figures that differ from a recomputation over raw data")
 @permission("view_all_customers")
 def reconciliation(request: HttpRequest, policy: str | None = None) -> dict[str, Any]:
     """``policy``: comma-separated policy codes (default: all)."""
@@ -399,13 +399,13 @@ def reconciliation(request: HttpRequest, policy: str | None = None) -> dict[str,
     return {"matches": not rows, "differences": rows}
 
 
-@router.get("/ledger/balances", summary="Balance of each ledger account (liabilities positive)")
+@router.get("/ledger/balances", response={200: dict[str, int]}, summary="Balance of each ledger account (liabilities positive)")
 @permission("view_all_customers")
 def ledger_balances(request: HttpRequest) -> dict[str, int]:
     return account_balances()
 
 
-@router.get("/ledger/check", summary="Trial balance and statement/payout consistency")
+@router.get("/ledger/check", response={200: dict[str, Any]}, summary="Trial balance and statement/payout consistency")
 @permission("view_all_customers")
 def ledger_check_view(request: HttpRequest) -> dict[str, Any]:
     return ledger_check()

@@ -84,3 +84,11 @@ def test_a_body_that_is_not_json_answers_400_in_the_error_shape_and_changes_noth
     assert status == 400
     assert body == {"code": "http_error", "message": "Cannot parse request body", "details": {}}
     assert Run.objects.count() == 0
+
+
+def test_every_success_answer_declares_a_json_body(document):
+    undeclared = [(method, path) for method, path, operation in _operations(document)
+                  for status, answer in operation["responses"].items()
+                  if str(status).startswith("2") and "schema" not in answer.get("content", {}).get("application/json", {})]
+
+    assert undeclared == []
