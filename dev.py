@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fanli's two commands.
 
-    python3 dev.py start   set up .venv, migrate SQLite, load the demo data once, serve on :8000
+    python3 dev.py start   set up .venv, migrate SQLite, load the demo data once, serve on :8000 (debug on)
     python3 dev.py test    install test tools, lint and type-check, run the suite on SQLite, then on PostgreSQL
 
 Only the standard library is used here, so it runs on a fresh machine with Python 3.11+.
@@ -56,6 +56,7 @@ def fanli(*args: str, env: dict[str, str] | None = None, check: bool = True) -> 
 def start(args: argparse.Namespace) -> None:
     ensure_venv()
     env = dict(os.environ)
+    env.setdefault("FANLI_DEBUG", "1")  # development: debug pages, cookies over plain http
     say("migrating the database")
     fanli("migrate", "--no-input", "-v", "0", env=env)
     say("loading demo data (skipped when already loaded)")

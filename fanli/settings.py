@@ -4,8 +4,10 @@ Everything that differs between a laptop demo, CI and production comes from the 
 
 - ``DATABASE_URL``: any URL dj-database-url understands; default is an embedded SQLite file
   ``var/fanli.sqlite3`` in write-ahead-log mode.
-- ``FANLI_DEBUG``: "1" for a development server (the default outside production).
-- ``FANLI_SECRET_KEY``: required when debug is off.
+- ``FANLI_DEBUG``: "1" for a development server (``python3 dev.py start`` sets it); off otherwise.
+- ``FANLI_SECRET_KEY``: the signing key. Unset, a random key is made once and kept in
+  ``FANLI_VAR_DIR/secret_key`` (mode 0600): enough for one machine; several machines share one
+  ``FANLI_SECRET_KEY``.
 - ``FANLI_ALLOWED_HOSTS``: comma separated.
 """
 
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +25,35 @@ import dj_database_url
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("FANLI_VAR_DIR", BASE_DIR / "var"))
 
-DEBUG = os.environ.get("FANLI_DEBUG", "1") == "1"
-SECRET_KEY = os.environ.get("FANLI_SECRET_KEY") or (
-    "insecure-development-key-change-me" if DEBUG else ""
-)
-if not SECRET_KEY:
-    raise RuntimeError("FANLI_SECRET_KEY must be set when FANLI_DEBUG is not 1")
+DEBUG = os.environ.get("FANLI_DEBUG", "") == "1"
+
+
+def _kept_secret_key(path: Path) -> str:
+    """The key in ``path``, made (random, mode 0600) by the first process that needs it.
+
+    The file appears whole or not at all: it is written under another name and linked into
+    place, so processes starting together all read the same key.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, draft = tempfile.mkstemp(dir=path.parent, prefix=".secret_key-")  # mode 0600
+        try:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_urlsafe(50))
+                file.flush()
+                os.fsync(file.fileno())
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            os.unlink(draft)
+    key = path.read_text().strip()
+    if len(key) < 50:
+        raise RuntimeError(f"{path} holds no usable secret key: delete it to make a new one, or set FANLI_SECRET_KEY")
+    return key
+
+
+SECRET_KEY = os.environ.get("FANLI_SECRET_KEY") or _kept_secret_key(VAR_DIR / "secret_key")
 ALLOWED_HOSTS = [h for h in os.environ.get("FANLI_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
 INSTALLED_APPS = [
@@ -53,6 +80,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "fanli.common.middleware.SecurityHeadersMiddleware",  # Content-Security-Policy, Cache-Control: no-store
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

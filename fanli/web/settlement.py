@@ -9,6 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -131,16 +132,18 @@ def _cell(sheet: Any, minor: int) -> WriteOnlyCell:
     return cell
 
 
-def _print_context(statement: Statement) -> dict[str, Any]:
-    return {"statement": statement, "text": explanation_text(statement.explanation, currency=statement.currency),
+def _print_context(statement: Statement, back_url: str) -> dict[str, Any]:
+    return {"statement": statement, "back_url": back_url, "text": explanation_text(statement.explanation, currency=statement.currency),
             "lines": statement_lines(statement, limit=60), "printed": timezone.localdate()}
 
 
 @staff_view()
 def statement_print(request: HttpRequest, statement_id: int) -> HttpResponse:
-    return render(request, "web/print_statement.html", _print_context(_office_statement(request, statement_id)))
+    return render(request, "web/print_statement.html", _print_context(
+        _office_statement(request, statement_id), reverse("web:statement", args=[statement_id])))
 
 
 @portal_view
 def portal_statement_print(request: HttpRequest, customer: Any, statement_id: int) -> HttpResponse:
-    return render(request, "web/print_statement.html", _print_context(_portal_statement(customer, statement_id)))
+    return render(request, "web/print_statement.html", _print_context(
+        _portal_statement(customer, statement_id), reverse("web:portal_statement", args=[statement_id])))

@@ -1,4 +1,4 @@
-"""Security settings: strict outside debug mode, and no production start without a secret key."""
+"""Security settings: production mode unless asked otherwise, and no secret in the source."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ NAMES = ["DEBUG", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SESSION_COOKIE
          "SECURE_CONTENT_TYPE_NOSNIFF", "SECURE_PROXY_SSL_HEADER"]
 
 
-def settings_with(**env: str) -> subprocess.CompletedProcess[str]:
+def settings_with(names: list[str] = NAMES, **env: str) -> subprocess.CompletedProcess[str]:
     code = ("import json; from django.conf import settings; "
-            f"print(json.dumps({{n: getattr(settings, n, None) for n in {NAMES!r}}}))")
+            f"print(json.dumps({{n: getattr(settings, n, None) for n in {names!r}}}))")
     environment = {k: v for k, v in os.environ.items() if not k.startswith("FANLI_")}
-    environment.update(DJANGO_SETTINGS_MODULE="fanli.settings", FANLI_VAR_DIR=str(ROOT / "var" / "test"), **env)
+    environment.update({"DJANGO_SETTINGS_MODULE": "fanli.settings", "FANLI_VAR_DIR": str(ROOT / "var" / "test"), **env})
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True)
 
 
@@ -41,7 +41,54 @@ def test_in_debug_cookies_work_over_plain_http_on_a_laptop():
     assert values["SESSION_COOKIE_HTTPONLY"] and values["X_FRAME_OPTIONS"] == "DENY"
 
 
-def test_production_refuses_to_start_without_a_secret_key():
-    run = settings_with(FANLI_DEBUG="0")
+def test_without_fanli_debug_the_settings_are_production_ones():
+    run = settings_with()
+    assert run.returncode == 0, run.stderr
+    values = json.loads(run.stdout)
+    assert (values["DEBUG"], values["SESSION_COOKIE_SECURE"], values["CSRF_COOKIE_SECURE"]) == (False, True, True)
+    assert values["SECURE_HSTS_SECONDS"] == 31536000
+
+
+def test_without_a_secret_key_one_random_key_is_made_once_and_kept_readable_only_by_its_owner(tmp_path):
+    var = tmp_path / "var"
+    first = settings_with(["SECRET_KEY"], FANLI_VAR_DIR=str(var))
+    assert first.returncode == 0, first.stderr
+    key = json.loads(first.stdout)["SECRET_KEY"]
+    kept = var / "secret_key"
+    assert kept.read_text() == key and len(key) >= 60
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in var.iterdir()] == ["secret_key"]  # no draft left behind
+    again = settings_with(["SECRET_KEY"], FANLI_VAR_DIR=str(var), FANLI_DEBUG="1")
+    assert json.loads(again.stdout)["SECRET_KEY"] == key
+    elsewhere = settings_with(["SECRET_KEY"], FANLI_VAR_DIR=str(tmp_path / "other"))
+    assert json.loads(elsewhere.stdout)["SECRET_KEY"] != key
+
+
+def test_processes_starting_together_share_one_generated_key(tmp_path):
+    var = tmp_path / "var"
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("FANLI_")}
+    environment.update(DJANGO_SETTINGS_MODULE="fanli.settings", FANLI_VAR_DIR=str(var))
+    runs = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=environment, stdout=subprocess.PIPE,
+                             text=True) for _ in range(6)]
+    keys = {run.communicate()[0].strip() for run in runs}
+    assert keys == {(var / "secret_key").read_text()}
+
+
+def test_a_set_fanli_secret_key_is_used_and_nothing_is_written(tmp_path):
+    run = settings_with(["SECRET_KEY"], FANLI_VAR_DIR=str(tmp_path), FANLI_SECRET_KEY="s" * 60)
+    assert json.loads(run.stdout)["SECRET_KEY"] == "s" * 60
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_an_empty_kept_key_stops_the_start_with_what_to_do(tmp_path):
+    (tmp_path / "secret_key").write_text("")
+    run = settings_with(["SECRET_KEY"], FANLI_VAR_DIR=str(tmp_path))
     assert run.returncode != 0
-    assert "FANLI_SECRET_KEY must be set when FANLI_DEBUG is not 1" in run.stderr
+    assert f"{tmp_path / 'secret_key'} holds no usable secret key: delete it to make a new one, or set FANLI_SECRET_KEY" in run.stderr
+
+
+def test_no_secret_key_is_written_in_the_source():
+    settings_source = (ROOT / "fanli" / "settings.py").read_text()
+    assert "insecure" not in settings_source
+    assert 'SECRET_KEY = os.environ.get("FANLI_SECRET_KEY") or _kept_secret_key(VAR_DIR / "secret_key")' in settings_source
