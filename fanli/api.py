@@ -1,6 +1,9 @@
 """The JSON API root: token authentication, one error shape, and each app's router.
 
-Every error answers ``{"code", "message", "details"}`` with the status the error names.
+Every error answers ``{"code", "message", "details"}`` with the status the error names, and so
+does everything else that can go wrong under ``/api/``: an unknown path (404), a method the path
+does not offer (405), bad paging (400, see ``fanli.common.paging``) and an uncaught exception
+(500 ``internal_error``, logged with its traceback; the client never sees it).
 Authentication is ``Authorization: Bearer <token>`` (tokens from ``fanli token create``) or a
 logged-in staff session; each operation then needs the permission its ``@permission`` names,
 granted by the user's roles as on the pages.
@@ -8,11 +11,12 @@ granted by the user's roles as on the pages.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -20,8 +24,11 @@ from ninja.security import HttpBearer, SessionAuth
 
 from fanli.accounts.selectors import can
 from fanli.common.exceptions import FanliError
+from fanli.common.paging import PAGING_FIELDS, paging_error
 from fanli.common.schemas import ErrorOut, nul_characters
 from fanli.common.services import api_token_user
+
+logger = logging.getLogger("fanli.api")
 
 
 class TokenAuth(HttpBearer):
@@ -57,6 +64,10 @@ def _fanli_error(request: HttpRequest, exc: FanliError) -> HttpResponse:
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors = [{"path": _request_path(tuple(err.get("loc", ()))), "message": err.get("msg", "")} for err in exc.errors]
+    if exc.errors and all(tuple(err.get("loc", ()))[:1] == ("query",) and errors[i]["path"] in PAGING_FIELDS
+                          for i, err in enumerate(exc.errors)):
+        refused = paging_error(errors)
+        return api.create_response(request, refused.as_dict(), status=refused.http_status)
     body = {"code": "validation_failed", "message": f"{len(errors)} error(s) in the request", "details": {"errors": errors}}
     return api.create_response(request, body, status=422)
 
@@ -84,6 +95,48 @@ def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return api.create_response(request, body, status=401)
 
 
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, NOT_FOUND, status=404)
+
+
+@api.exception_handler(Exception)
+def _internal_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.error("%s %s failed", request.method, request.path, exc_info=exc)
+    return api.create_response(request, INTERNAL_ERROR, status=500)
+
+
+NOT_FOUND = {"code": "not_found", "message": "no such API path", "details": {}}
+INTERNAL_ERROR = {"code": "internal_error", "message": "the server failed to answer; the error is logged",
+                  "details": {}}
+
+
+def _json(body: dict[str, Any], status: int) -> HttpResponse:
+    return JsonResponse(body, status=status, content_type="application/json; charset=utf-8")  # as ninja answers
+
+
+def unknown_path(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any path under /api/ that no operation serves (the URL conf's last /api/ pattern)."""
+    return _json(NOT_FOUND, 404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """An exception that escaped the API's own handler (in a middleware, say), for /api/ paths."""
+    return _json(INTERNAL_ERROR, 500)
+
+
+def _method_not_allowed(methods: set[str]) -> Callable[[], HttpResponse]:
+    def answer() -> HttpResponse:
+        allowed = ", ".join(sorted(methods))
+        body = {"code": "method_not_allowed", "message": f"this path answers {allowed}",
+                "details": {"allowed": sorted(methods)}}
+        response = _json(body, 405)
+        response["Allow"] = allowed
+        return response
+
+    return answer
+
+
 def _register_routers() -> None:
     # Each app exposes ``router``; imported here so domain code never imports the API layer.
     from fanli.crm.api import router as crm_router
@@ -102,9 +155,12 @@ _register_routers()
 
 def _enforce_permissions() -> None:
     """Each operation's ``@permission`` is checked after authentication, on every request (on the
-    operations the API serves: ninja binds a copy of each router to the API)."""
+    operations the API serves: ninja binds a copy of each router to the API). A method the path
+    does not serve answers 405 in the error shape."""
     for router in api._get_bound_routers():
         for view in router.path_operations.values():
+            view._not_allowed = _method_not_allowed(  # type: ignore[method-assign]
+                {method for operation in view.operations for method in operation.methods})
             for operation in view.operations:
                 needed = getattr(operation.view_func, "required_permission", None)
                 if needed is None:

@@ -60,3 +60,10 @@ class StateError(FanliError):
 
 class CurrencyMismatch(FanliError):
     code = "currency_mismatch"
+
+
+class BadRequest(FanliError):
+    """The request itself is malformed (bad paging parameters, say), whatever is stored."""
+
+    code = "bad_request"
+    http_status = 400

@@ -9,11 +9,12 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from fanli.accounts.permissions import permission
 from fanli.accounts.selectors import hidden_from, staff_users, visible_customer, visible_customers
 from fanli.common.exceptions import NotFound, ValidationFailed
+from fanli.common.paging import Page
 from fanli.common.schemas import errors
 from fanli.customers.models import Customer, DealerScore, ScoreCard
 from fanli.customers.services import rating_set, scorecard_apply, scorecards_compute, segments_recompute
@@ -182,7 +183,7 @@ def calendar(request: HttpRequest, month: str = "") -> dict[str, Any]:
 
 @router.get("/warnings", response={200: list[dict[str, Any]]}, summary="Warnings, newest first (?open=false for acknowledged ones too)")
 @permission("view")
-def warning_list(request: HttpRequest, open: bool = True, kind: str = "") -> list[dict[str, Any]]:
+def warning_list(request: HttpRequest, page: Query[Page], open: bool = True, kind: str = "") -> list[dict[str, Any]]:
     qs = visible_warnings(request.user).select_related("customer", "owner")
     if open:
         qs = qs.filter(acknowledged_at__isnull=True)
@@ -190,7 +191,7 @@ def warning_list(request: HttpRequest, open: bool = True, kind: str = "") -> lis
         qs = qs.filter(kind=kind)
     return [{"id": w.pk, "kind": w.kind, "key": w.key, "customer": w.customer.code if w.customer else None,
              "owner": w.owner.get_username() if w.owner else None, "reason": w.reason, "amount_minor": w.amount_minor,
-             "raised_on": w.raised_on, "acknowledged_at": w.acknowledged_at} for w in qs[:1000]]
+             "raised_on": w.raised_on, "acknowledged_at": w.acknowledged_at} for w in page.of(qs)]
 
 
 @router.post("/warnings/{warning_id}/acknowledge", response={200: dict[str, Any], **errors(404, 409)}, summary="Acknowledge a warning (once)")

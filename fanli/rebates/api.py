@@ -12,11 +12,12 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from fanli.accounts.permissions import permission
 from fanli.accounts.selectors import can, hidden_from, visible_customer, visible_customers
 from fanli.common.exceptions import NotFound, ValidationFailed
+from fanli.common.paging import Page
 from fanli.common.schemas import errors
 from fanli.customers.models import Customer
 from fanli.ledger.models import Payout
@@ -247,8 +248,8 @@ def _statement_out(s: Statement) -> dict[str, Any]:
 @router.get("/statements", response=list[StatementOut], summary="Statements, newest first")
 @permission("view")
 def statement_list(
-    request: HttpRequest, period: str | None = None, policy: str | None = None, customer: str | None = None,
-    state: str | None = None, overdue: bool = False, limit: int = 100, offset: int = 0,
+    request: HttpRequest, page: Query[Page], period: str | None = None, policy: str | None = None,
+    customer: str | None = None, state: str | None = None, overdue: bool = False,
 ) -> list[dict[str, Any]]:
     qs = Statement.objects.select_related("policy", "customer", "policy_version").order_by("-id")
     if not can(request.user, "view_all_customers"):
@@ -259,8 +260,7 @@ def statement_list(
                           (state, "state")):
         if value:
             qs = qs.filter(**{lookup: value})
-    limit = max(1, min(limit, 1000))
-    return [_statement_out(s) for s in qs[offset: offset + limit]]
+    return [_statement_out(s) for s in page.of(qs)]
 
 
 @router.get("/statements/{statement_id}", response={200: StatementOut, **errors(404)})

@@ -10,13 +10,14 @@ from datetime import date, datetime
 from typing import Annotated
 
 from django.http import HttpRequest
-from ninja import File, Form, Header, Path, Router, Schema, Status
+from ninja import File, Form, Header, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from fanli.accounts.permissions import permission
 from fanli.accounts.selectors import hidden_from
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.common.money import minor_to_major
+from fanli.common.paging import FewPage
 from fanli.common.schemas import ErrorOut
 from fanli.common.services import idempotent_call
 
@@ -99,8 +100,8 @@ def import_upload(
 
 @router.get("/imports", response=list[ImportBatchOut], summary="Recent imports")
 @permission("view")
-def import_list(request: HttpRequest, limit: int = 20) -> list[ImportBatch]:
-    return import_batch_list(limit=min(limit, 200))
+def import_list(request: HttpRequest, page: Query[FewPage]) -> list[ImportBatch]:
+    return import_batch_list(limit=page.limit, offset=page.offset)
 
 
 class SalesLineIn(Schema):

@@ -15,8 +15,8 @@ from fanli.customers.models import Customer
 from .models import ImportBatch, SalesDocument, SalesLine
 
 
-def import_batch_list(*, limit: int = 20) -> list[ImportBatch]:
-    return list(ImportBatch.objects.order_by("-started_at", "-id")[: max(limit, 0)])
+def import_batch_list(*, limit: int = 20, offset: int = 0) -> list[ImportBatch]:
+    return list(ImportBatch.objects.order_by("-started_at", "-id")[max(offset, 0): max(offset, 0) + max(limit, 0)])
 
 
 def import_batch_get(*, batch_id: int) -> ImportBatch:
