@@ -14,6 +14,11 @@ Apps register handlers in a ``jobs.py`` module, loaded when Django starts::
     def settle(params: dict, actor: User, progress: JobProgress) -> dict: ...
 
 A handler raises ``FanliError`` for a clear failure; the message is shown to the user.
+
+Work that outlives a request records the process doing it as ``runner_here()`` (``host:pid``);
+``runner_gone`` tells whether that process has ended. The schedule's tick calls
+``interrupted_fail_all``: it ends the jobs whose process is gone, then runs the sweeps other apps
+registered with ``@interrupted_sweep`` (the import batches of ``fanli.sales``).
 """
 
 from __future__ import annotations
@@ -40,8 +45,8 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any], Any, "JobProgress"], dict[str, Any]]
 _HANDLERS: dict[str, Handler] = {}
+_SWEEPS: list[Callable[[], list[int]]] = []
 PROGRESS_TTL = 24 * 3600
-RUNNER = f"{socket.gethostname()}:{os.getpid()}"
 NEVER_STARTED = 600  # seconds a job may stay queued before it counts as lost
 MIN_INTERVAL = 0.3  # seconds between two progress writes, unless the stage or the whole percent changes
 
@@ -134,7 +139,7 @@ def _run_in_thread(job_id: int) -> None:
 def _run(job_id: int) -> None:
     job = Job.objects.select_related("created_by").get(pk=job_id)
     progress = JobProgress(job)
-    Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING, started_at=timezone.now(), runner=RUNNER)
+    Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING, started_at=timezone.now(), runner=runner_here())
     progress.stage("")
     try:
         result = _HANDLERS[job.kind](job.params, job.created_by, progress)
@@ -176,20 +181,51 @@ def job_status(job: Job) -> JobStatus:
     return JobStatus(job=job, done=seen.get("done", 0), total=seen.get("total", 0), stage=seen.get("stage", ""))
 
 
+def runner_here() -> str:
+    """``host:pid`` of this process, read when called (a forked server worker has its own pid)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def runner_on_this_host(runner: str) -> bool:
+    return runner.rpartition(":")[0] == socket.gethostname()
+
+
+def runner_gone(runner: str) -> bool:
+    """Whether the process named by ``runner`` (``host:pid``) has ended: it ran on this machine and
+    no process has its pid any more. A process on another machine (or none recorded) is never
+    known to be gone from here."""
+    pid = runner.rpartition(":")[2]
+    return runner_on_this_host(runner) and pid.isdigit() and not _alive(int(pid))
+
+
+def interrupted_sweep(sweep: Callable[[], list[int]]) -> Callable[[], list[int]]:
+    """Register a sweep that ends, as failed, what an ended process left running; it answers the
+    ids it ended. The schedule's tick runs every registered sweep."""
+    _SWEEPS.append(sweep)
+    return sweep
+
+
+def interrupted_fail_all() -> None:
+    """End the jobs whose process is gone, then run every registered sweep (one failing does not
+    stop the others, nor the schedule)."""
+    for sweep in (jobs_interrupted_fail, *_SWEEPS):
+        try:
+            sweep()
+        except Exception:
+            log.exception("sweep %s failed", sweep.__qualname__)
+
+
 def jobs_interrupted_fail() -> list[int]:
     """Mark as failed the jobs whose process is gone: running on this machine in a process that no
     longer exists (the server stopped or restarted), or queued for long and never started. The
     page then says so instead of polling forever; runs and imports are safe to start again."""
-    host = socket.gethostname()
     lost = []
     for pk, state, runner, created_at in Job.objects.filter(state__in=(Job.State.QUEUED, Job.State.RUNNING)) \
             .values_list("pk", "state", "runner", "created_at"):
         if state == Job.State.QUEUED:
             if (timezone.now() - created_at).total_seconds() > NEVER_STARTED:
                 lost.append(pk)
-            continue
-        where, _, pid = runner.rpartition(":")
-        if where == host and pid.isdigit() and not _alive(int(pid)):
+        elif runner_gone(runner):
             lost.append(pk)
     if lost:
         Job.objects.filter(pk__in=lost, state__in=(Job.State.QUEUED, Job.State.RUNNING)).update(

@@ -34,7 +34,7 @@ from django.conf import settings
 from django.db import IntegrityError, close_old_connections, transaction
 from django.utils import timezone
 
-from .jobs import job_start, jobs_interrupted_fail
+from .jobs import interrupted_fail_all, job_start
 from .models import ScheduledRun
 from .periods import PeriodKind, period_containing
 
@@ -88,7 +88,7 @@ def tick(now: datetime | None = None, *, inline: bool | None = None) -> list[Sch
     """Start what is due and not yet claimed; answers the runs this call claimed. ``inline``
     runs the jobs one after the other in this call (``fanli scheduler --once``)."""
     now = now or timezone.now()
-    jobs_interrupted_fail()
+    interrupted_fail_all()
     started = []
     for task, trigger in tasks():
         last = ScheduledRun.objects.filter(task=task.name).order_by("-due_at").values_list("due_at", flat=True).first()

@@ -31,6 +31,11 @@ last units. An import that allows unmatched returns skips these checks (and says
 Whatever ends an import, its batch ends: done, or failed with the reason, written in a
 transaction of its own after the import's work was rolled back. Losing a race with a concurrent
 import of the same documents is the ``Conflict`` ``import_concurrent`` ("run the import again").
+A batch records the process running it (``runner``, ``host:pid``); when that process is killed
+outright nothing above runs, so ``import_batches_interrupted_fail`` (run by the schedule's tick)
+ends such a batch failed. Its import wrote nothing (it commits all at once), and the batch's
+final write is conditional on the batch still running, so a batch ended that way never gets
+written afterwards.
 
 ``sales_document_submit`` runs the same planner over one document given as JSON (the API).
 """
@@ -42,7 +47,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -57,6 +62,7 @@ from fanli.accounts.selectors import customers_for, sees_all_customers
 from fanli.catalog.models import Product
 from fanli.common.bulk import rows_insert
 from fanli.common.exceptions import Conflict, FanliError, Forbidden, ValidationFailed
+from fanli.common.jobs import runner_gone, runner_here, runner_on_this_host
 from fanli.common.money import minor_to_major
 from fanli.common.services import audit_record
 from fanli.customers.models import Customer
@@ -154,6 +160,7 @@ def import_file(
         unmatched_returns_allowed=allow_unmatched_returns and kind == "sales",
         actor=actor if getattr(actor, "pk", None) else None,
         status=ImportBatch.Status.RUNNING,
+        runner=runner_here(),
     )
     options: dict[str, Any] = {"customers": reachable}
     if kind == "sales":
@@ -316,6 +323,8 @@ def _batch_fail_after_error(*, batch: ImportBatch, actor: Any, error: BaseExcept
 
 
 def _batch_finish(*, batch: ImportBatch, actor: Any, plan: ImportPlan, counts: ImportCounts) -> None:
+    """Write the batch's outcome in the import's transaction, only while the batch is still running:
+    one already ended as interrupted (see ``import_batches_interrupted_fail``) rolls the import back."""
     batch.rows_total = plan.rows_total
     batch.rows_created = counts.created
     batch.rows_updated = counts.updated
@@ -323,7 +332,17 @@ def _batch_finish(*, batch: ImportBatch, actor: Any, plan: ImportPlan, counts: I
     batch.rows_rejected = plan.rows_rejected
     batch.errors = plan.errors.as_list()
     batch.finished_at = timezone.now()
-    batch.save()
+    ended = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.RUNNING).update(
+        status=batch.status, rows_total=batch.rows_total, rows_created=batch.rows_created,
+        rows_updated=batch.rows_updated, rows_unchanged=batch.rows_unchanged, rows_rejected=batch.rows_rejected,
+        errors=batch.errors, finished_at=batch.finished_at,
+    )
+    if not ended:
+        raise Conflict(
+            f"{batch.source_name}: import {batch.pk} was ended as interrupted while it ran; nothing was written: "
+            "run it again",
+            details={"batch": batch.pk}, code="import_interrupted",
+        )
     audit_record(
         actor=actor, action=f"import.{batch.kind}", object_type="import_batch", object_id=batch.pk,
         data={
@@ -333,6 +352,46 @@ def _batch_finish(*, batch: ImportBatch, actor: Any, plan: ImportPlan, counts: I
             "rows_unchanged": counts.unchanged, "rows_rejected": batch.rows_rejected,
         },
     )
+
+
+RUNNING_AT_MOST = timedelta(hours=6)
+INTERRUPTED_REASON = (
+    "the import was interrupted (its process ended) before it finished; nothing was written: run it again"
+)
+
+
+def import_batches_interrupted_fail(*, now: datetime | None = None) -> list[int]:
+    """End as failed every running batch whose process is gone: it ran on this machine and its pid
+    is no longer alive (killed, the server stopped or restarted), or it ran on another machine (or
+    recorded none) and has been running for more than ``RUNNING_AT_MOST``. Each gets one error
+    saying so and an audit event ``import.<kind>.interrupted``. Answers the ids it ended."""
+    now = now or timezone.now()
+    hours = int(RUNNING_AT_MOST.total_seconds() // 3600)
+    ended = []
+    for batch in ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING).only(
+        "pk", "kind", "source_name", "runner", "started_at"
+    ):
+        if runner_gone(batch.runner):
+            reason = INTERRUPTED_REASON
+        elif not runner_on_this_host(batch.runner) and now - batch.started_at > RUNNING_AT_MOST:
+            reason = (f"the import did not finish within {hours} hours and counts as interrupted (it ran in "
+                      f"{batch.runner or 'a process it did not record'}, which cannot be checked from here); "
+                      "nothing was written: run it again")
+        else:
+            continue
+        with transaction.atomic():
+            if not ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.RUNNING).update(
+                status=ImportBatch.Status.FAILED, errors=[RowError(None, None, reason).as_dict()], finished_at=now,
+                rows_created=0, rows_updated=0, rows_unchanged=0,
+            ):
+                continue  # it ended by itself meanwhile
+            audit_record(actor=None, action=f"import.{batch.kind}.interrupted", object_type="import_batch",
+                         object_id=batch.pk, data={"source": batch.source_name, "runner": batch.runner,
+                                                   "reason": reason})
+        ended.append(batch.pk)
+    if ended:
+        log.warning("import batches %s were interrupted and are marked failed", ended)
+    return ended
 
 
 # --------------------------------------------------------------------------- sales planning
@@ -1047,7 +1106,7 @@ def sales_document_submit(*, document: DocumentInput, actor: Any) -> SubmitResul
             batch = ImportBatch.objects.create(
                 kind="sales", source_name=f"api:{draft.number}"[:255], source_sha256=draft.fingerprint,
                 actor=actor if getattr(actor, "pk", None) else None, status=ImportBatch.Status.RUNNING,
-                unmatched_returns_allowed=document.allow_unmatched_returns,
+                unmatched_returns_allowed=document.allow_unmatched_returns, runner=runner_here(),
             )
             try:
                 with transaction.atomic():

@@ -1,4 +1,5 @@
-"""File imports started from a page: a preview (nothing written) and the import itself."""
+"""File imports started from a page: a preview (nothing written) and the import itself; and the
+schedule's sweep of import batches whose process is gone."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from typing import Any
 
 from django.utils.translation import gettext_noop
 
-from fanli.common.jobs import JobProgress, job_handler
+from fanli.common.jobs import JobProgress, interrupted_sweep, job_handler
 
-from .importing import import_file, import_preview
+from .importing import import_batches_interrupted_fail, import_file, import_preview
 from .uploads import upload_read
 
 
@@ -31,3 +32,6 @@ def import_(params: dict[str, Any], actor: Any, progress: JobProgress) -> dict[s
             "unmatched_returns_allowed": batch.unmatched_returns_allowed,
             "rows_total": batch.rows_total, "rows_created": batch.rows_created, "rows_updated": batch.rows_updated,
             "rows_unchanged": batch.rows_unchanged, "rows_rejected": batch.rows_rejected, "errors": batch.errors}
+
+
+interrupted_sweep(import_batches_interrupted_fail)

@@ -37,6 +37,7 @@ class ImportBatch(models.Model):
     actor = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    runner = models.CharField(max_length=120, blank=True, help_text="host:pid of the process running it")
 
     class Meta:
         ordering = ["-started_at"]

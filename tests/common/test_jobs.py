@@ -135,13 +135,13 @@ def test_jobs_whose_process_is_gone_are_marked_failed_and_others_are_left_alone(
 
     from django.utils import timezone
 
-    from fanli.common.jobs import RUNNER, jobs_interrupted_fail
+    from fanli.common.jobs import jobs_interrupted_fail, runner_here
 
     gone = subprocess.Popen(["true"])  # a process that has ended: its pid is free
     gone.wait()
     host = socket.gethostname()
     dead = Job.objects.create(kind="test.wait", title="dead", state="running", runner=f"{host}:{gone.pid}")
-    Job.objects.create(kind="test.wait", title="alive", state="running", runner=RUNNER)
+    Job.objects.create(kind="test.wait", title="alive", state="running", runner=runner_here())
     Job.objects.create(kind="test.wait", title="other host", state="running", runner="other-host:1")
     stuck = Job.objects.create(kind="test.wait", title="never started", state="queued")
     Job.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - timedelta(minutes=11))
