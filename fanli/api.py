@@ -139,6 +139,7 @@ def _method_not_allowed(methods: set[str]) -> Callable[[], HttpResponse]:
 
 def _register_routers() -> None:
     # Each app exposes ``router``; imported here so domain code never imports the API layer.
+    from fanli.common.api import router as tokens_router
     from fanli.crm.api import router as crm_router
     from fanli.discounts.api import router as discounts_router
     from fanli.rebates.api import router as rebates_router
@@ -148,6 +149,7 @@ def _register_routers() -> None:
     api.add_router("/", rebates_router)
     api.add_router("/", discounts_router)
     api.add_router("/", crm_router)
+    api.add_router("/", tokens_router)
 
 
 _register_routers()

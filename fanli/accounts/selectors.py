@@ -11,10 +11,11 @@ from fanli.customers.models import Customer
 from .models import PortalAccess, Role
 
 # What each role may do in the back office. Reading is "view"; the rest are actions ("crm":
-# log contacts, complaints and surveys, and rate customers).
+# log contacts, complaints and surveys, and rate customers; "tokens": revoke anyone's API token,
+# where everyone else revokes only their own).
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMINISTRATOR: frozenset({"view", "view_all_customers", "settle", "approve", "pay", "dispute", "policies",
-                                   "import", "audit", "crm"}),
+                                   "import", "audit", "crm", "tokens"}),
     Role.CHANNEL_MANAGER: frozenset({"view", "policies", "import", "crm"}),
     Role.FINANCE: frozenset({"view", "view_all_customers", "settle", "approve", "pay", "dispute", "import", "audit",
                              "crm"}),

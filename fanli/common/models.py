@@ -29,7 +29,10 @@ class AuditEvent(models.Model):
 
 
 class ApiToken(models.Model):
-    """A bearer token for the JSON API. Only the SHA-256 of the token is stored."""
+    """A bearer token for the JSON API. Only the SHA-256 of the token is stored.
+
+    A token works until it is revoked (``revoked_at``) or, when it has one, until ``expires_at``;
+    either is checked on every request."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
@@ -37,6 +40,7 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.user} / {self.name}"

@@ -6,12 +6,14 @@ import hashlib
 import json
 import secrets
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from .exceptions import Conflict
+from .exceptions import Conflict, NotFound, StateError, ValidationFailed
 from .models import ApiToken, AuditEvent, IdempotencyRecord
 
 
@@ -35,23 +37,67 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def api_token_create(*, user: Any, name: str) -> str:
-    """Create a token and return it in clear text; it is shown once and stored hashed."""
+TOKEN_NAME_MAX = 100
+TOKEN_EXPIRY_DAYS_MAX = 3650
+
+
+def api_token_create(*, user: Any, name: str, actor: Any = None, expires_days: int | None = None) -> str:
+    """Create a token for ``user`` and return it in clear text; it is shown once and stored hashed.
+
+    ``expires_days`` (1 to 3650) makes it stop working that many days from now; without it, it works
+    until revoked."""
+    problems = []
+    if not name.strip() or len(name) > TOKEN_NAME_MAX:
+        problems.append({"path": "name", "message": f"must be 1 to {TOKEN_NAME_MAX} characters"})
+    if expires_days is not None and not 1 <= expires_days <= TOKEN_EXPIRY_DAYS_MAX:
+        problems.append({"path": "expires_days", "message": f"must be a whole number from 1 to {TOKEN_EXPIRY_DAYS_MAX}"})
+    if problems:
+        raise ValidationFailed(f"the token cannot be made: {problems[0]['path']} {problems[0]['message']}",
+                               details={"errors": problems})
     raw = "fanli_" + secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, name=name, token_sha256=sha256_text(raw))
-    audit_record(actor=user, action="api_token.create", object_type="user", object_id=user.pk, data={"name": name})
+    expires_at = timezone.now() + timedelta(days=expires_days) if expires_days is not None else None
+    with transaction.atomic():
+        token = ApiToken.objects.create(user=user, name=name, token_sha256=sha256_text(raw), expires_at=expires_at)
+        audit_record(actor=actor if actor is not None else user, action="api_token.create", object_type="api_token",
+                     object_id=token.pk, data={"user": user.get_username(), "name": name,
+                                               "expires_at": expires_at.isoformat() if expires_at else None})
     return raw
 
 
+def api_token_revoke(*, token_id: int, actor: Any) -> ApiToken:
+    """Revoke a token at once: its very next request is refused.
+
+    A user revokes their own tokens; an administrator (permission ``tokens``) anyone's; the
+    command line without ``--as-user`` acts as the operator of the machine. Another user's token
+    answers "not found", as an unknown id does."""
+    from fanli.accounts.selectors import can
+
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().select_related("user").filter(pk=token_id).first()
+        if token is None or not (actor is None or token.user_id == actor.pk or can(actor, "tokens")):
+            raise NotFound(f"no API token {token_id}", details={"id": token_id})
+        if token.revoked_at is not None:
+            raise StateError(f"API token {token_id} was already revoked at {token.revoked_at.isoformat()}",
+                             details={"id": token_id}, code="already_revoked")
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, action="api_token.revoke", object_type="api_token", object_id=token.pk,
+                     data={"user": token.user.get_username(), "name": token.name})
+    return token
+
+
 def api_token_user(raw: str) -> Any | None:
+    """The active user behind a token that is neither revoked nor expired, or None."""
+    now = timezone.now()
     token = (
         ApiToken.objects.select_related("user")
         .filter(token_sha256=sha256_text(raw), revoked_at__isnull=True, user__is_active=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .first()
     )
     if token is None:
         return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
 
 
