@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fanli.common.bulk import update_by_key
+from fanli.common.limits import DOCUMENT_AMOUNT_MAX_MINOR
 from fanli.sales.tabular import (
     PROGRESS_EVERY_ROWS,
     CellError,
@@ -36,7 +37,7 @@ from fanli.sales.tabular import (
     Table,
     chunked,
     parents_loop,
-    parse_scaled,
+    parse_bounded,
     resolve_columns,
 )
 
@@ -207,7 +208,8 @@ def plan_products(*, table: Table, partial: bool, progress: Progress | None = No
                 ok = False
         if "list_price" in columns:
             try:
-                price = parse_scaled(text(cells, "list_price") or "0", places=2)
+                price = parse_bounded(text(cells, "list_price") or "0", places=2, largest=DOCUMENT_AMOUNT_MAX_MINOR,
+                                      what="a list price")
             except CellError as error:
                 errors.add(line, "list_price", str(error))
                 ok = False
@@ -219,6 +221,10 @@ def plan_products(*, table: Table, partial: bool, progress: Progress | None = No
         if "brand_code" in columns:
             draft.brand_given = True
             draft.brand_code = text(cells, "brand_code") or None
+        for column, limit in (("brand_code", 40), ("parent_category_code", 40)):
+            if len(text(cells, column)) > limit:
+                errors.add(line, column, f"longer than {limit} characters")
+                ok = False
         if category_code:
             ok &= _define(
                 plan.category_definitions, category_code, line, errors, "category",

@@ -71,6 +71,12 @@ PERIOD_AMOUNT_MAX = Decimal(PERIOD_AMOUNT_MAX_MINOR) / 100
 DOCUMENT_AMOUNT_MAX = Decimal(DOCUMENT_AMOUNT_MAX_MINOR) / 100
 """``DOCUMENT_AMOUNT_MAX_MINOR`` in major units."""
 
+LINE_NUMBER_MAX = 1_000_000
+"""Largest line number of a sales document."""
+
+DAYS_MAX = 36_500
+"""Largest number of days written anywhere (payment terms, tenure, expiry): a hundred years."""
+
 COUNT_MAX = 1_000_000_000
 """Largest count written in a document or a request (days, points per yuan, order counts)."""
 

@@ -27,6 +27,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from fanli.common.bulk import update_by_key
+from fanli.common.limits import DAYS_MAX, PERIOD_AMOUNT_MAX_MINOR
 from fanli.sales.tabular import (
     PROGRESS_EVERY_ROWS,
     CellError,
@@ -38,8 +39,8 @@ from fanli.sales.tabular import (
     chunked,
     parents_loop,
     parse_bool,
+    parse_bounded,
     parse_date,
-    parse_scaled,
     resolve_columns,
 )
 
@@ -101,16 +102,22 @@ def plan_grades(*, table: Table, partial: bool, progress: Progress | None = None
         if not code:
             plan.errors.add(row.line, "code", "required")
             ok = False
+        elif len(code) > 32:
+            plan.errors.add(row.line, "code", "longer than 32 characters")
+            ok = False
         elif code in seen:
             plan.errors.add(row.line, "code", f"duplicate grade {code!r}, already on line {seen[code]}")
             ok = False
         if not name:
             plan.errors.add(row.line, "name", "required")
             ok = False
+        elif len(name) > 100:
+            plan.errors.add(row.line, "name", "longer than 100 characters")
+            ok = False
         rank = None
         if rank_index >= 0 and row.cells[rank_index].strip():
             text = row.cells[rank_index].strip()
-            if not text.isdigit() or int(text) > 32767:
+            if not text.isdigit() or len(text) > 5 or int(text) > 32767:
                 plan.errors.add(row.line, "rank", f"{text!r} is not a whole number from 0 to 32767")
                 ok = False
             else:
@@ -354,15 +361,17 @@ def _limited(length: int) -> Callable[[str], str]:
 
 
 def _credit_limit(raw: str) -> int:
-    value = parse_scaled(raw, places=2)
+    value = parse_bounded(raw, places=2, largest=PERIOD_AMOUNT_MAX_MINOR, what="a credit limit")
     if value < 0:
         raise CellError("credit limit must not be negative")
     return value
 
 
 def _whole_days(raw: str) -> int:
-    if not raw.isdigit():
-        raise CellError(f"{raw!r} is not a whole number of days")
+    if not raw.isdigit() or len(raw) > 9:
+        raise CellError(f"{raw[:40]!r} is not a whole number of days")
+    if int(raw) > DAYS_MAX:
+        raise CellError(f"{raw} is more than {DAYS_MAX:,} days")
     return int(raw)
 
 
@@ -398,6 +407,10 @@ class TargetPlan(ImportPlan):
         return ImportCounts(created=len(self.creates), updated=len(self.updates), unchanged=self.unchanged)
 
 
+def _target_amount(text: str) -> int:
+    return parse_bounded(text, places=2, largest=PERIOD_AMOUNT_MAX_MINOR, what="a target")
+
+
 def plan_targets(*, table: Table, partial: bool, progress: Progress | None = None,
                  customers: QuerySet[Customer] | None = None) -> TargetPlan:
     """``customers``: those the importing user may reach (default all); any other code is unknown."""
@@ -422,7 +435,7 @@ def plan_targets(*, table: Table, partial: bool, progress: Progress | None = Non
             plan.errors.add(row.line, "customer_code", f"unknown customer {code!r}")
         parsed: dict[str, Any] = {}
         for column, raw, parser in (("start", start_text, parse_date), ("end", end_text, parse_date),
-                                    ("amount", amount_text, lambda text: parse_scaled(text, places=2))):
+                                    ("amount", amount_text, _target_amount)):
             if not raw:
                 plan.errors.add(row.line, column, "required")
                 continue

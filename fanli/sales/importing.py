@@ -63,6 +63,7 @@ from fanli.catalog.models import Product
 from fanli.common.bulk import rows_insert
 from fanli.common.exceptions import Conflict, FanliError, Forbidden, ValidationFailed
 from fanli.common.jobs import runner_gone, runner_here, runner_on_this_host
+from fanli.common.limits import DOCUMENT_AMOUNT_MAX_MINOR, QUANTITY_MAX_MILLI, money_text
 from fanli.common.money import minor_to_major
 from fanli.common.services import audit_record
 from fanli.customers.models import Customer
@@ -83,9 +84,9 @@ from .tabular import (
     RowError,
     Table,
     chunked,
+    parse_bounded,
     parse_date,
     parse_positive_int,
-    parse_scaled,
     read_table,
     resolve_columns,
 )
@@ -117,6 +118,7 @@ SALES_COLUMNS = ColumnSpec(
 DOCUMENT_COLUMNS = ("kind", "document_date", "customer_code", "currency", "reverses", "due_date", "paid_amount")
 
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+NUMBER_MAX_LENGTH = SalesDocument._meta.get_field("number").max_length or 60
 
 
 # --------------------------------------------------------------------------- file import
@@ -559,6 +561,7 @@ def plan_sales_rows(
         if progress is not None and done % PROGRESS_EVERY_ROWS == 0:
             progress(done, max(done, estimated_rows))
     plan.rows_total = done
+    _check_totals(plan)
     _check_paid(plan)
     _decide_outcomes(plan)
     _resolve_reversals(plan, reachable_ids=set(reader.customers.values()))
@@ -585,7 +588,7 @@ class _SalesRowReader:
         self.customers = dict((Customer.objects.all() if customers is None else customers).values_list("code", "id"))
         self.products = dict(Product.objects.values_list("sku", "id"))
         self.default_currency = getattr(settings, "FANLI_CURRENCY", "CNY")
-        self.parse_money = CachedParser(lambda text: parse_scaled(text, places=2))
+        self.parse_money = CachedParser(_parse_money)
         self.parse_date = CachedParser(parse_date)
         self.money_cache: dict[str, int | CellError] = {}
         self.quantity_cache: dict[str, int | CellError] = {}
@@ -620,6 +623,9 @@ class _SalesRowReader:
             draft = DocumentDraft(number=number, first_line=line, header_texts=header_texts, raw_header=raw_header)
             self.drafts[number] = draft
             self._read_header(draft, line, header_texts)
+            if len(number) > NUMBER_MAX_LENGTH:
+                self.errors.add(line, "document_number", f"longer than {NUMBER_MAX_LENGTH} characters")
+                draft.rejected = True
         elif raw_header != draft.raw_header:
             header_texts = tuple(cells[i].strip() if i >= 0 else "" for i in self.header_indexes)
             if draft.header_texts is None:
@@ -795,11 +801,25 @@ class _SalesRowReader:
 
 
 def _parse_money(text: str) -> int:
-    return parse_scaled(text, places=2)
+    return parse_bounded(text, places=2, largest=DOCUMENT_AMOUNT_MAX_MINOR, what="an amount")
 
 
 def _parse_quantity(text: str) -> int:
-    return parse_scaled(text, places=3)
+    return parse_bounded(text, places=3, largest=QUANTITY_MAX_MILLI, what="a quantity")
+
+
+def _check_totals(plan: SalesPlan) -> None:
+    """A document's total within the bound of one amount (``DOCUMENT_AMOUNT_MAX_MINOR``): lines
+    each within it can still add up beyond it."""
+    for draft in plan.drafts.values():
+        if draft.rejected or len(draft.lines) < 2:
+            continue
+        total = draft.total_minor
+        if total > DOCUMENT_AMOUNT_MAX_MINOR or total < -DOCUMENT_AMOUNT_MAX_MINOR:
+            draft.rejected = True
+            plan.errors.add(draft.first_line, "net_amount",
+                            f"document {draft.number} totals {money_text(abs(total))}: a document's total lies "
+                            f"within ±{money_text(DOCUMENT_AMOUNT_MAX_MINOR)}; split it into several documents")
 
 
 def _parse_into(cache: dict[str, Any], text: str, parse: Callable[[str], Any]) -> Any:

@@ -30,7 +30,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from fanli.common.limits import TABLE_MAX_CELL_CHARS, table_max_columns, table_max_rows
+from fanli.common.limits import LINE_NUMBER_MAX, TABLE_MAX_CELL_CHARS, table_max_columns, table_max_rows
 
 PROGRESS_EVERY_ROWS = 10_000
 
@@ -435,9 +435,30 @@ def parse_scaled(text: str, *, places: int) -> int:
         raise CellError(f"{text!r} is not a number")
     if len(fraction.rstrip("0")) > places:
         raise CellError(f"{text} has more than {_PLACES_WORD.get(places, f'{places} decimal places')}")
+    if len(whole) > _WHOLE_DIGITS_MAX and whole.lstrip("0")[_WHOLE_DIGITS_MAX:]:
+        raise CellError(f"{_shortened(text)} is too large")
     fraction = fraction[:places].ljust(places, "0")
     value = int(whole or "0") * 10**places + int(fraction or "0")
     return -value if sign == "-" else value
+
+
+# No amount or quantity has more whole digits; longer text is refused before it becomes an int.
+_WHOLE_DIGITS_MAX = 18
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= 40 else f"{text[:20]}…({len(text):,} characters)"
+
+
+def parse_bounded(text: str, *, places: int, largest: int, what: str) -> int:
+    """``parse_scaled`` within ``-largest..largest`` (scaled units): the bounds that keep every
+    sum and product of stored figures inside a 64-bit integer (``fanli.common.limits``)."""
+    value = parse_scaled(text, places=places)
+    if value > largest or value < -largest:
+        whole, fraction = divmod(largest, 10**places)
+        limit = f"{whole:,}.{fraction:0{places}d}" if places else f"{whole:,}"
+        raise CellError(f"{_shortened(text.strip())} is out of bounds: {what} lies within ±{limit}")
+    return value
 
 
 def parse_date(text: str) -> date:
@@ -447,10 +468,12 @@ def parse_date(text: str) -> date:
         raise CellError(f"{text!r} is not a date (expected YYYY-MM-DD)") from None
 
 
-def parse_positive_int(text: str) -> int:
+def parse_positive_int(text: str, *, largest: int = LINE_NUMBER_MAX) -> int:
     value = text.strip()
-    if not value.isdigit() or int(value) <= 0:
-        raise CellError(f"{text!r} is not a positive whole number")
+    if not value.isdigit() or len(value) > _WHOLE_DIGITS_MAX or int(value) <= 0:
+        raise CellError(f"{_shortened(text)!r} is not a positive whole number")
+    if int(value) > largest:
+        raise CellError(f"{value} is more than {largest:,}")
     return int(value)
 
 
