@@ -72,10 +72,10 @@ def contacts_of(request: HttpRequest, code: str) -> dict[str, Any]:
 
 
 class InteractionIn(Schema):
-    channel: str = Field(description="T phone, E e-mail, M meeting, V visit, S message")
+    channel: str = Field(max_length=1, description="T phone, E e-mail, M meeting, V visit, S message")
     happened_on: dt.date
-    summary: str
-    outcome: str = ""
+    summary: str = Field(max_length=500)
+    outcome: str = Field("", max_length=300)
     next_follow_up: dt.date | None = None
     owner: str | None = Field(None, description="Username of who follows up (default: the customer's sales rep).")
 
@@ -107,8 +107,8 @@ def follow_up_complete(request: HttpRequest, follow_up_id: int) -> dict[str, Any
 
 
 class ComplaintIn(Schema):
-    category: str = Field(description="quality, delivery, billing, rebate, service or other")
-    summary: str
+    category: str = Field(max_length=20, description="quality, delivery, billing, rebate, service or other")
+    summary: str = Field(max_length=500)
     opened_on: dt.date
 
 
@@ -122,8 +122,8 @@ def complaint_create(request: HttpRequest, code: str, body: ComplaintIn) -> Stat
 
 
 class ComplaintProgressIn(Schema):
-    status: str = Field(description="in_progress or resolved")
-    resolution: str = ""
+    status: str = Field(max_length=20, description="in_progress or resolved")
+    resolution: str = Field("", max_length=500)
     on: dt.date | None = Field(None, description="The day it was resolved (default today).")
 
 
@@ -140,7 +140,7 @@ def complaint_update(request: HttpRequest, complaint_id: int, body: ComplaintPro
 class SurveyIn(Schema):
     score: int = Field(description="1 (very unhappy) to 5")
     answered_on: dt.date
-    comment: str = ""
+    comment: str = Field("", max_length=1000)
 
 
 @router.post("/customers/{code}/surveys", response={201: dict[str, Any], **errors(404)}, summary="Record a satisfaction survey answer")
@@ -238,8 +238,8 @@ def scorecard_scores(request: HttpRequest, code: str) -> dict[str, Any]:
 
 
 class RatingIn(Schema):
-    customer: str
-    criterion: str
+    customer: str = Field(max_length=40)
+    criterion: str = Field(max_length=30)
     score: int = Field(description="0 to 100")
 
 

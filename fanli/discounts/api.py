@@ -17,6 +17,7 @@ from ninja import Field, Router, Schema, Status
 from fanli.accounts.permissions import permission
 from fanli.accounts.selectors import hidden_from
 from fanli.common.exceptions import NotFound
+from fanli.common.limits import DOCUMENT_AMOUNT_MAX, DOCUMENT_AMOUNT_MAX_MINOR, QUANTITY_MAX_MILLI
 from fanli.common.schemas import errors
 
 from .document import discount_rule_json_schema
@@ -80,10 +81,10 @@ def rule_usage_list(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 class ContractIn(Schema):
-    customer: str
-    rule: str
-    percent: str = Field(description="Percent off for this customer under the rule, e.g. \"12.5\".")
-    note: str = ""
+    customer: str = Field(max_length=40)
+    rule: str = Field(max_length=60)
+    percent: str = Field(max_length=20, description="Percent off for this customer under the rule, e.g. \"12.5\".")
+    note: str = Field("", max_length=200)
 
 
 @router.put("/discount-contracts", response={200: dict[str, Any], **errors(404)}, summary="Set a customer's contract percent (协议折扣) under a rule")
@@ -95,16 +96,18 @@ def contract_set(request: HttpRequest, body: ContractIn) -> dict[str, Any]:
 
 
 class LineIn(Schema):
-    sku: str
-    quantity: str | int = Field(description="Quantity as a decimal text or an integer.")
-    unit_price: str | None = Field(None, description="Price per unit in yuan; the list price when absent.")
+    sku: str = Field(max_length=60)
+    quantity: str | int = Field(
+        description=f"Quantity as a decimal text or an integer, at most {QUANTITY_MAX_MILLI // 1000:,}.")
+    unit_price: str | None = Field(None, max_length=40, description=(
+        f"Price per unit in yuan, at most {DOCUMENT_AMOUNT_MAX:,}; the list price when absent."))
 
 
 class QuoteIn(Schema):
-    customer: str
+    customer: str = Field(max_length=40)
     date: dt.date | None = Field(None, description="Defaults to today.")
-    lines: list[LineIn]
-    coupon: str = Field("", description="A coupon code bought with loyalty points: its value off the order.")
+    lines: list[LineIn] = Field(max_length=10_000)
+    coupon: str = Field("", max_length=60, description="A coupon code bought with loyalty points: its value off the order.")
 
 
 def _lines(lines: list[LineIn]) -> list[LineRequest]:
@@ -120,9 +123,9 @@ def quote_create(request: HttpRequest, body: QuoteIn) -> dict[str, Any]:
 
 
 class InvoiceIn(QuoteIn):
-    invoice_number: str
+    invoice_number: str = Field(min_length=1, max_length=60)
     expected_net_minor: int | None = Field(
-        None, description="The net the customer was quoted: refused with 409 if the discounts changed meanwhile.")
+        None, ge=0, le=DOCUMENT_AMOUNT_MAX_MINOR, description="The net the customer was quoted: refused with 409 if the discounts changed meanwhile.")
 
 
 def _invoice_out(invoice: Any) -> dict[str, Any]:

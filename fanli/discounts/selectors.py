@@ -10,13 +10,14 @@ from typing import Any
 from fanli.accounts.selectors import customers_for
 from fanli.catalog.models import Product
 from fanli.common.exceptions import NotFound, ValidationFailed
+from fanli.common.limits import DOCUMENT_AMOUNT_MAX, DOCUMENT_AMOUNT_MAX_MINOR
 from fanli.common.money import major_to_minor_exact
 from fanli.customers.models import Customer
 from fanli.ledger.services import credit_offer
 from fanli.rebates.compile import CustomerFacts
 from fanli.rebates.selectors import catalog_facts, customer_facts
 
-from .document import DiscountRuleDocument, parse_discount_rule
+from .document import QUANTITY_MAX, DiscountRuleDocument, parse_discount_rule
 from .engine import CouponOffer, MemberDiscount, Quote, QuoteLine, RuleInput, quote
 from .models import (
     DiscountContract,
@@ -76,17 +77,27 @@ def quote_input(customer_code: str, lines: list[LineRequest], *, actor: Any
             errors.append({"path": f"{path}.sku", "message": f"no product with SKU {line.sku!r}"})
         quantity = _decimal(line.quantity)
         if quantity is None or quantity <= 0:
-            errors.append({"path": f"{path}.quantity", "message": f"{line.quantity!r} is not a positive quantity"})
+            errors.append({"path": f"{path}.quantity", "message": f"{str(line.quantity)[:40]!r} is not a positive quantity"})
+            quantity = None
+        elif quantity > QUANTITY_MAX:
+            errors.append({"path": f"{path}.quantity", "message": f"must be at most {QUANTITY_MAX:,}"})
+            quantity = None
         price_minor: int | None = prices.get(line.sku)
         if line.unit_price not in (None, ""):
             price = _decimal(line.unit_price or "")
-            if price is None or price < 0 or price != price.quantize(Decimal("0.01")):
-                errors.append({"path": f"{path}.unit_price",
-                               "message": f"{line.unit_price!r} is not a price (at most two decimals, not negative)"})
+            if price is not None and price > DOCUMENT_AMOUNT_MAX:
+                errors.append({"path": f"{path}.unit_price", "message": f"must be at most {DOCUMENT_AMOUNT_MAX:,}"})
+            elif price is None or price < 0 or price != price.quantize(Decimal("0.01")):
+                errors.append({"path": f"{path}.unit_price", "message": (
+                    f"{(line.unit_price or '')[:40]!r} is not a price (at most two decimals, not negative)")})
             else:
                 price_minor = major_to_minor_exact(price)
         if product is not None and quantity is not None and quantity > 0 and price_minor is not None:
             quoted.append(QuoteLine(number, product, quantity, price_minor))
+    gross = sum(line.quantity * line.unit_price_minor for line in quoted)
+    if gross > DOCUMENT_AMOUNT_MAX_MINOR:
+        errors.append({"path": "lines", "message": f"the order comes to more than {DOCUMENT_AMOUNT_MAX:,}, the most "
+                                                   "one document may hold; split it"})
     if errors:
         raise ValidationFailed(f"the quote has {len(errors)} error(s)", details={"errors": errors})
     assert customer is not None

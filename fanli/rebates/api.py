@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -17,6 +17,7 @@ from ninja import Field, Query, Router, Schema, Status
 from fanli.accounts.permissions import permission
 from fanli.accounts.selectors import can, hidden_from, visible_customer, visible_customers
 from fanli.common.exceptions import NotFound, ValidationFailed
+from fanli.common.limits import DOCUMENT_AMOUNT_MAX_MINOR
 from fanli.common.paging import Page
 from fanli.common.schemas import errors
 from fanli.customers.models import Customer
@@ -159,7 +160,7 @@ def policy_detail(request: HttpRequest, code: str, version: int | None = None) -
 
 
 class EnrolmentIn(Schema):
-    customer: str
+    customer: str = Field(max_length=40)
     valid_from: date | None = None
     valid_until: date | None = None
     overrides: dict[str, Any] = Field(default_factory=dict)
@@ -282,7 +283,7 @@ def statement_explanation(request: HttpRequest, statement_id: int, lines: int = 
 
 
 class ReasonIn(Schema):
-    reason: str
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 @router.post("/statements/{statement_id}/approve", response={200: StatementOut, **errors(404, 409)})
@@ -308,7 +309,7 @@ def statement_resolve_view(request: HttpRequest, statement_id: int, body: Reason
 
 class PayoutIn(Schema):
     paid_on: date
-    reference: str = ""
+    reference: str = Field("", max_length=100)
 
 
 class PayoutOut(Schema):
@@ -358,8 +359,9 @@ def balances(request: HttpRequest, code: str) -> dict[str, int]:
 
 class CreditUseIn(Schema):
     order_reference: str = Field(min_length=1, max_length=60)
-    line_amounts_minor: list[int] = Field(min_length=1)
-    requested_minor: int | None = None
+    line_amounts_minor: list[Annotated[int, Field(ge=0, le=DOCUMENT_AMOUNT_MAX_MINOR)]] = Field(
+        min_length=1, max_length=10_000, description="Each order line's amount in fen, at most one document's bound.")
+    requested_minor: int | None = Field(None, ge=0, le=DOCUMENT_AMOUNT_MAX_MINOR)
     effective_date: date
 
 

@@ -10,12 +10,13 @@ from datetime import date, datetime
 from typing import Annotated
 
 from django.http import HttpRequest
-from ninja import File, Form, Header, Path, Query, Router, Schema, Status
+from ninja import Field, File, Form, Header, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from fanli.accounts.permissions import permission
 from fanli.accounts.selectors import hidden_from
 from fanli.common.exceptions import NotFound, ValidationFailed
+from fanli.common.limits import DOCUMENT_AMOUNT_MAX, LINE_NUMBER_MAX, QUANTITY_MAX_MILLI
 from fanli.common.money import minor_to_major
 from fanli.common.paging import FewPage
 from fanli.common.schemas import ErrorOut
@@ -104,24 +105,30 @@ def import_list(request: HttpRequest, page: Query[FewPage]) -> list[ImportBatch]
     return import_batch_list(limit=page.limit, offset=page.offset)
 
 
+# Bounds (``fanli.common.limits``): stated here so that the OpenAPI document shows them; the
+# planner checks the numbers in the text against the same bounds and names the line and column.
+_AMOUNT_TEXT = f"Decimal text in yuan, at most two decimals, within ±{DOCUMENT_AMOUNT_MAX:,}."
+
+
 class SalesLineIn(Schema):
-    line_number: int
-    sku: str
-    quantity: str
-    unit_price: str
-    net_amount: str
+    line_number: int = Field(ge=1, le=LINE_NUMBER_MAX)
+    sku: str = Field(min_length=1, max_length=60)
+    quantity: str = Field(max_length=40, description=f"Decimal text, at most three decimals, within "
+                                                     f"±{QUANTITY_MAX_MILLI // 1000:,}.")
+    unit_price: str = Field(max_length=40, description=_AMOUNT_TEXT)
+    net_amount: str = Field(max_length=40, description=_AMOUNT_TEXT)
 
 
 class SalesDocumentIn(Schema):
-    number: str
-    kind: str
+    number: str = Field(min_length=1, max_length=60)
+    kind: str = Field(max_length=10, description="invoice or return")
     document_date: date
-    customer_code: str
-    currency: str = ""
-    reverses: str | None = None
+    customer_code: str = Field(min_length=1, max_length=40)
+    currency: str = Field("", max_length=3)
+    reverses: str | None = Field(None, max_length=60)
     due_date: date | None = None
-    paid_amount: str | None = None
-    lines: list[SalesLineIn]
+    paid_amount: str | None = Field(None, max_length=40, description=_AMOUNT_TEXT)
+    lines: list[SalesLineIn] = Field(min_length=1, max_length=10_000)
     allow_unmatched_returns: bool = False
 
 

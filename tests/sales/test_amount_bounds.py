@@ -14,9 +14,9 @@ from django.core.management.base import CommandError
 
 from fanli.catalog.models import Product
 from fanli.common.limits import DOCUMENT_AMOUNT_MAX_MINOR
+from fanli.crm.warnings import candidates
 from fanli.customers.models import Customer
 from fanli.customers.services import segments_recompute
-from fanli.crm.warnings import candidates
 from fanli.rebates.selectors import aggregate_sales
 from fanli.sales.importing import import_file
 from fanli.sales.models import ImportBatch, SalesDocument
@@ -141,7 +141,7 @@ def test_the_command_line_reports_an_amount_beyond_its_bound_by_line_and_column(
     path = tmp_path / "sales.csv"
     path.write_bytes(csv_bytes(SALES_HEADER, [sales_row("INV-1", net_amount=FIVE_E16_FEN)]))
     out = io.StringIO()
-    with pytest.raises(CommandError, match="sales.csv was refused; nothing was written"):
+    with pytest.raises(CommandError, match=r"sales\.csv was refused; nothing was written"):
         call_command("import", "sales", str(path), stdout=out, stderr=io.StringIO())
     assert (f"line 2, column net_amount: {FIVE_E16_FEN} is out of bounds: an amount lies within ±30,000,000.00"
             in out.getvalue())
@@ -162,3 +162,31 @@ def test_the_api_answers_an_amount_beyond_its_bound_with_a_422_naming_line_and_c
     assert response.json()["details"]["errors"] == [
         {"line": 1, "column": "net_amount", "reason": f"{'9' * 40} is too large"}]
     assert SalesDocument.objects.count() == 0
+
+
+def test_the_openapi_document_states_the_bounds_of_request_fields(client):
+    schemas = client.get("/api/openapi.json").json()["components"]["schemas"]
+    line = schemas["SalesLineIn"]["properties"]
+    assert (line["line_number"]["minimum"], line["line_number"]["maximum"], line["net_amount"]["maxLength"]) == (
+        1, 1_000_000, 40)
+    assert schemas["SalesDocumentIn"]["properties"]["number"]["maxLength"] == 60
+    credit = schemas["CreditUseIn"]["properties"]
+    assert credit["line_amounts_minor"]["items"]["maximum"] == DOCUMENT_AMOUNT_MAX_MINOR
+    assert credit["requested_minor"]["anyOf"][0]["maximum"] == DOCUMENT_AMOUNT_MAX_MINOR
+
+
+def test_a_quote_beyond_the_quantity_or_price_bound_names_the_line(master_data, staff_user):
+    from django.test import Client
+
+    from fanli.common.services import api_token_create
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=staff_user, name='tests')}")
+    response = client.post("/api/quotes", data=json.dumps({"customer": "C001", "lines": [
+        {"sku": "SKU-1", "quantity": "1e999999"}, {"sku": "SKU-2", "quantity": "1", "unit_price": "30000000.01"},
+        {"sku": "SKU-1", "quantity": 100_000_001}]}), content_type="application/json")
+    assert response.status_code == 422
+    errors = response.json()["details"]["errors"]
+    assert errors == [{"path": "lines.0.quantity", "message": "must be at most 100,000,000"},
+                      {"path": "lines.1.unit_price", "message": "must be at most 30,000,000"},
+                      {"path": "lines.2.quantity", "message": "must be at most 100,000,000"}]
+    assert response.json()["code"] == "validation_failed"
