@@ -226,3 +226,13 @@ def test_the_command_line_refuses_a_crafted_workbook_without_a_traceback(master_
     assert time.perf_counter() - started < 1
     assert f"line 4: {COLUMN_REASON}" in out.getvalue()
     assert row_counts()["SalesDocument"] == 0
+
+
+def test_a_csv_cell_beyond_the_limit_refuses_the_file_even_in_partial_mode(master_data):
+    content = csv_bytes(SALES_HEADER, [sales_row("INV-1"), sales_row("INV-2", sku="S" * (TABLE_MAX_CELL_CHARS + 1)),
+                                       sales_row("INV-3")])
+
+    batch = import_file(kind="sales", content=content, filename="sales.csv", actor=None, partial=True)
+
+    assert (batch.status, batch.rows_created) == ("failed", 0)
+    assert batch.errors == [{"line": 3, "column": None, "reason": "a cell is longer than 32,767 characters"}]
