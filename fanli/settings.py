@@ -188,6 +188,12 @@ FANLI_JOBS_INLINE = os.environ.get("FANLI_JOBS_INLINE", "") == "1"
 FANLI_SCHEDULER = os.environ.get("FANLI_SCHEDULER", "embedded")
 FANLI_SCHEDULE = json.loads(os.environ.get("FANLI_SCHEDULE", "") or "{}")
 
+# Maker-checker (four eyes): what one person prepares another approves. A policy, discount rule,
+# loyalty programme or score card is submitted by its author and published by someone else with
+# the publish right; a statement is approved by one person and paid by another. "0" lets one
+# person do both (a one-person business); the audit log records who did what either way.
+FANLI_FOUR_EYES = os.environ.get("FANLI_FOUR_EYES", "1") != "0"
+
 # Largest file the import page accepts.
 FANLI_UPLOAD_MAX_BYTES = int(os.environ.get("FANLI_UPLOAD_MAX_MB", "50")) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

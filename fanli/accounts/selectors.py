@@ -11,14 +11,15 @@ from fanli.customers.models import Customer
 from .models import PortalAccess, Role
 
 # What each role may do in the back office. Reading is "view"; the rest are actions ("crm":
-# log contacts, complaints and surveys, and rate customers; "tokens": revoke anyone's API token,
-# where everyone else revokes only their own).
+# log contacts, complaints and surveys, and rate customers; "policies": write and submit policies,
+# discount rules, loyalty programmes and score cards; "publish": put a submitted one in force;
+# "tokens": revoke anyone's API token, where everyone else revokes only their own).
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMINISTRATOR: frozenset({"view", "view_all_customers", "settle", "approve", "pay", "dispute", "policies",
-                                   "import", "audit", "crm", "tokens"}),
+                                   "publish", "import", "audit", "crm", "tokens"}),
     Role.CHANNEL_MANAGER: frozenset({"view", "policies", "import", "crm"}),
-    Role.FINANCE: frozenset({"view", "view_all_customers", "settle", "approve", "pay", "dispute", "import", "audit",
-                             "crm"}),
+    Role.FINANCE: frozenset({"view", "view_all_customers", "settle", "approve", "pay", "dispute", "publish", "import",
+                             "audit", "crm"}),
     Role.CUSTOMER_SERVICE: frozenset({"view", "view_all_customers", "dispute", "crm"}),
     Role.AUDITOR: frozenset({"view", "view_all_customers", "audit"}),
 }
@@ -114,3 +115,22 @@ def customer_scope(actor: Any, path: str = "customer") -> Q:
     """A filter keeping the rows (of ``path``, a customer relation) of customers ``actor`` reaches;
     empty when they reach all, so unrestricted queries stay as they were."""
     return Q() if sees_all_customers(actor) else Q(**{f"{path}__in": customers_for(actor)})
+
+def awaiting_approval() -> dict[str, Any]:
+    """Everything prepared by one person and waiting for another: submitted policy and discount
+    rule versions, submitted loyalty programmes and score cards, approved statements not yet paid."""
+    from fanli.discounts.models import DiscountRuleVersion
+    from fanli.rebates.models import PolicyVersion, Statement
+
+    from .models import Submission
+
+    return {
+        "policies": list(PolicyVersion.objects.filter(status=PolicyVersion.Status.SUBMITTED)
+                         .select_related("policy", "submitted_by").order_by("submitted_at")),
+        "rules": list(DiscountRuleVersion.objects.filter(status=DiscountRuleVersion.Status.SUBMITTED)
+                      .select_related("rule", "submitted_by").order_by("submitted_at")),
+        "submissions": list(Submission.objects.filter(state=Submission.State.PENDING)
+                            .select_related("submitted_by").order_by("submitted_at")),
+        "statements": Statement.objects.filter(state=Statement.State.APPROVED)
+        .select_related("customer", "policy", "approved_by").order_by("due_date", "id"),
+    }

@@ -9,13 +9,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from fanli.common.exceptions import NotFound, ValidationFailed
-from fanli.common.services import audit_record
+from fanli.common.exceptions import Conflict, NotFound, ValidationFailed
+from fanli.common.services import audit_record, canonical_json, sha256_text
 from fanli.customers.models import Customer
 
-from .models import PortalAccess, Role
+from .controls import is_person, require, require_second_person
+from .models import PortalAccess, Role, Submission
 
 
 def staff_user_create(*, username: str, password: str, role: str, actor: Any, email: str = "") -> Any:
@@ -100,3 +102,60 @@ def user_active_set(*, username: str, active: bool, actor: Any) -> Any:
         audit_record(actor=actor, action="user.activate" if active else "user.deactivate", object_type="user",
                      object_id=user.pk, data={"username": username})
     return user
+
+
+# ---------------------------------------------------------------- four eyes for documents without versions
+
+
+def submission_store(*, kind: str, code: str, name: str, document: dict[str, Any], actor: Any) -> Submission:
+    """Keep a person's loyalty programme or score card for a second person's approval.
+
+    One submission per document waits at a time: a new one from anybody replaces the pending one
+    (and becomes theirs to have approved). The same content again changes nothing.
+    """
+    digest = sha256_text(canonical_json(document))
+    with transaction.atomic():
+        pending = (Submission.objects.select_for_update()
+                   .filter(kind=kind, code=code, state=Submission.State.PENDING).first())
+        if pending is not None and pending.document_sha256 == digest:
+            return pending
+        if pending is not None:
+            Submission.objects.filter(pk=pending.pk).update(name=name, document=document, document_sha256=digest,
+                                                            submitted_by=actor, submitted_at=timezone.now())
+            pending.refresh_from_db()
+        else:
+            try:
+                with transaction.atomic():
+                    pending = Submission.objects.create(kind=kind, code=code, name=name, document=document,
+                                                        document_sha256=digest, submitted_by=actor)
+            except IntegrityError:
+                raise Conflict(f"another change of {kind} {code} was submitted at the same moment; submit again",
+                               code="submitted_concurrently") from None
+        audit_record(actor=actor, action=f"{kind}.submit", object_type="submission", object_id=pending.pk,
+                     data={"code": code, "sha256": digest})
+        return pending
+
+
+def submission_decide(*, kind: str, code: str, actor: Any, publish: bool, note: str = "") -> Submission:
+    """Decide the pending submission of a document: publish it (the caller then stores it in
+    force, in the same transaction) or reject it with ``note``. Needs the ``publish`` right; under
+    four eyes the person who submitted it may not publish it."""
+    require(actor, "publish")
+    if not publish and not note.strip():
+        raise ValidationFailed("say why the change is rejected",
+                               details={"errors": [{"path": "note", "message": "empty"}]})
+    with transaction.atomic():
+        pending = (Submission.objects.select_for_update()
+                   .filter(kind=kind, code=code, state=Submission.State.PENDING).first())
+        if pending is None:
+            raise NotFound(f"no change of {kind} {code} is waiting for approval")
+        if publish:
+            require_second_person(actor, [pending.submitted_by_id], doing="publish", made=f"the {kind} you submitted")
+        state = Submission.State.PUBLISHED if publish else Submission.State.REJECTED
+        Submission.objects.filter(pk=pending.pk).update(state=state, decided_by=actor if is_person(actor) else None,
+                                                        decided_at=timezone.now(), note=note.strip())
+        pending.refresh_from_db()
+        audit_record(actor=actor, action=f"{kind}.{'publish' if publish else 'reject'}", object_type="submission",
+                     object_id=pending.pk, data={"code": code, "sha256": pending.document_sha256,
+                                                 **({"note": note.strip()} if note.strip() else {})})
+        return pending

@@ -45,7 +45,8 @@ class Conflict(FanliError):
 
 
 class Forbidden(FanliError):
-    """The acting user's role does not allow this action."""
+    """The acting user may not do this: their role lacks the right, or the four-eyes rule asks
+    for a second person (``code`` ``four_eyes``)."""
 
     code = "forbidden"
     http_status = 403

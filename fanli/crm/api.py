@@ -11,13 +11,20 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
+from fanli.accounts.models import Submission
 from fanli.accounts.permissions import permission
 from fanli.accounts.selectors import hidden_from, staff_users, visible_customer, visible_customers
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.common.paging import Page
 from fanli.common.schemas import errors
 from fanli.customers.models import Customer, DealerScore, ScoreCard
-from fanli.customers.services import rating_set, scorecard_apply, scorecards_compute, segments_recompute
+from fanli.customers.services import (
+    rating_set,
+    scorecard_apply,
+    scorecard_decide,
+    scorecards_compute,
+    segments_recompute,
+)
 
 from .models import Complaint, FollowUp, Interaction, SurveyResponse
 from .selectors import contact_calendar, visible_warnings
@@ -215,14 +222,38 @@ class ScoreCardIn(Schema):
     document: str | dict[str, Any] = Field(description="The score card as YAML/JSON text, or as a JSON object.")
 
 
-@router.post("/scorecards", response={200: dict[str, Any]}, summary="Create or replace a score card (criteria and weights), then rescore it")
+@router.post("/scorecards", response={200: dict[str, Any]}, summary="Create or replace a score card (criteria and weights), then "
+             "rescore it; under four eyes the change waits for another person to publish it")
 @permission("policies")
 def scorecard_put(request: HttpRequest, body: ScoreCardIn) -> dict[str, Any]:
     text = body.document if isinstance(body.document, str) else json.dumps(body.document)
     card, changed = scorecard_apply(text=text, actor=request.user)
+    if isinstance(card, Submission):
+        return {"card": card.code, "changed": False, "status": "submitted", "document": card.document}
     if changed:
         scorecards_compute(today=timezone.localdate(), actor=request.user, codes=[card.code])
-    return {"card": card.code, "changed": changed, "document": card.document}
+    return {"card": card.code, "changed": changed, "status": "published", "document": card.document}
+
+
+class DecisionIn(Schema):
+    note: str = Field("", description="Why it is rejected (required to reject).")
+
+
+@router.post("/scorecards/{code}/publish", summary="Publish the submitted change of a score card, then rescore it")
+@permission("publish")
+def scorecard_publish(request: HttpRequest, code: str) -> dict[str, Any]:
+    card = scorecard_decide(code=code, actor=request.user, publish=True)
+    assert card is not None
+    scorecards_compute(today=timezone.localdate(), actor=request.user, codes=[card.code])
+    return {"card": card.code, "changed": True, "status": "published", "document": card.document}
+
+
+@router.post("/scorecards/{code}/reject", summary="Reject the submitted change of a score card, with the reason")
+@permission("publish")
+def scorecard_reject(request: HttpRequest, code: str, body: DecisionIn) -> dict[str, Any]:
+    scorecard_decide(code=code, actor=request.user, publish=False, note=body.note)
+    card = ScoreCard.objects.filter(code=code).first()
+    return {"card": code, "changed": False, "status": "rejected", "document": card.document if card else {}}
 
 
 @router.get("/scorecards/{code}", response={200: dict[str, Any], **errors(404)}, summary="A score card's customers, best first, with each criterion")

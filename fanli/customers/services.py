@@ -9,7 +9,10 @@ from typing import Any
 
 from django.db import transaction
 
+from fanli.accounts.controls import needs_second_person, require
+from fanli.accounts.models import Submission
 from fanli.accounts.selectors import customers_for
+from fanli.accounts.services import submission_decide, submission_store
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.common.services import audit_record
 
@@ -36,14 +39,41 @@ def segments_recompute(*, today: date, actor: Any = None) -> dict[str, Any]:
     return summary
 
 
-def scorecard_apply(*, text: str, actor: Any = None) -> tuple[ScoreCard, bool]:
-    """Create or replace a score card from its document; answers (card, changed)."""
+def scorecard_apply(*, text: str, actor: Any = None) -> tuple[ScoreCard | Submission, bool]:
+    """Create or replace a score card from its document; answers (card, changed).
+
+    Under four eyes a person's change is submitted instead (answered as the ``Submission``), and
+    takes effect when another person with the ``publish`` right publishes it (``scorecard_decide``).
+    """
+    require(actor, "policies")
     document = load_scorecard_text(text)
+    stored = document.model_dump(mode="json")
+    card = ScoreCard.objects.filter(code=document.code).first()
+    if card is not None and card.document == stored and card.name == document.name:
+        return card, False
+    if needs_second_person(actor):
+        return submission_store(kind=Submission.Kind.SCORECARD, code=document.code, name=document.name,
+                                document=stored, actor=actor), True
+    return _scorecard_store(document, actor), True
+
+
+def scorecard_decide(*, code: str, actor: Any, publish: bool, note: str = "") -> ScoreCard | None:
+    """Publish the submitted change of score card ``code`` (answers the card in force) or reject it
+    (answers None). Scores are recomputed by the next ``scorecards_compute``."""
+    with transaction.atomic():
+        submission = submission_decide(kind=Submission.Kind.SCORECARD, code=code, actor=actor, publish=publish,
+                                       note=note)
+        if not publish:
+            return None
+        return _scorecard_store(ScoreCardDocument.model_validate(submission.document), actor)
+
+
+def _scorecard_store(document: ScoreCardDocument, actor: Any) -> ScoreCard:
     stored = document.model_dump(mode="json")
     with transaction.atomic():
         card = ScoreCard.objects.select_for_update().filter(code=document.code).first()
         if card is not None and card.document == stored and card.name == document.name:
-            return card, False
+            return card
         if card is None:
             card = ScoreCard.objects.create(code=document.code, name=document.name, document=stored)
         else:
@@ -51,7 +81,7 @@ def scorecard_apply(*, text: str, actor: Any = None) -> tuple[ScoreCard, bool]:
             card.save(update_fields=["name", "document", "updated_at"])
         audit_record(actor=actor, action="scorecard.apply", object_type="scorecard", object_id=card.code,
                      data={"criteria": [c["key"] for c in stored["criteria"]]})
-    return card, True
+    return card
 
 
 def scorecards_compute(*, today: date, actor: Any = None, codes: list[str] | None = None) -> dict[str, int]:

@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import Sum
 
 from fanli.crm.models import Complaint, FollowUp, Interaction, SurveyResponse
-from fanli.customers.models import Customer, CustomerRating, Relationship, SalesTarget
+from fanli.customers.models import Customer, CustomerRating, Relationship, SalesTarget, ScoreCard
 from fanli.customers.services import scorecard_apply, scorecards_compute, segments_recompute
 from fanli.sales.models import SalesLine
 
@@ -84,7 +84,8 @@ def crm_create(master: MasterData, *, users: dict[str, Any], today: date, rng: r
                                         recorded_by=owner_of[spec.code]))
     SurveyResponse.objects.bulk_create(responses, batch_size=1000)
     _targets(master, ids=ids, today=today, rng=rng)
-    card, _ = scorecard_apply(text=SCORECARD.read_text(encoding="utf-8"))
+    card, _ = scorecard_apply(text=SCORECARD.read_text(encoding="utf-8"))  # the system: stored at once
+    assert isinstance(card, ScoreCard)
     CustomerRating.objects.bulk_create([
         CustomerRating(card=card, customer_id=ids[spec.code], criterion="initiative", score=rng.randint(40, 95),
                        rated_by=owner_of[spec.code], rated_on=today - timedelta(days=rng.randint(0, 90)))

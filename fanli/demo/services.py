@@ -57,6 +57,8 @@ DOCUMENTS_PER_CHUNK = 5000
 DEMO_USERS = (  # username, password, superuser, role
     ("admin", "fanli-admin", True, "administrator"),
     ("finance", "fanli-finance", False, "finance"),
+    ("controller", "fanli-controller", False, "finance"),  # the second pair of eyes: pays what finance approved
+    ("manager", "fanli-manager", False, "channel_manager"),  # writes policies; admin or finance publishes them
     ("service", "fanli-service", False, "customer_service"),
     ("auditor", "fanli-auditor", False, "auditor"),
 )
@@ -150,10 +152,11 @@ def _everything_create(
     policies: tuple[str, ...] = ()
     enrolments = 0
     if publish_policies:
-        policies, enrolments = _policies_publish(master, actor=admin, rng=random.Random(seed + 1))
-        _discounts_and_loyalty_create(master, actor=admin, today=today)
+        policies, enrolments = _policies_publish(master, author=users["manager"], actor=admin,
+                                                 rng=random.Random(seed + 1))
+        _discounts_and_loyalty_create(master, author=users["manager"], actor=admin, today=today)
         _month_end_run(actor=admin, today=today)
-        _payouts_made(actor=users["finance"], today=today, rng=random.Random(seed + 3))
+        _payouts_made(approver=users["finance"], payer=users["controller"], today=today, rng=random.Random(seed + 3))
     crm_create(master, users=users, today=today, rng=random.Random(seed + 2))
     token = api_token_create(user=admin, name="demo")
     audit_record(
@@ -399,14 +402,18 @@ def _unchanged(value: Any) -> Any:
     return value
 
 
-def _policies_publish(master: MasterData, *, actor: Any, rng: random.Random) -> tuple[tuple[str, ...], int]:
-    """Publish every sample policy and enrol dealers in the dealer agreement policy."""
+def _policies_publish(master: MasterData, *, author: Any, actor: Any, rng: random.Random
+                      ) -> tuple[tuple[str, ...], int]:
+    """Every sample policy written and submitted by the channel manager and published by the
+    administrator (four eyes), and dealers enrolled in the dealer agreement policy."""
     from fanli.rebates.document import load_policy_text
-    from fanli.rebates.services import enrolment_set, policy_apply
+    from fanli.rebates.services import enrolment_set, policy_apply, policy_version_publish
 
     codes = []
     for _name, text in policy_texts():
-        policy_apply(text=text, actor=actor)
+        applied = policy_apply(text=text, actor=author)
+        if applied.version.status != "published":
+            policy_version_publish(version_id=applied.version.pk, actor=actor)
         codes.append(load_policy_text(text).code)
     enrolments = 0
     for spec, overrides in dealer_enrolments(master, rng=rng):
@@ -439,10 +446,11 @@ def _month_end_run(*, actor: Any, today: date) -> None:
 PAID_SHARE = 0.75
 
 
-def _payouts_made(*, actor: Any, today: date, rng: random.Random) -> None:
+def _payouts_made(*, approver: Any, payer: Any, today: date, rng: random.Random) -> None:
     """Finance has approved and paid about three in four of the settled statements, each a few days
-    before it fell due (or today when that is still ahead); the rest wait for review, approval or
-    payment, a few of them overdue, as in any real month."""
+    before it fell due (or today when that is still ahead), never before its period ended; one
+    person approved and another paid (four eyes). The rest wait for review, approval or payment,
+    a few of them overdue, as in any real month."""
     from fanli.ledger.services import payout_record
     from fanli.rebates.models import Statement
     from fanli.rebates.services import statement_approve
@@ -451,23 +459,31 @@ def _payouts_made(*, actor: Any, today: date, rng: random.Random) -> None:
         roll = rng.random()
         if roll >= PAID_SHARE + 0.1:
             continue  # still a draft to review
-        statement_approve(statement_id=statement.pk, actor=actor)
+        due = statement.due_date or today
+        first_day = statement.counted_through + timedelta(days=1)
+        paid_on = max(min(due - timedelta(days=rng.randint(0, 7)), today), first_day)
+        statement_approve(statement_id=statement.pk, actor=approver, today=today,
+                          on=max(paid_on - timedelta(days=rng.randint(0, 3)), first_day))
         if roll < PAID_SHARE:
-            due = statement.due_date or today
-            payout_record(statement_id=statement.pk, actor=actor, paid_on=min(due - timedelta(days=rng.randint(0, 7)),
-                                                                               today),
-                          reference=f"DEMO-{statement.pk:06d}")
+            payout_record(statement_id=statement.pk, actor=payer, paid_on=paid_on, reference=f"DEMO-{statement.pk:06d}")
 
 
-def _discounts_and_loyalty_create(master: MasterData, *, actor: Any, today: date) -> None:
-    """Sample discount rules, and a loyalty programme whose members are the retailers: sign-up
-    bonuses at their start, points for their invoices since the start of last month."""
-    from fanli.discounts.services import discount_rule_apply
-    from fanli.loyalty.services import member_enrol, points_earn, programme_apply
+def _discounts_and_loyalty_create(master: MasterData, *, author: Any, actor: Any, today: date) -> None:
+    """Sample discount rules and a loyalty programme, written by the channel manager and published
+    by the administrator; the programme's members are the retailers: sign-up bonuses at their
+    start, points for their invoices since the start of last month."""
+    from fanli.discounts.services import discount_rule_apply, discount_rule_version_decide
+    from fanli.loyalty.models import Programme
+    from fanli.loyalty.services import member_enrol, points_earn, programme_apply, programme_decide
 
     for path in sorted(DISCOUNT_DIRECTORY.glob("*.yaml")):
-        discount_rule_apply(text=path.read_text(encoding="utf-8"), actor=actor)
-    programme, _ = programme_apply(text=LOYALTY_FILE.read_text(encoding="utf-8"), actor=actor)
+        version, _ = discount_rule_apply(text=path.read_text(encoding="utf-8"), actor=author)
+        if version.status != "published":
+            discount_rule_version_decide(rule_code=version.rule.code, number=version.number, actor=actor, publish=True)
+    applied, _ = programme_apply(text=LOYALTY_FILE.read_text(encoding="utf-8"), actor=author)
+    programme = applied if isinstance(applied, Programme) else programme_decide(code=applied.code, actor=actor,
+                                                                                publish=True)
+    assert programme is not None
     retailers = [spec for spec in master.customers if spec.kind == "retailer"]
     for index, spec in enumerate(retailers):
         member_enrol(programme_code=programme.code, customer_code=spec.code, day=max(spec.start_date, today.replace(

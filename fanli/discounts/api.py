@@ -30,7 +30,12 @@ from .selectors import (
     quote_to_json,
     rule_usage,
 )
-from .services import discount_contract_set, discount_rule_apply, invoice_discounts_record
+from .services import (
+    discount_contract_set,
+    discount_rule_apply,
+    discount_rule_version_decide,
+    invoice_discounts_record,
+)
 
 router = Router(tags=["discounts"])
 
@@ -72,6 +77,30 @@ def rule_create(request: HttpRequest, body: RuleApplyIn) -> Status:
     text = body.document if isinstance(body.document, str) else json.dumps(body.document)
     version, created = discount_rule_apply(text=text, actor=request.user, publish=body.publish)
     return Status(201 if created else 200, _version_out(version, created))
+
+
+class NoteIn(Schema):
+    note: str = Field(description="Why the version goes back to its author.")
+
+
+def _decided(code: str, number: int, request: HttpRequest, *, publish: bool, note: str = "") -> dict[str, Any]:
+    version = discount_rule_version_decide(rule_code=code, number=number, actor=request.user, publish=publish,
+                                           note=note)
+    return _version_out(version)
+
+
+@router.post("/discount-rules/{code}/versions/{number}/publish", response=RuleVersionOut,
+             summary="Publish a submitted rule version (not your own, under four eyes)")
+@permission("publish")
+def rule_publish(request: HttpRequest, code: str, number: int) -> dict[str, Any]:
+    return _decided(code, number, request, publish=True)
+
+
+@router.post("/discount-rules/{code}/versions/{number}/reject", response=RuleVersionOut,
+             summary="Send a submitted rule version back to draft, with the reason")
+@permission("publish")
+def rule_reject(request: HttpRequest, code: str, number: int, body: NoteIn) -> dict[str, Any]:
+    return _decided(code, number, request, publish=False, note=body.note)
 
 
 @router.get("/discount-rules/usage", response={200: list[dict[str, Any]]}, summary="Invoices and money used per rule, against limits and budgets")

@@ -16,10 +16,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from fanli.accounts.controls import require
 from fanli.accounts.selectors import customers_for
-from fanli.common.exceptions import Conflict, ValidationFailed
+from fanli.common.exceptions import Conflict, NotFound, ValidationFailed
 from fanli.common.services import audit_record, canonical_json, sha256_text
-from fanli.common.versions import version_store
+from fanli.common.versions import version_publish, version_reject, version_store
 from fanli.customers.models import Customer
 from fanli.loyalty.models import Redemption
 
@@ -46,13 +47,37 @@ from .selectors import (
 
 
 def discount_rule_apply(*, text: str, actor: Any, publish: bool = True) -> tuple[DiscountRuleVersion, bool]:
-    """Validate a YAML/JSON rule and store it as a new version (nothing new if unchanged)."""
+    """Validate a YAML/JSON rule and store it as a new version (nothing new if unchanged).
+
+    ``publish`` puts it in force, or, under four eyes, submits it for another person to publish."""
+    require(actor, "policies")
     document = load_discount_rule_text(text)
     with transaction.atomic():
         rule, _ = DiscountRule.objects.get_or_create(code=document.code, defaults={"name": document.name})
         return version_store(versions=DiscountRuleVersion, parent=rule, parent_field="rule",
                              body=discount_rule_to_json(document), name=document.name, actor=actor, publish=publish,
                              audit_prefix="discount_rule")
+
+
+def discount_rule_version_decide(*, rule_code: str, number: int, actor: Any, publish: bool,
+                                 note: str = "") -> DiscountRuleVersion:
+    """Publish a submitted rule version (another person than its author, under four eyes), or
+    reject it back to draft with ``note``."""
+    if not publish and not note.strip():
+        raise ValidationFailed("say why the version is rejected",
+                               details={"errors": [{"path": "note", "message": "empty"}]})
+    with transaction.atomic():
+        version = (DiscountRuleVersion.objects.select_for_update().select_related("rule")
+                   .filter(rule__code=rule_code, number=number).first())
+        if version is None:
+            raise NotFound(f"no version {number} of discount rule {rule_code}")
+        common = {"versions": DiscountRuleVersion, "parent": version.rule, "parent_field": "rule", "version": version,
+                  "actor": actor, "audit_prefix": "discount_rule"}
+        if publish:
+            version_publish(**common)
+        else:
+            version_reject(**common, note=note.strip())
+        return version
 
 
 def discount_contract_set(*, customer_code: str, rule_code: str, percent: str, actor: Any,

@@ -118,10 +118,15 @@ def payout_record(*, statement_id: int, actor: Any, paid_on: date, reference: st
     - points: ``points_per_yuan`` points per yuan, the value moved to the points liability.
     A negative (clawback) statement is recovered from rebate-account credit first, the rest
     becoming a receivable from the customer.
+
+    Controls: the ``pay`` right; under four eyes not the person who approved the statement; and
+    ``paid_on`` neither before the statement's period ended nor before its approval.
     """
+    from fanli.accounts.controls import require, require_second_person
     from fanli.rebates.models import Statement
     from fanli.rebates.selectors import parsed
 
+    require(actor, "pay")
     with transaction.atomic():
         statement = (Statement.objects.select_for_update(of=("self",))
                      .select_related("policy_version", "policy", "customer").filter(pk=statement_id).first())
@@ -130,6 +135,9 @@ def payout_record(*, statement_id: int, actor: Any, paid_on: date, reference: st
         if statement.state != Statement.State.APPROVED:
             raise StateError(f"statement {statement_id} is {statement.state}; only an approved statement is paid",
                              details={"state": statement.state})
+        require_second_person(actor, [statement.approved_by_id], doing="pay",
+                              made=f"statement {statement_id}, which you approved")
+        _check_paid_on(statement, paid_on)
         document = parsed(statement.policy_version)
         form = document.payout.form.value
         payout = Payout(statement=statement, customer_id=statement.customer_id, form=form,
@@ -192,6 +200,16 @@ def payout_record(*, statement_id: int, actor: Any, paid_on: date, reference: st
                      data={"statement": statement.pk, "form": form, "amount_minor": statement.amount_minor,
                            "goods_quantity": payout.goods_quantity, "points": payout.points})
     return payout
+
+
+def _check_paid_on(statement: Any, paid_on: date) -> None:
+    after_counting = statement.counted_through + timedelta(days=1)
+    earliest = max(after_counting, statement.approved_on or after_counting)
+    if paid_on < earliest:
+        why = (statement.counted_through_text() if earliest == after_counting
+               else f"it was approved on {statement.approved_on}")
+        raise ValidationFailed(f"a payout of statement {statement.pk} cannot be dated {paid_on}: {why}",
+                               details={"errors": [{"path": "paid_on", "message": f"on or after {earliest}"}]})
 
 
 @dataclass(frozen=True)

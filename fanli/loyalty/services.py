@@ -17,7 +17,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from fanli.accounts.controls import needs_second_person, require
+from fanli.accounts.models import Submission
 from fanli.accounts.selectors import customer_scope, customers_for
+from fanli.accounts.services import submission_decide, submission_store
 from fanli.catalog.models import Product
 from fanli.common.exceptions import Conflict, NotFound, ValidationFailed
 from fanli.common.services import audit_record, canonical_json, sha256_text
@@ -44,15 +47,42 @@ def _member(programme: Programme, customer_code: str, *, actor: Any, lock: bool 
     return member
 
 
-def programme_apply(*, text: str, actor: Any) -> tuple[Programme, bool]:
-    """Store the programme; a changed document is the next version (lots keep their expiry)."""
+def programme_apply(*, text: str, actor: Any) -> tuple[Programme | Submission, bool]:
+    """Store the programme; a changed document is the next version (lots keep their expiry).
+
+    Under four eyes a person's change is submitted instead (answered as the ``Submission``), and
+    takes effect when another person with the ``publish`` right publishes it (``programme_publish``).
+    """
+    require(actor, "policies")
     document = load_programme_text(text)
+    body = document.model_dump(mode="json", by_alias=True)
+    current = Programme.objects.filter(code=document.code).first()
+    if current is not None and current.document_sha256 == sha256_text(canonical_json(body)):
+        return current, False
+    if needs_second_person(actor):
+        return submission_store(kind=Submission.Kind.PROGRAMME, code=document.code, name=document.name,
+                                document=body, actor=actor), True
+    return _programme_store(document, actor), True
+
+
+def programme_decide(*, code: str, actor: Any, publish: bool, note: str = "") -> Programme | None:
+    """Publish the submitted change of programme ``code`` (answers the programme in force) or
+    reject it (answers None)."""
+    with transaction.atomic():
+        submission = submission_decide(kind=Submission.Kind.PROGRAMME, code=code, actor=actor, publish=publish,
+                                       note=note)
+        if not publish:
+            return None
+        return _programme_store(parse_programme(submission.document), actor)
+
+
+def _programme_store(document: ProgrammeDocument, actor: Any) -> Programme:
     body = document.model_dump(mode="json", by_alias=True)
     digest = sha256_text(canonical_json(body))
     with transaction.atomic():
         programme = Programme.objects.select_for_update().filter(code=document.code).first()
         if programme is not None and programme.document_sha256 == digest:
-            return programme, False
+            return programme
         if programme is None:
             programme = Programme.objects.create(code=document.code, name=document.name, document=body,
                                                  document_sha256=digest)
@@ -62,7 +92,7 @@ def programme_apply(*, text: str, actor: Any) -> tuple[Programme, bool]:
             programme.refresh_from_db()
         audit_record(actor=actor, action="loyalty.programme_apply", object_type="programme", object_id=programme.code,
                      data={"version": programme.version, "sha256": digest})
-        return programme, True
+        return programme
 
 
 def _lot(member: Member, document: ProgrammeDocument, *, source: str, ref: str, day: date, points: int,

@@ -35,6 +35,9 @@ from .services import (
     accrual_run,
     enrolment_set,
     policy_apply,
+    policy_version_publish,
+    policy_version_reject,
+    policy_version_submit,
     settlement_run,
     statement_approve,
     statement_dispute,
@@ -50,7 +53,7 @@ def _customer(request: HttpRequest, code: str) -> Customer:
 
 def _statement(request: HttpRequest, statement_id: int) -> Statement:
     """A statement of a customer the user may see (a sales rep: their own)."""
-    statement = Statement.objects.select_related("policy", "customer", "policy_version").filter(pk=statement_id).first()
+    statement = Statement.objects.select_related("policy", "customer", "policy_version", "approved_by").filter(pk=statement_id).first()
     if statement is None or hidden_from(request.user, statement.customer_id):
         raise NotFound(f"no statement {statement_id}")
     return statement
@@ -67,7 +70,7 @@ class PolicyApplyIn(Schema):
 class PolicyVersionOut(Schema):
     policy: str
     number: int
-    status: str
+    status: str = Field(description="draft, submitted (waiting for a second person), published or retired")
     created: bool = False
     document: dict[str, Any]
 
@@ -75,6 +78,39 @@ class PolicyVersionOut(Schema):
 def _version_out(version: PolicyVersion, created: bool = False) -> dict[str, Any]:
     return {"policy": version.policy.code, "number": version.number, "status": version.status, "created": created,
             "document": version.document}
+
+
+def _policy_version(code: str, number: int) -> PolicyVersion:
+    version = PolicyVersion.objects.select_related("policy").filter(policy__code=code, number=number).first()
+    if version is None:
+        raise NotFound(f"no version {number} of policy {code}")
+    return version
+
+
+class NoteIn(Schema):
+    note: str = Field(description="Why the version goes back to its author.")
+
+
+@router.post("/policies/{code}/versions/{number}/submit", response=PolicyVersionOut,
+             summary="Submit a draft for approval by another person")
+@permission("policies")
+def policy_submit(request: HttpRequest, code: str, number: int) -> dict[str, Any]:
+    return _version_out(policy_version_submit(version_id=_policy_version(code, number).pk, actor=request.user))
+
+
+@router.post("/policies/{code}/versions/{number}/publish", response=PolicyVersionOut,
+             summary="Publish a submitted version (not your own, under four eyes)")
+@permission("publish")
+def policy_publish(request: HttpRequest, code: str, number: int) -> dict[str, Any]:
+    return _version_out(policy_version_publish(version_id=_policy_version(code, number).pk, actor=request.user))
+
+
+@router.post("/policies/{code}/versions/{number}/reject", response=PolicyVersionOut,
+             summary="Send a submitted version back to draft, with the reason")
+@permission("publish")
+def policy_reject(request: HttpRequest, code: str, number: int, body: NoteIn) -> dict[str, Any]:
+    return _version_out(policy_version_reject(version_id=_policy_version(code, number).pk, actor=request.user,
+                                              note=body.note))
 
 
 @router.get("/policies/schema", response={200: dict[str, Any]}, summary="The policy document JSON Schema")
@@ -233,6 +269,8 @@ class StatementOut(Schema):
     state: str
     due_date: date
     overdue: bool = Field(description="Not paid and past its due date.")
+    approved_by: str | None = Field(None, description="Who approved it; under four eyes someone else pays it.")
+    approved_on: date | None = None
 
 
 def _statement_out(s: Statement) -> dict[str, Any]:
@@ -243,6 +281,7 @@ def _statement_out(s: Statement) -> dict[str, Any]:
         "earned_minor": s.earned_minor, "previously_settled_minor": s.previously_settled_minor,
         "amount_minor": s.amount_minor, "state": s.state, "due_date": s.due_date,
         "overdue": s.state in UNPAID and s.due_date < timezone.localdate(),
+        "approved_by": s.approved_by.username if s.approved_by else None, "approved_on": s.approved_on,
     }
 
 
@@ -252,7 +291,7 @@ def statement_list(
     request: HttpRequest, page: Query[Page], period: str | None = None, policy: str | None = None,
     customer: str | None = None, state: str | None = None, overdue: bool = False,
 ) -> list[dict[str, Any]]:
-    qs = Statement.objects.select_related("policy", "customer", "policy_version").order_by("-id")
+    qs = Statement.objects.select_related("policy", "customer", "policy_version", "approved_by").order_by("-id")
     if not can(request.user, "view_all_customers"):
         qs = qs.filter(customer__in=visible_customers(request.user))
     if overdue:
@@ -288,8 +327,10 @@ class ReasonIn(Schema):
 
 @router.post("/statements/{statement_id}/approve", response={200: StatementOut, **errors(404, 409)})
 @permission("approve")
-def statement_approve_view(request: HttpRequest, statement_id: int) -> dict[str, Any]:
-    statement_approve(statement_id=statement_id, actor=request.user)
+def statement_approve_view(request: HttpRequest, statement_id: int, on: date | None = None) -> dict[str, Any]:
+    """``?on=YYYY-MM-DD``: the business date of the approval (default today; after the period, not
+    in the future). No payout may be dated before it; under four eyes someone else pays."""
+    statement_approve(statement_id=statement_id, actor=request.user, on=on)
     return _statement_out(_statement(request, statement_id))
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 
@@ -22,10 +24,14 @@ class Policy(models.Model):
 
 
 class PolicyVersion(models.Model):
-    """One version of a policy document. Published versions are never edited."""
+    """One version of a policy document. Published versions are never edited.
+
+    A draft is submitted by its author and published by another person (four eyes); editing a
+    submitted version takes it back to draft."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted for approval"
         PUBLISHED = "published", "Published"
         RETIRED = "retired", "Retired"
 
@@ -37,6 +43,11 @@ class PolicyVersion(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     published_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
 
     class Meta:
         ordering = ["policy_id", "-number"]
@@ -132,6 +143,9 @@ class Statement(models.Model):
     explanation = models.JSONField()
     run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.PROTECT, related_name="statements")
     created_at = models.DateTimeField(auto_now_add=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    approved_on = models.DateField(null=True, blank=True, help_text="Business date of the approval; no payout before it.")
 
     class Meta:
         ordering = ["period_start", "policy_id", "customer_id", "sequence"]
@@ -148,6 +162,17 @@ class Statement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy.code} {self.period_key} {self.customer.code} #{self.sequence}"
+
+    @property
+    def counted_through(self) -> date:
+        """The last day whose sales this statement pays for: the period's end, or an interim
+        statement's cut-off. It is approved and paid only after that day."""
+        return min(self.period_end, self.as_of)
+
+    def counted_through_text(self) -> str:
+        if self.counted_through == self.period_end:
+            return f"its period {self.period_key} ended on {self.period_end}"
+        return f"it counts sales up to {self.counted_through}"
 
 
 class Dispute(models.Model):

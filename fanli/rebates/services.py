@@ -30,12 +30,13 @@ from django.utils.translation import gettext_noop
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
+from fanli.accounts.controls import require
 from fanli.accounts.selectors import customers_for
 from fanli.catalog.models import Product
 from fanli.common.exceptions import NotFound, StateError, ValidationFailed
 from fanli.common.periods import Period, PeriodKind, parse_period, period_containing
 from fanli.common.services import audit_record, canonical_json, sha256_text
-from fanli.common.versions import version_publish, version_store
+from fanli.common.versions import SUBMITTED, version_publish, version_reject, version_store, version_submit
 from fanli.customers.models import Customer
 from fanli.ledger.models import Account, EntryKind
 from fanli.ledger.selectors import accrued_by_customer
@@ -70,7 +71,10 @@ def policy_apply(*, text: str, actor: Any, publish: bool = True) -> PolicyApplie
 
     Applying the same document again changes nothing. Publishing retires the version in force;
     published versions are never edited, and statements keep pointing at the version they used.
+    Under four eyes a person's ``publish`` submits the version instead: another person with the
+    ``publish`` right puts it in force (``policy_version_publish``).
     """
+    require(actor, "policies")
     document = load_policy_text(text)
     _check_references(document)
     with transaction.atomic():
@@ -81,9 +85,16 @@ def policy_apply(*, text: str, actor: Any, publish: bool = True) -> PolicyApplie
         return PolicyApplied(version, created=created)
 
 
-def _publish(policy: Policy, version: PolicyVersion, actor: Any) -> None:
-    version_publish(versions=PolicyVersion, parent=policy, parent_field="policy", version=version, actor=actor,
-                    audit_prefix="policy")
+def _versioned(version: PolicyVersion) -> dict[str, Any]:
+    return {"versions": PolicyVersion, "parent": version.policy, "parent_field": "policy", "version": version,
+            "audit_prefix": "policy"}
+
+
+def _version_for_update(version_id: int) -> PolicyVersion:
+    version = PolicyVersion.objects.select_for_update().select_related("policy").filter(pk=version_id).first()
+    if version is None:
+        raise NotFound(f"no policy version {version_id}")
+    return version
 
 
 def policy_draft_save(*, data: dict[str, Any], actor: Any, policy_code: str | None = None) -> PolicyVersion:
@@ -91,8 +102,10 @@ def policy_draft_save(*, data: dict[str, Any], actor: Any, policy_code: str | No
 
     ``policy_code`` is the policy being edited (None for a new one): its code cannot change, and
     a new policy cannot take an existing code. The draft is one version, updated in place until
-    it is published; a document equal to the latest version saves nothing.
+    it is published; a document equal to the latest version saves nothing. Changing a submitted
+    version takes it back to draft (it must be submitted again).
     """
+    require(actor, "policies")
     document = parse_policy_document(data)
     _check_references(document)
     taken = Policy.objects.filter(code=document.code).exists()
@@ -110,8 +123,11 @@ def policy_draft_save(*, data: dict[str, Any], actor: Any, policy_code: str | No
         latest = policy.versions.order_by("-number").first()
         if latest is not None and latest.document_sha256 == digest:
             return latest
-        if latest is not None and latest.status == PolicyVersion.Status.DRAFT:
-            PolicyVersion.objects.filter(pk=latest.pk).update(document=body, document_sha256=digest)
+        withdrawn = latest is not None and latest.status == SUBMITTED
+        if latest is not None and latest.status in (PolicyVersion.Status.DRAFT, SUBMITTED):
+            PolicyVersion.objects.filter(pk=latest.pk).update(document=body, document_sha256=digest,
+                                                              status=PolicyVersion.Status.DRAFT, submitted_by=None,
+                                                              submitted_at=None)
             latest.refresh_from_db()
             version, action = latest, "policy.draft_update"
         else:
@@ -123,21 +139,42 @@ def policy_draft_save(*, data: dict[str, Any], actor: Any, policy_code: str | No
         if policy.name != document.name:
             Policy.objects.filter(pk=policy.pk).update(name=document.name)
         audit_record(actor=actor, action=action, object_type="policy_version", object_id=version.pk,
-                     data={"policy": policy.code, "number": version.number, "sha256": digest, "published": False})
+                     data={"policy": policy.code, "number": version.number, "sha256": digest, "published": False,
+                           **({"withdrawn": True} if withdrawn else {})})
+        return version
+
+
+def policy_version_submit(*, version_id: int, actor: Any) -> PolicyVersion:
+    """The author hands a draft over for approval; it cannot change until it is decided."""
+    require(actor, "policies")
+    with transaction.atomic():
+        version = _version_for_update(version_id)
+        _check_references(parsed(version))
+        version_submit(**_versioned(version), actor=actor)
         return version
 
 
 def policy_version_publish(*, version_id: int, actor: Any) -> PolicyVersion:
-    """Publish a draft: it becomes the version in force and the one it replaces is retired."""
+    """Publish a version: it becomes the version in force and the one it replaces is retired.
+
+    Under four eyes only a submitted version is published, by a person with the ``publish`` right
+    who neither wrote nor submitted it.
+    """
     with transaction.atomic():
-        version = PolicyVersion.objects.select_for_update().select_related("policy").filter(pk=version_id).first()
-        if version is None:
-            raise NotFound(f"no policy version {version_id}")
-        if version.status != PolicyVersion.Status.DRAFT:
-            raise StateError(f"{version} is {version.status}; only a draft can be published",
-                             details={"status": version.status})
+        version = _version_for_update(version_id)
         _check_references(parsed(version))
-        _publish(version.policy, version, actor)
+        version_publish(**_versioned(version), actor=actor)
+        return version
+
+
+def policy_version_reject(*, version_id: int, actor: Any, note: str) -> PolicyVersion:
+    """Send a submitted version back to its author as a draft, with the reason."""
+    if not note.strip():
+        raise ValidationFailed("say why the version is rejected",
+                               details={"errors": [{"path": "note", "message": "empty"}]})
+    with transaction.atomic():
+        version = _version_for_update(version_id)
+        version_reject(**_versioned(version), actor=actor, note=note.strip())
         return version
 
 
@@ -188,6 +225,7 @@ def enrolment_set(
     overrides: dict[str, Any] | None = None,
 ) -> Enrolment:
     """Create or replace a customer's agreement (返利协议) under a policy."""
+    require(actor, "policies")
     policy = Policy.objects.filter(code=policy_code).first()
     if policy is None:
         raise NotFound(f"no policy {policy_code}")
@@ -371,6 +409,7 @@ def settlement_run(
 
     ``stage`` is told each step as it starts (``SETTLEMENT_STAGES``), for a progress display.
     """
+    require(actor, "settle")
     period = _period_or_error(period_key)
     today = today or timezone.localdate()
     if period.end >= today:
@@ -587,6 +626,7 @@ def accrual_run(*, month_key: str, actor: Any, today: date | None = None, policy
     already settled for it; never below zero. Only the difference to the accrued balance is
     posted, so running the month again posts nothing unless the data changed.
     """
+    require(actor, "settle")
     month = _period_or_error(month_key)
     if month.kind is not PeriodKind.MONTH:
         raise ValidationFailed("accruals run per month, e.g. 2026-03",
@@ -690,12 +730,33 @@ def _move(statement_id: int, *, allowed: set[str], to: str, actor: Any, action: 
         return statement
 
 
-def statement_approve(*, statement_id: int, actor: Any) -> Statement:
-    return _move(statement_id, allowed={Statement.State.DRAFT}, to=Statement.State.APPROVED, actor=actor,
-                 action="approve")
+def statement_approve(*, statement_id: int, actor: Any, on: date | None = None, today: date | None = None
+                      ) -> Statement:
+    """Approve a draft statement for payment. ``on`` is the business date of the approval: today
+    unless given, after the statement's period and not after ``today``; no payout may be dated
+    before it. Under four eyes the person who approves may not pay it (``payout_record`` checks)."""
+    require(actor, "approve")
+    today = today or timezone.localdate()
+    on = on or today
+    if on > today:
+        raise ValidationFailed(f"an approval cannot be dated {on}, after today ({today})",
+                               details={"errors": [{"path": "on", "message": f"on or before {today}"}]})
+    draft = Statement.objects.filter(pk=statement_id).only("period_key", "period_end", "as_of").first()
+    if draft is not None and on <= draft.counted_through:
+        raise ValidationFailed(f"an approval of statement {statement_id} cannot be dated {on}: "
+                               f"{draft.counted_through_text()}",
+                               details={"errors": [{"path": "on", "message": f"after {draft.counted_through}"}]})
+    with transaction.atomic():
+        statement = _move(statement_id, allowed={Statement.State.DRAFT}, to=Statement.State.APPROVED, actor=actor,
+                          action="approve", data={"on": on.isoformat()})
+        approver = actor if getattr(actor, "pk", None) else None
+        Statement.objects.filter(pk=statement.pk).update(approved_by=approver, approved_on=on)
+        statement.approved_by, statement.approved_on = approver, on
+        return statement
 
 
 def statement_dispute(*, statement_id: int, reason: str, actor: Any) -> Statement:
+    _require_dispute_right(actor, statement_id)
     if not reason.strip():
         raise ValidationFailed("a dispute needs a reason", details={"errors": [{"path": "reason", "message": "empty"}]})
     with transaction.atomic():
@@ -705,12 +766,26 @@ def statement_dispute(*, statement_id: int, reason: str, actor: Any) -> Statemen
         return statement
 
 
+def _require_dispute_right(actor: Any, statement_id: int) -> None:
+    """Staff with the ``dispute`` right, or the customer's own portal login for its statements."""
+    from fanli.accounts.controls import is_person
+    from fanli.accounts.selectors import can, portal_customer, portal_customers
+
+    if not is_person(actor) or can(actor, "dispute"):
+        return
+    customer = portal_customer(actor)
+    if customer is None or not Statement.objects.filter(
+            pk=statement_id, customer__in=portal_customers(customer)).exists():
+        require(actor, "dispute")  # refuses with the permission named
+
+
 def statement_resolve(*, statement_id: int, resolution: str, actor: Any) -> Statement:
     """Close a dispute with the figure confirmed: the statement goes back to approved.
 
     A dispute that shows wrong data is fixed by correcting the data; the next settlement
     run then issues the adjustment. The statement itself never changes.
     """
+    require(actor, "dispute")
     if not resolution.strip():
         raise ValidationFailed("say how the dispute was resolved",
                                details={"errors": [{"path": "resolution", "message": "empty"}]})

@@ -17,7 +17,7 @@ SECTIONS = {"dashboard": "dashboard", "customers": "customers", "customer": "cus
             "loyalty": "loyalty", "loyalty_members": "loyalty", "loyalty_member": "loyalty", "warnings": "warnings",
             "contacts": "contacts", "complaints": "contacts",
             "scorecards": "customers", "scorecard_edit": "customers",
-            "policy_effectiveness": "policies"}
+            "policy_effectiveness": "policies", "approvals": "approvals"}
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

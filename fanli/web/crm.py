@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from fanli.accounts.models import Submission
 from fanli.accounts.selectors import can, staff_users, visible_customer, visible_customers
 from fanli.common.command import parse_day
 from fanli.common.exceptions import FanliError, NotFound, ValidationFailed
@@ -267,6 +268,9 @@ def scorecard_edit(request: HttpRequest, code: str) -> HttpResponse:
         details = "; ".join(ui_message(str(e.get("message"))) for e in (error.details or {}).get("errors", []))
         messages.error(request, _("The score card was not saved: %(why)s") % {"why": details or error.message})
         return redirect(f"{reverse('web:scorecards')}?card={card.code}")
+    if isinstance(stored, Submission):
+        return _done(request, _("The change is submitted: another person with the right to publish approves it "
+                                "under Approvals."), "web:scorecards")
     if changed:
         scorecards_compute(today=timezone.localdate(), actor=request.user, codes=[stored.code])
     return _done(request, _("Score card saved and rescored") if changed else _("Nothing changed"), "web:scorecards")

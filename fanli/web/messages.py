@@ -48,6 +48,9 @@ _EXACT: dict[str, Callable[[], str]] = {
     "Extra inputs are not permitted": lambda: _("not a setting of this document"),
     "Input should be a valid decimal": lambda: _("not a number"),
     "Input should be a valid integer, unable to parse string as an integer": lambda: _("not a whole number"),
+    # controls (fanli/accounts/controls.py and the services that call them)
+    "say why the version is rejected": lambda: _("say why the version is rejected"),
+    "say why the change is rejected": lambda: _("say why the change is rejected"),
     # score-card details (fanli/customers/scorecard.py)
     "rated": lambda: _("rated"),
     "not rated yet": lambda: _("not rated yet"),
@@ -84,6 +87,24 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
      lambda m: _("%(count)s contact(s) in 90 days") % {"count": m.group(1)}),
     (re.compile(r"^weights add up to (\d+), not 100$"),
      lambda m: _("the weights add up to %(total)s, not 100") % {"total": m.group(1)}),
+    (re.compile(r"^four eyes: you cannot publish .*$"),
+     lambda m: _("Four eyes: you wrote or submitted this, so another person with the right to publish must publish it.")),
+    (re.compile(r"^four eyes: you cannot pay statement (\d+), which you approved.*$"),
+     lambda m: _("Four eyes: you approved statement %(id)s, so another person with the right to pay must pay it.")
+     % {"id": m.group(1)}),
+    (re.compile(r"^your role does not allow this \((\w+)\)$"),
+     lambda m: _("Your role does not allow this (%(permission)s).") % {"permission": m.group(1)}),
+    (re.compile(r"^.+ is a draft: its author submits it first, then another person publishes it$"),
+     lambda m: _("This version is a draft: its author submits it first, then another person publishes it.")),
+    (re.compile(r"^a payout of statement (\d+) cannot be dated (\S+): its period (\S+) ended on (\S+)$"),
+     lambda m: _("Statement %(id)s cannot be paid on %(day)s: its period %(period)s ended on %(end)s.")
+     % {"id": m.group(1), "day": m.group(2), "period": m.group(3), "end": m.group(4)}),
+    (re.compile(r"^a payout of statement (\d+) cannot be dated (\S+): it counts sales up to (\S+)$"),
+     lambda m: _("Statement %(id)s cannot be paid on %(day)s: it counts sales up to %(end)s.")
+     % {"id": m.group(1), "day": m.group(2), "end": m.group(3)}),
+    (re.compile(r"^a payout of statement (\d+) cannot be dated (\S+): it was approved on (\S+)$"),
+     lambda m: _("Statement %(id)s cannot be paid on %(day)s: it was approved on %(approved)s.")
+     % {"id": m.group(1), "day": m.group(2), "approved": m.group(3)}),
     (re.compile(r"^policies would stack in a circle through (.+)$"),
      lambda m: _("policies would stack in a circle through %(code)s") % {"code": m.group(1)}),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -14,17 +15,25 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from fanli.accounts.controls import four_eyes
 from fanli.accounts.selectors import can, visible_customers
 from fanli.catalog.models import Brand, Category
 from fanli.common.exceptions import FanliError, ValidationFailed
 from fanli.common.periods import Period, PeriodKind, period_containing
+from fanli.common.versions import version_makers
 from fanli.customers.models import CustomerKind, CustomerSegment, Grade, Relationship
 from fanli.rebates.diff import document_diff
 from fanli.rebates.document import parse_policy_document
 from fanli.rebates.models import Policy, PolicyVersion
 from fanli.rebates.preview import ended_periods, policy_preview, preview_periods, what_if
-from fanli.rebates.services import policy_draft_save, policy_version_publish
+from fanli.rebates.services import (
+    policy_draft_save,
+    policy_version_publish,
+    policy_version_reject,
+    policy_version_submit,
+)
 
+from .messages import ui_message
 from .policy_form import PolicyForm, document_from_form
 from .views import staff_view
 
@@ -89,11 +98,16 @@ def policy_list(request: HttpRequest) -> HttpResponse:
 @staff_view()
 def policy_detail(request: HttpRequest, code: str) -> HttpResponse:
     policy = _policy(code)
-    versions = list(policy.versions.select_related("created_by").annotate(statements_count=Count("statements")))
+    versions = list(policy.versions.select_related("created_by", "submitted_by", "published_by")
+                    .annotate(statements_count=Count("statements")))
+    for version in versions:  # who may not publish it under four eyes
+        version.makers = version_makers(version, parent_field="policy", audit_prefix="policy")  # type: ignore[attr-defined]
     return render(request, "web/office/policy.html", {
         "policy": policy, "versions": versions, "can_edit": can(request.user, "policies"),
+        "can_publish": can(request.user, "publish"), "four_eyes": four_eyes(),
         "in_force": next((v for v in versions if v.status == PolicyVersion.Status.PUBLISHED), None),
-        "draft": next((v for v in versions if v.status == PolicyVersion.Status.DRAFT), None),
+        "draft": next((v for v in versions if v.status in (PolicyVersion.Status.DRAFT,
+                                                           PolicyVersion.Status.SUBMITTED)), None),
     })
 
 
@@ -145,7 +159,7 @@ def _editor_context(form: PolicyForm, policy: Policy | None) -> dict[str, Any]:
         "form": form, "policy": policy, "choices": CHOICES, "whatif_periods": _whatif_periods(form),
         "kinds": CustomerKind.choices,
         "abc_classes": [("A", "A"), ("B", "B"), ("C", "C")], "lifecycles": CustomerSegment.Lifecycle.choices,
-        "relationships": Relationship.choices,
+        "relationships": Relationship.choices, "four_eyes": four_eyes(),
         "grades": Grade.objects.order_by("code").values_list("code", "name"),
         "categories": Category.objects.order_by("code").values_list("code", "name"),
         "brands": Brand.objects.order_by("code").values_list("code", "name"),
@@ -224,20 +238,45 @@ def policy_version_preview(request: HttpRequest, code: str, number: int) -> Http
         "policy": policy, "version": version, "periods": periods, "period_key": period_key, "preview": preview,
         "error": error, "rows": [row for row in preview.rows if row.customer_id in visible][:200] if preview else [],
         "hidden_rows": sum(1 for row in preview.rows if row.customer_id not in visible) if preview else 0,
+        "four_eyes": four_eyes(), "can_publish": can(request.user, "publish"),
     })
+
+
+def _version_action(request: HttpRequest, code: str, number: int, act: Callable[[PolicyVersion], Any],
+                    done: str) -> HttpResponse:
+    policy = _policy(code)
+    version = _version(policy, number)
+    try:
+        act(version)
+    except FanliError as error:
+        messages.error(request, ui_message(error.message))
+        for item in error.details.get("errors", []) if isinstance(error.details, dict) else []:
+            messages.error(request, f"{item['path']}: {ui_message(str(item['message']))}")
+        return redirect("web:policy", policy.code)
+    messages.success(request, done % {"number": version.number})
+    return redirect("web:policy", policy.code)
 
 
 @require_POST
 @staff_view("policies")
+def policy_version_submit_view(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    return _version_action(request, code, number,
+                           lambda version: policy_version_submit(version_id=version.pk, actor=request.user),
+                           _("Version %(number)d is submitted: another person with the right to publish puts it in force."))
+
+
+@require_POST
+@staff_view("publish")
 def policy_version_publish_view(request: HttpRequest, code: str, number: int) -> HttpResponse:
-    policy = _policy(code)
-    version = _version(policy, number)
-    try:
-        policy_version_publish(version_id=version.pk, actor=request.user)
-    except FanliError as error:
-        messages.error(request, error.message)
-        for item in error.details.get("errors", []) if isinstance(error.details, dict) else []:
-            messages.error(request, f"{item['path']}: {item['message']}")
-        return redirect("web:policy", policy.code)
-    messages.success(request, _("Version %(number)d is published and in force.") % {"number": version.number})
-    return redirect("web:policy", policy.code)
+    return _version_action(request, code, number,
+                           lambda version: policy_version_publish(version_id=version.pk, actor=request.user),
+                           _("Version %(number)d is published and in force."))
+
+
+@require_POST
+@staff_view("publish")
+def policy_version_reject_view(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    return _version_action(request, code, number,
+                           lambda version: policy_version_reject(version_id=version.pk, actor=request.user,
+                                                                 note=request.POST.get("note", "")),
+                           _("Version %(number)d went back to its author as a draft."))

@@ -3,6 +3,7 @@ from django.urls import path
 
 from . import (
     analytics,
+    approvals,
     audit,
     crm,
     dashboard,
@@ -57,8 +58,14 @@ urlpatterns = [
          name="policy_effectiveness_export"),
     path("office/policies/<slug:code>/v<int:number>/", policies.policy_version, name="policy_version"),
     path("office/policies/<slug:code>/v<int:number>/preview/", policies.policy_version_preview, name="policy_preview"),
+    path("office/policies/<slug:code>/v<int:number>/submit/", policies.policy_version_submit_view,
+         name="policy_submit"),
+    path("office/policies/<slug:code>/v<int:number>/reject/", policies.policy_version_reject_view,
+         name="policy_reject"),
     path("office/policies/<slug:code>/v<int:number>/publish/", policies.policy_version_publish_view,
          name="policy_publish"),
+    path("office/approvals/", approvals.approvals, name="approvals"),
+    path("office/approvals/decide/", approvals.approval_decide, name="approval_decide"),
     path("office/discounts/", discounts.discount_rules, name="discounts"),
     path("office/discounts/quote/", discounts.discount_quote, name="discount_quote"),
     path("office/audit/", audit.audit_log, name="audit"),

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from fanli.accounts.controls import four_eyes
 from fanli.accounts.selectors import (
     can,
     is_staff_user,
@@ -100,7 +101,9 @@ def _done(request: HttpRequest, message: str, target: str, *args: Any) -> HttpRe
 
 
 def _failed(request: HttpRequest, error: FanliError, target: str, *args: Any) -> HttpResponse:
-    messages.error(request, error.message)
+    from .messages import ui_message
+
+    messages.error(request, ui_message(error.message))
     return redirect(target, *args)
 
 
@@ -165,7 +168,7 @@ def statements_approve(request: HttpRequest) -> HttpResponse:
 def _office_statement(request: HttpRequest, statement_id: int) -> Statement:
     statement = (
         Statement.objects.filter(pk=statement_id, customer__in=visible_customers(request.user))
-        .select_related("policy", "customer", "policy_version").first()
+        .select_related("policy", "customer", "policy_version", "approved_by").first()
     )
     if statement is None:
         raise Http404
@@ -180,6 +183,7 @@ def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
         "text": explanation_text(statement.explanation, currency=statement.currency),
         "lines": statement_lines(statement, limit=200),
         "can_approve": can(request.user, "approve"), "can_pay": can(request.user, "pay"),
+        "second_person_pays": four_eyes() and statement.approved_by_id == request.user.pk,
         "can_dispute": can(request.user, "dispute"), "today": timezone.localdate(),
         "disputes": statement.disputes.order_by("-id"),
     })

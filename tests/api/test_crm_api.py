@@ -10,7 +10,7 @@ from fanli.crm.models import Interaction
 from fanli.ledger.models import LedgerEntry
 from fanli.rebates.models import PolicyVersion, Statement
 from fanli.rebates.services import policy_apply
-from tests.api.test_rebates_api import POLICY, api  # noqa: F401  (the fixture)
+from tests.api.test_rebates_api import POLICY, api, second  # noqa: F401  (the fixtures)
 from tests.builders import catalog, customer, invoice
 
 
@@ -70,12 +70,15 @@ def test_a_what_if_and_the_effectiveness_of_a_policy(api):  # noqa: F811
     assert effect["comparison"]["customers"] == 0 and effect["difference_in_differences_points"] is None
 
 
-def test_a_score_card_is_applied_scored_and_rated_over_http(api):  # noqa: F811
+def test_a_score_card_is_applied_scored_and_rated_over_http(api, second):  # noqa: F811
     from tests.customers.test_scorecard import CARD
 
     customer("C001")
     status, applied = api.call("POST", "/scorecards", {"document": CARD})
-    assert status == 200 and applied["changed"] and applied["card"] == "dealer"
+    assert (status, applied["status"], applied["card"]) == (200, "submitted", "dealer")
+    assert api.call("POST", "/scorecards/dealer/publish")[1]["code"] == "four_eyes"
+    status, published = second.call("POST", "/scorecards/dealer/publish")
+    assert (status, published["status"], published["changed"]) == (200, "published", True)
     assert api.call("POST", "/scorecards", {"document": CARD})[1]["changed"] is False
     status, refused = api.call("POST", "/scorecards", {"document": CARD.replace("weight: 20", "weight: 25", 1)})
     assert status == 422 and refused["details"]["errors"][0]["message"] == "weights add up to 105, not 100"

@@ -51,6 +51,13 @@ def api(live_server, transactional_db):
     return Client(f"{live_server.url}/api", api_token_create(user=user, name="test"))
 
 
+@pytest.fixture
+def second(live_server, transactional_db):
+    """Another administrator: the second pair of eyes."""
+    user = User.objects.create_user("controller", password="x-secret-456", is_staff=True, is_superuser=True)
+    return Client(f"{live_server.url}/api", api_token_create(user=user, name="test"))
+
+
 def test_without_a_token_every_call_is_refused_with_401(live_server, transactional_db):
     status, body = Client(f"{live_server.url}/api", None).call("GET", "/statements")
     assert status == 401
@@ -77,12 +84,16 @@ def test_a_policy_with_wrong_types_is_refused_with_every_error_by_path_and_nothi
     assert PolicyVersion.objects.count() == 0
 
 
-def test_from_policy_to_settled_explained_and_paid_statement_over_http(api):
+def test_from_policy_to_settled_explained_and_paid_statement_over_http(api, second):
     catalog()
     acme = customer("C001")
     march = invoice(acme, date(2026, 3, 20), ("TEA-1", "310000"))
     status, body = api.call("POST", "/policies", {"document": POLICY})
-    assert (status, body["number"], body["status"]) == (201, 1, "published")
+    assert (status, body["number"], body["status"]) == (201, 1, "submitted")  # four eyes: it waits for someone else
+    status, refused = api.call("POST", "/policies/dist-q/versions/1/publish")
+    assert (status, refused["code"]) == (403, "four_eyes")
+    status, body = second.call("POST", "/policies/dist-q/versions/1/publish")
+    assert (status, body["status"]) == (200, "published")
     status, body = api.call("POST", "/policies", {"document": POLICY})
     assert (status, body["number"], body["created"]) == (200, 1, False)
 
@@ -103,8 +114,13 @@ def test_from_policy_to_settled_explained_and_paid_statement_over_http(api):
 
     status, body = api.call("POST", f"/statements/{statement['id']}/payout", {"paid_on": "2026-04-10"})
     assert (status, body["code"]) == (409, "invalid_state")
-    assert api.call("POST", f"/statements/{statement['id']}/approve")[0] == 200
-    status, payout = api.call("POST", f"/statements/{statement['id']}/payout", {"paid_on": "2026-04-10"})
+    status, approved = api.call("POST", f"/statements/{statement['id']}/approve?on=2026-04-02")
+    assert (status, approved["approved_by"], approved["approved_on"]) == (200, "finance", "2026-04-02")
+    status, refused = api.call("POST", f"/statements/{statement['id']}/payout", {"paid_on": "2026-04-10"})
+    assert (status, refused["code"]) == (403, "four_eyes")  # who approved does not pay
+    status, early = second.call("POST", f"/statements/{statement['id']}/payout", {"paid_on": "2026-04-01"})
+    assert (status, early["details"]["errors"]) == (422, [{"path": "paid_on", "message": "on or after 2026-04-02"}])
+    status, payout = second.call("POST", f"/statements/{statement['id']}/payout", {"paid_on": "2026-04-10"})
     assert (status, payout["form"], payout["amount_minor"]) == (201, "rebate_account", 930_000)
     assert api.call("GET", "/customers/C001/balances")[1]["rebate_account_minor"] == 930_000
 

@@ -75,8 +75,13 @@ def test_quote_and_record_over_http(live_server, transactional_db):
     manager = User.objects.create_user("manager", is_staff=True)
     manager.groups.add(Group.objects.get_or_create(name="channel_manager")[0])
     rules = api_token_create(user=manager, name="rules")
-    assert call(base, rules, "POST", "/discount-rules", {"document": LADDER})[0] == 201
-    assert call(base, rules, "POST", "/discount-rules", {"document": ONCE})[0] == 201
+    for document in (LADDER, ONCE):  # the channel manager writes; finance (another person) publishes
+        status, submitted = call(base, rules, "POST", "/discount-rules", {"document": document})
+        assert (status, submitted["status"]) == (201, "submitted")
+        path = f"/discount-rules/{submitted['rule']}/versions/{submitted['number']}/publish"
+        assert call(base, rules, "POST", path)[0] == 403  # no publish right, and it is their own
+        status, published = call(base, token, "POST", path)
+        assert (status, published["status"]) == (200, "published")
     order = {"customer": "C001", "date": "2026-11-20", "lines": [{"sku": "TEA-1", "quantity": "2"}]}
     status, quote = call(base, token, "POST", "/quotes", order)
     assert status == 200 and (quote["gross_minor"], quote["discount_minor"], quote["net_minor"]) == (24_000, 2_880, 21_120)

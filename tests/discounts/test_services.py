@@ -190,7 +190,7 @@ payout: {form: rebate_account, max_offset_percent_per_order: 10}
     invoice(Customer.objects.get(code="C001"), date(2026, 2, 1), ("TEA-1", "50000"))  # 2 % = ¥1,000.00 of credit
     settlement_run(period_key="2026-Q1", actor=None, today=date(2026, 4, 2))
     statement = Statement.objects.get(customer__code="C001")
-    statement_approve(statement_id=statement.pk, actor=None)
+    statement_approve(statement_id=statement.pk, actor=None, on=date(2026, 4, 2))
     payout_record(statement_id=statement.pk, actor=None, paid_on=date(2026, 4, 10))
     credit = quote_to_json(quote_prepare(actor=None, customer_code="C001", day=DAY, lines=TEA))["rebate_credit"]
     # net ¥211.20 after discounts: 10 % of it may be paid with the ¥1,000.00 of credit

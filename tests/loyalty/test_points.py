@@ -273,7 +273,7 @@ payout: {form: points, points_per_yuan: 100, points_programme: club}
     settlement_run(period_key="2026-Q1", actor=None, today=date(2026, 4, 2))
     mine, theirs = Statement.objects.get(customer=acme), Statement.objects.get(customer=other)
     for statement in (mine, theirs):
-        statement_approve(statement_id=statement.pk, actor=None)
+        statement_approve(statement_id=statement.pk, actor=None, on=date(2026, 4, 2))
     payout = payout_record(statement_id=mine.pk, actor=None, paid_on=date(2026, 4, 10))
     lot = PointLot.objects.get(member=member, source="rebate")
     assert (payout.points, lot.points, lot.source_ref, lot.expires_on) == (30_000, 30_000, f"payout:{payout.pk}",

@@ -74,7 +74,7 @@ def test_apply_settle_explain_progress_reconcile_and_check_from_the_command_line
     assert "counted: 2 line(s), ¥350,000.00" in text
     assert run("reconcile").strip() == "every settled figure matches the raw data"
     assert "the ledger balances" in run("ledger", "check")
-    run("statement", "approve", str(statement.pk))
+    run("statement", "approve", str(statement.pk), "--on", "2026-04-02")
     assert "paid ¥10,500.00 as rebate_account" in run("payout", str(statement.pk), "--paid-on", "2026-04-05")
     assert run("credit", "balance", "C001").splitlines()[0].split() == ["rebate_account", "¥10,500.00"]
 
@@ -99,6 +99,6 @@ def test_unpaid_statements_past_their_due_date_are_flagged_overdue(tmp_path):
     # due 2026-04-30, and the real today is later than that
     assert listing.rstrip().endswith("OVERDUE")
     statement = Statement.objects.get()
-    run("statement", "approve", str(statement.pk))
+    run("statement", "approve", str(statement.pk), "--on", "2026-05-01")
     run("payout", str(statement.pk), "--paid-on", "2026-05-05")
     assert run("statement", "list", "--overdue") == ""

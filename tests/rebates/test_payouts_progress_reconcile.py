@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -32,7 +32,9 @@ payout: {payout}
 
 
 def approved(statement_id: int) -> Statement:
-    return statement_approve(statement_id=statement_id, actor=None)
+    """Approved on the first day after its period, so any payout in these scenarios may follow."""
+    period_end = Statement.objects.get(pk=statement_id).period_end
+    return statement_approve(statement_id=statement_id, actor=None, on=period_end + timedelta(days=1))
 
 
 def test_interim_payments_on_account_are_deducted_from_the_final_settlement_as_in_sap_example():

@@ -22,6 +22,9 @@ def test_finance_reviews_approves_and_pays_a_statement_in_the_browser(page, worl
     statement.refresh_from_db()
     assert statement.state == "approved"
     page.goto(f"{page.base}/office/statements/{statement.pk}/")
+    assert page.is_visible("#four-eyes-note") and not page.is_visible("button:has-text('登记支付')")  # approver never pays
+    page.click("text=退出")
+    log_in(page, "administrator", f"/office/statements/{statement.pk}/")
     page.fill("input[name=reference]", "BANK-0001")
     page.click("text=登记支付")
     page.wait_for_selector("text=支付已登记")

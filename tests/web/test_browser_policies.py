@@ -38,7 +38,17 @@ def test_a_channel_manager_writes_previews_and_publishes_a_policy(page, world):
     assert page.locator("#preview-rows tbody tr").count() == 1  # the channel manager owns C001 only
     shot(page, "policy_preview")
 
-    page.click("text=发布 v1")
+    page.click("text=提交审批 v1")
+    page.wait_for_selector("text=版本 1 已提交")
+    assert PolicyVersion.objects.get(policy__code="spring-2026").status == "submitted"
+    assert page.is_visible("text=等待他人审批")  # the author cannot publish their own version
+    page.click("text=退出")
+    log_in(page, "finance", "/office/approvals/")  # four eyes: another person with the right publishes it
+    page.click("#approvals-policies >> text=审阅")
+    shot(page, "policy_submitted")
+    page.click("button[data-action=publish]")
     page.wait_for_selector("text=版本 1 已发布并生效。")
-    assert PolicyVersion.objects.get(policy__code="spring-2026").status == "published"
+    version = PolicyVersion.objects.get(policy__code="spring-2026")
+    assert (version.status, version.submitted_by.username, version.published_by.username) == (
+        "published", "channel_manager", "finance")
     shot(page, "policy")

@@ -31,6 +31,8 @@ def test_finance_runs_a_settlement_approves_pays_and_prints_a_statement(page, wo
     page.click(f"a[href='/office/statements/{statement.pk}/']")
     page.click("button:has-text('审批')")
     page.wait_for_selector("text=结算单已审批")
+    page.click("text=退出")  # four eyes: the administrator pays what finance approved
+    log_in(page, "administrator", f"/office/statements/{statement.pk}/")
     page.fill("input[name=reference]", "BANK-2026-Q3")
     page.click("button:has-text('登记支付')")
     page.wait_for_selector("text=支付已登记")

@@ -174,8 +174,15 @@ def test_an_editor_changes_the_weights_on_the_page_and_the_card_is_rescored(clie
     refused = client.post("/office/scorecards/dealer/", {**weights, "weight.capability": "40"}, follow=True)
     assert "评分卡未保存：权重合计为 110，应为 100" in refused.content.decode()
     assert ScoreCard.objects.get().document["criteria"][1]["weight"] == 30
-    client.post("/office/scorecards/dealer/", {**weights, "weight.capability": "20", "weight.growth": "20",
-                                               "name.growth": "增长"})
+    submitted = client.post("/office/scorecards/dealer/", {**weights, "weight.capability": "20",
+                                                           "weight.growth": "20", "name.growth": "增长"}, follow=True)
+    assert "已提交" in submitted.content.decode()  # four eyes: the change waits for another person
+    assert ScoreCard.objects.get().document["criteria"][1]["weight"] == 30
+    approvals = client.get("/office/approvals/").content.decode()
+    assert "dealer" in approvals and "等待他人审批" in approvals  # not theirs to approve
+    client.force_login(world["users"]["finance"])
+    assert 'data-action="publish"' in client.get("/office/approvals/").content.decode()
+    client.post("/office/approvals/decide/", {"kind": "scorecard", "code": "dealer", "decision": "publish"})
     card = ScoreCard.objects.get()
     assert [(c["key"], c["weight"]) for c in card.document["criteria"]][1:3] == [("capability", 20), ("growth", 20)]
     assert card.document["criteria"][2]["name"] == "增长"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -30,7 +30,7 @@ def test_sales_by_month_split_invoices_from_returns_and_list_empty_months(world)
 
 def test_the_customer_page_shows_sales_by_month_and_payouts(client, world):
     statement = world["acme_statement"]
-    statement_approve(statement_id=statement.pk, actor=None)
+    statement_approve(statement_id=statement.pk, actor=None, on=statement.period_end + timedelta(days=1))
     payout_record(statement_id=statement.pk, actor=None, paid_on=date(2026, 4, 20), reference="BANK-7")
     client.force_login(world["users"]["finance"])
     page = client.get("/office/customers/C001/?date=2026-03-31").content.decode()
@@ -44,7 +44,7 @@ def test_the_customer_page_shows_sales_by_month_and_payouts(client, world):
 
 def test_the_portal_lists_only_the_companys_own_payouts(client, world):
     statement = world["acme_statement"]
-    statement_approve(statement_id=statement.pk, actor=None)
+    statement_approve(statement_id=statement.pk, actor=None, on=statement.period_end + timedelta(days=1))
     payout_record(statement_id=statement.pk, actor=None, paid_on=date(2026, 4, 20), reference="BANK-7")
     client.force_login(world["users"]["portal"])
     mine = client.get("/portal/").content.decode()

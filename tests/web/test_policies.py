@@ -15,13 +15,14 @@ from fanli.ledger.models import LedgerEntry
 from fanli.rebates.diff import DiffRow, document_diff
 from fanli.rebates.models import Policy, PolicyVersion, Statement
 from fanli.rebates.preview import policy_preview, preview_periods
-from fanli.rebates.services import policy_draft_save, policy_version_publish
+from fanli.rebates.services import policy_draft_save, policy_version_publish, policy_version_submit
 from fanli.web.policy_form import PolicyForm, document_from_form
 
 pytestmark = pytest.mark.django_db
 
 EVERY_STAFF = ["administrator", "channel_manager", "finance", "customer_service", "auditor"]
 EDITORS = {"administrator", "channel_manager"}
+PUBLISHERS = {"administrator", "finance"}
 
 
 def posted(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
@@ -167,7 +168,10 @@ def test_a_draft_is_one_version_saved_in_place_until_published(world):
     assert (draft.number, draft.status) == (2, "draft")
     again = policy_draft_save(data=_draft_of_dist_q("2.6"), actor=admin, policy_code="dist-q")
     assert (again.pk, again.number, again.document["calculation"]["tiers"][1]["rate_percent"]) == (draft.pk, 2, "2.6")
-    published = policy_version_publish(version_id=draft.pk, actor=admin)
+    with pytest.raises(StateError):  # four eyes: a draft is submitted first
+        policy_version_publish(version_id=draft.pk, actor=world["users"]["finance"])
+    policy_version_submit(version_id=draft.pk, actor=admin)
+    published = policy_version_publish(version_id=draft.pk, actor=world["users"]["finance"])
     assert published.status == "published"
     assert PolicyVersion.objects.get(policy__code="dist-q", number=1).status == "retired"
     unchanged = policy_draft_save(data=_draft_of_dist_q("2.6"), actor=admin, policy_code="dist-q")
@@ -339,10 +343,17 @@ def test_save_preview_publish_from_the_pages(client, world):
     # as a channel manager: totals over everyone, rows only for the customers they own (C001)
     assert 'id="preview-total">¥4,700.00<' in preview  # C001 2.5 % of 152,000 + C002 1 % of 90,000
     assert "C001" in preview and "/office/customers/C002/" not in preview
+    assert client.post("/office/policies/spring/v1/publish/").status_code == 403  # no right to publish
+    page = client.post("/office/policies/spring/v1/submit/", follow=True).content.decode()
+    assert "版本 1 已提交" in page and "等待他人审批" in page
+    version.refresh_from_db()
+    assert (version.status, version.submitted_by.username) == ("submitted", "channel_manager")
+    client.force_login(world["users"]["finance"])
+    assert 'data-action="publish"' in client.get("/office/policies/spring/").content.decode()
     response = client.post("/office/policies/spring/v1/publish/")
     assert response.status_code == 302
     version.refresh_from_db()
-    assert version.status == "published"
+    assert (version.status, version.published_by.username) == ("published", "finance")
     same = client.get("/office/policies/dist-q/diff/?left=1&right=1").content.decode()
     assert "0 项设置不同。" in same and "两个版本相同。" in same
     policy_draft_save(data=_draft_of_dist_q("2.5"), actor=None, policy_code="dist-q")
@@ -362,7 +373,8 @@ def test_every_staff_role_reads_policies_and_only_editors_change_them(client, wo
     for path in ("/office/policies/new/", "/office/policies/dist-q/edit/", "/office/policies/dist-q/v1/preview/"):
         assert client.get(path).status_code == editing, path
     publish = client.post("/office/policies/dist-q/v1/publish/")
-    assert publish.status_code == (302 if role in EDITORS else 403)
+    assert publish.status_code == (302 if role in PUBLISHERS else 403)  # v1 is in force: refused beside the list
+    assert PolicyVersion.objects.get(policy__code="dist-q", number=1).status == "published"
     assert client.get("/office/policies/nothing/").status_code == 404
 
 

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 ALL = frozenset({"administrator", "channel_manager", "finance", "customer_service", "auditor"})
 EDITORS = frozenset({"administrator", "channel_manager"})
 SETTLERS = frozenset({"administrator", "finance"})
+PUBLISHERS = frozenset({"administrator", "finance"})
 AUDITORS = frozenset({"administrator", "finance", "auditor"})
 IMPORTERS = frozenset({"administrator", "channel_manager", "finance"})
 DISPUTERS = frozenset({"administrator", "finance", "customer_service"})
@@ -35,14 +36,16 @@ PAGES = {
     "settlement": ((), SETTLERS), "imports": ((), IMPORTERS), "disputes": ((), ALL), "dispute": (("dispute",), ALL),
     "loyalty": ((), ALL), "loyalty_members": (("club",), ALL), "loyalty_member": (("club", "C001"), ALL),
     "warnings": ((), ALL), "contacts": ((), ALL), "complaints": ((), ALL),
-    "scorecards": ((), ALL), "policy_effectiveness": (("dist-q",), ALL),
+    "scorecards": ((), ALL), "policy_effectiveness": (("dist-q",), ALL), "approvals": ((), ALL),
     "policy_effectiveness_export": (("dist-q",), ALL),
 }
 # url name -> (arguments, roles allowed to post); everyone else on staff gets 403
 ACTIONS = {
     "statements_approve": ((), SETTLERS), "statement_approve": (("statement",), SETTLERS),
     "statement_pay": (("statement",), SETTLERS), "statement_dispute": (("statement",), DISPUTERS),
-    "policy_publish": (("dist-q", 1), EDITORS), "settlement_run": ((), SETTLERS),
+    "policy_publish": (("dist-q", 1), PUBLISHERS), "policy_submit": (("dist-q", 1), EDITORS),
+    "policy_reject": (("dist-q", 1), PUBLISHERS), "approval_decide": ((), PUBLISHERS),
+    "settlement_run": ((), SETTLERS),
     "import_upload": ((), IMPORTERS), "import_commit": ((), IMPORTERS),
     "dispute_message": (("dispute",), DISPUTERS), "dispute_propose": (("dispute",), DISPUTERS),
     "dispute_decide": (("dispute",), SETTLERS), "dispute_confirm": (("dispute",), DISPUTERS),

@@ -128,14 +128,15 @@ def test_near_the_next_tier_within_ten_percent_before_the_period_ends(world):
 
 
 def test_rebate_budget_warns_when_the_period_is_projected_over_it(world):
-    from fanli.rebates.services import policy_apply
+    from fanli.rebates.services import policy_apply, policy_version_publish
     from tests.web.conftest import POLICY
 
     acme = world["acme_statement"].customer
     invoice(acme, date(2026, 11, 2), ("TEA-1", "55000"))
     assert rebate_budgets(TODAY) == []  # no budget set
     author = world["users"]["channel_manager"]
-    policy_apply(text=POLICY + "budget: 1000\n", actor=author)
+    submitted = policy_apply(text=POLICY + "budget: 1000\n", actor=author).version
+    policy_version_publish(version_id=submitted.pk, actor=world["users"]["finance"])
     # 55 of 92 days into Q4: ¥55,000 runs at ¥92,000 for the quarter, tier 1 at 1 %: ¥920 (under ¥1,000)
     assert rebate_budgets(TODAY) == []
     invoice(acme, date(2026, 11, 3), ("TEA-1", "5500"))

@@ -53,3 +53,11 @@ def ui(text: Any) -> str:
     from fanli.web.messages import ui_message
 
     return ui_message(str(text))
+
+
+@register.filter
+def pretty_json(value: Any) -> str:
+    """A document as indented JSON, for reading (escaped by the template like any text)."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from fanli.accounts.models import Submission
 from fanli.common.command import FanliCommand, parse_day
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.customers.models import DealerScore, ScoreCard
@@ -37,6 +38,10 @@ class Command(FanliCommand):
             if not path.is_file():
                 raise ValidationFailed(f"{path}: no such file")
             card, changed = scorecard_apply(text=path.read_text(encoding="utf-8"), actor=actor)
+            if isinstance(card, Submission):
+                self.out(f"{path}: score card {card.code} submitted: another person publishes it "
+                         f"(fanli approvals publish scorecard {card.code})")
+                return
             self.out(f"{path}: score card {card.code} ({'stored' if changed else 'unchanged'})")
         elif action == "compute":
             day = parse_day(options["date"]) if options.get("date") else timezone.localdate()

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from fanli.accounts.models import Submission
 from fanli.common.command import FanliCommand, parse_day
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.common.money import format_minor
@@ -69,6 +70,10 @@ class Command(FanliCommand):
         if not path.is_file():
             raise ValidationFailed(f"{path}: no such file", details={"errors": [{"path": str(path), "message": "missing"}]})
         programme, changed = programme_apply(text=path.read_text(encoding="utf-8"), actor=self.actor(options))
+        if isinstance(programme, Submission):
+            self.out(f"{programme.code} submitted: another person publishes it (fanli approvals publish programme "
+                     f"{programme.code})")
+            return
         self.out(f"{programme.code} v{programme.version} ({'stored' if changed else 'unchanged'})")
 
     def _enrol(self, options: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from fanli.common.command import FanliCommand
+from fanli.common.command import FanliCommand, parse_day
 from fanli.common.money import format_minor
 from fanli.rebates.models import Statement
 from fanli.rebates.selectors import UNPAID, statements_overdue
@@ -31,6 +31,8 @@ class Command(FanliCommand):
             p.add_argument("ids", nargs="+", type=int)
             if name != "approve":
                 p.add_argument("--reason", required=True)
+            else:
+                p.add_argument("--on", help="business date of the approval, YYYY-MM-DD (default today)")
 
     def work(self, *args: Any, **options: Any) -> None:
         actor = self.actor(options)
@@ -40,7 +42,8 @@ class Command(FanliCommand):
             return
         for statement_id in options["ids"]:
             if action == "approve":
-                statement = statement_approve(statement_id=statement_id, actor=actor)
+                statement = statement_approve(statement_id=statement_id, actor=actor,
+                                              on=parse_day(options["on"], name="on") if options.get("on") else None)
             elif action == "dispute":
                 statement = statement_dispute(statement_id=statement_id, reason=options["reason"], actor=actor)
             else:

@@ -1,0 +1,65 @@
+"""Approvals: what one person prepared and another must decide (the four-eyes rule), in one list.
+
+Submitted policy versions link to their policy page (where they are published or rejected);
+discount rule versions, loyalty programmes and score cards are decided here; approved statements
+link to their page, where someone other than their approver records the payout.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fanli.accounts.controls import four_eyes
+from fanli.accounts.models import Submission
+from fanli.accounts.selectors import awaiting_approval, can, visible_customers
+from fanli.common.exceptions import FanliError
+from fanli.customers.services import scorecard_decide, scorecards_compute
+from fanli.discounts.services import discount_rule_version_decide
+from fanli.loyalty.services import programme_decide
+
+from .messages import ui_message
+from .views import staff_view
+
+
+@staff_view()
+def approvals(request: HttpRequest) -> HttpResponse:
+    pending = awaiting_approval()
+    statements = pending["statements"].filter(customer__in=visible_customers(request.user))
+    return render(request, "web/office/approvals.html", {
+        **pending, "statements": Paginator(statements, 50).get_page(request.GET.get("page")),
+        "four_eyes": four_eyes(), "can_publish": can(request.user, "publish"), "can_pay": can(request.user, "pay"),
+        "today": timezone.localdate(),
+    })
+
+
+@require_POST
+@staff_view("publish")
+def approval_decide(request: HttpRequest) -> HttpResponse:
+    """Publish or reject a submitted discount rule version, loyalty programme or score card."""
+    kind, code = request.POST.get("kind", ""), request.POST.get("code", "")
+    publish = request.POST.get("decision") == "publish"
+    note = request.POST.get("note", "")
+    try:
+        if kind == "discount_rule":
+            number = request.POST.get("number", "")
+            discount_rule_version_decide(rule_code=code, number=int(number) if number.isdigit() else 0,
+                                         actor=request.user, publish=publish, note=note)
+        elif kind == Submission.Kind.PROGRAMME:
+            programme_decide(code=code, actor=request.user, publish=publish, note=note)
+        elif kind == Submission.Kind.SCORECARD:
+            if scorecard_decide(code=code, actor=request.user, publish=publish, note=note) is not None:
+                scorecards_compute(today=timezone.localdate(), actor=request.user, codes=[code])
+        else:
+            messages.error(request, _("Nothing to decide."))
+            return redirect("web:approvals")
+    except FanliError as error:
+        messages.error(request, ui_message(error.message))
+        return redirect("web:approvals")
+    messages.success(request, _("Published and in force.") if publish else _("Sent back to its author."))
+    return redirect("web:approvals")
