@@ -239,7 +239,7 @@ class DecisionIn(Schema):
     note: str = Field("", description="Why it is rejected (required to reject).")
 
 
-@router.post("/scorecards/{code}/publish", summary="Publish the submitted change of a score card, then rescore it")
+@router.post("/scorecards/{code}/publish", response={200: dict[str, Any], **errors(404)}, summary="Publish the submitted change of a score card, then rescore it")
 @permission("publish")
 def scorecard_publish(request: HttpRequest, code: str) -> dict[str, Any]:
     card = scorecard_decide(code=code, actor=request.user, publish=True)
@@ -248,7 +248,7 @@ def scorecard_publish(request: HttpRequest, code: str) -> dict[str, Any]:
     return {"card": card.code, "changed": True, "status": "published", "document": card.document}
 
 
-@router.post("/scorecards/{code}/reject", summary="Reject the submitted change of a score card, with the reason")
+@router.post("/scorecards/{code}/reject", response={200: dict[str, Any], **errors(404)}, summary="Reject the submitted change of a score card, with the reason")
 @permission("publish")
 def scorecard_reject(request: HttpRequest, code: str, body: DecisionIn) -> dict[str, Any]:
     scorecard_decide(code=code, actor=request.user, publish=False, note=body.note)

@@ -89,14 +89,14 @@ def _decided(code: str, number: int, request: HttpRequest, *, publish: bool, not
     return _version_out(version)
 
 
-@router.post("/discount-rules/{code}/versions/{number}/publish", response=RuleVersionOut,
+@router.post("/discount-rules/{code}/versions/{number}/publish", response={200: RuleVersionOut, **errors(404, 409)},
              summary="Publish a submitted rule version (not your own, under four eyes)")
 @permission("publish")
 def rule_publish(request: HttpRequest, code: str, number: int) -> dict[str, Any]:
     return _decided(code, number, request, publish=True)
 
 
-@router.post("/discount-rules/{code}/versions/{number}/reject", response=RuleVersionOut,
+@router.post("/discount-rules/{code}/versions/{number}/reject", response={200: RuleVersionOut, **errors(404, 409)},
              summary="Send a submitted rule version back to draft, with the reason")
 @permission("publish")
 def rule_reject(request: HttpRequest, code: str, number: int, body: NoteIn) -> dict[str, Any]:

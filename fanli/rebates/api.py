@@ -91,21 +91,21 @@ class NoteIn(Schema):
     note: str = Field(description="Why the version goes back to its author.")
 
 
-@router.post("/policies/{code}/versions/{number}/submit", response=PolicyVersionOut,
+@router.post("/policies/{code}/versions/{number}/submit", response={200: PolicyVersionOut, **errors(404, 409)},
              summary="Submit a draft for approval by another person")
 @permission("policies")
 def policy_submit(request: HttpRequest, code: str, number: int) -> dict[str, Any]:
     return _version_out(policy_version_submit(version_id=_policy_version(code, number).pk, actor=request.user))
 
 
-@router.post("/policies/{code}/versions/{number}/publish", response=PolicyVersionOut,
+@router.post("/policies/{code}/versions/{number}/publish", response={200: PolicyVersionOut, **errors(404, 409)},
              summary="Publish a submitted version (not your own, under four eyes)")
 @permission("publish")
 def policy_publish(request: HttpRequest, code: str, number: int) -> dict[str, Any]:
     return _version_out(policy_version_publish(version_id=_policy_version(code, number).pk, actor=request.user))
 
 
-@router.post("/policies/{code}/versions/{number}/reject", response=PolicyVersionOut,
+@router.post("/policies/{code}/versions/{number}/reject", response={200: PolicyVersionOut, **errors(404, 409)},
              summary="Send a submitted version back to draft, with the reason")
 @permission("publish")
 def policy_reject(request: HttpRequest, code: str, number: int, body: NoteIn) -> dict[str, Any]:

@@ -56,7 +56,7 @@ def world() -> tuple[Any, Any]:
     member_enrol(programme_code="club", customer_code=THEIRS, day=date(2026, 1, 5), actor=None)
     invoice(theirs, date(2026, 1, 10), ("TEA-1", "200000"))
     settlement_run(period_key="2026-Q1", actor=None, today=date(2026, 4, 2))
-    statement = statement_approve(statement_id=theirs.statements.get().pk, actor=None)
+    statement = statement_approve(statement_id=theirs.statements.get().pk, actor=None, on=date(2026, 4, 2))
     payout_record(statement_id=statement.pk, actor=None, paid_on=date(2026, 4, 3))  # credit on C002's rebate account
     return rep, other
 

@@ -44,7 +44,7 @@ def admin_world(world):
     users = world["users"]
     users["service"] = get_user_model().objects.create_user("service", password=PASSWORD, is_staff=True)
     paid = world["other_statement"]
-    statement_approve(statement_id=paid.pk, actor=users["finance"])
+    statement_approve(statement_id=paid.pk, actor=users["finance"], on=date(2026, 4, 2))
     payout_record(statement_id=paid.pk, actor=users["administrator"], paid_on=date(2026, 4, 20), reference="B-1")
     Grade.objects.create(code="A", name="A")
     Enrolment.objects.create(policy=Policy.objects.get(), customer=paid.customer)
