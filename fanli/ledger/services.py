@@ -83,6 +83,9 @@ def entries_post(*, postings: list[Posting], actor: Any = None) -> list[LedgerEn
 
 def entry_reverse(*, entry: LedgerEntry, reason: str, actor: Any, effective_date: date) -> LedgerEntry:
     """Post the opposite of ``entry`` (once) with a reason code."""
+    from fanli.accounts.controls import require
+
+    require(actor, "settle")
     if not reason.strip():
         raise LedgerError("a reversal needs a reason", code="reason_required")
     if entry.kind == EntryKind.REVERSAL:
@@ -289,6 +292,9 @@ def rebate_credit_use(
     arrive at once: the unique (customer, order reference) decides, and the loser answers the
     winner's offset); the same reference with another order amount or offset is a ``Conflict``.
     """
+    from fanli.accounts.controls import require
+
+    require(actor, "settle")
     if not line_amounts_minor or any(a < 0 for a in line_amounts_minor):
         raise ValidationFailed("an order needs lines with amounts that are not negative",
                                details={"errors": [{"path": "lines", "message": "empty or negative"}]})
@@ -379,6 +385,9 @@ def credit_expire(*, today: date, actor: Any) -> int:
     Expired credit leaves the rebate account and reduces the rebate expense (breakage); each
     lot expires once (a unique constraint), so running this again posts nothing.
     """
+    from fanli.accounts.controls import require
+
+    require(actor, "settle")
     with transaction.atomic():
         lots = list(CreditLot.objects.select_for_update().filter(expires_on__lt=today).exclude(uses__kind="expiry"))
         remaining = lot_remaining([lot.pk for lot in lots])

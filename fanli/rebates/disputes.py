@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 
+from fanli.accounts.controls import require
 from fanli.common.exceptions import NotFound, StateError, ValidationFailed
 from fanli.common.money import format_minor, major_to_minor_exact
 from fanli.common.services import audit_record
@@ -81,6 +82,7 @@ def dispute_message_add(*, dispute_id: int, body: str, actor: Any, internal: boo
 
 def dispute_adjustment_propose(*, dispute_id: int, amount: str, reason: str, actor: Any) -> Dispute:
     """Propose settling the dispute by a manual adjustment of ``amount`` yuan (negative takes back)."""
+    require(actor, "dispute")
     try:
         value = Decimal(amount.strip().replace(",", ""))
         minor = major_to_minor_exact(value) if value.is_finite() else 0
@@ -109,6 +111,7 @@ def dispute_adjustment_decide(*, dispute_id: int, approve: bool, actor: Any, not
 
     The person who proposed may not decide: an adjustment always has two people behind it.
     """
+    require(actor, "approve")
     with transaction.atomic():
         dispute = _dispute_for_update(dispute_id)
         if dispute.state != Dispute.State.PROPOSED:
@@ -175,6 +178,7 @@ def _book_manual_statement(dispute: Dispute, approver: Any) -> Statement:
 
 def dispute_confirm(*, dispute_id: int, resolution: str, actor: Any) -> Dispute:
     """End the dispute with the figure confirmed: the statement goes back to approved."""
+    require(actor, "dispute")
     if not resolution.strip():
         raise _error("resolution", "say how the dispute was resolved")
     with transaction.atomic():

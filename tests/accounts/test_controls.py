@@ -223,3 +223,38 @@ def test_the_approvals_command_lists_and_decides_as_the_named_person(people, cap
     assert "your role does not allow this (publish)" in str(refused.value)
     call_command("approvals", "--as-user", "li", "publish", "policy", version.policy.code, "1")
     assert "v1 published" in capsys.readouterr().out
+
+
+def test_credit_use_and_dispute_adjustments_check_the_right_in_the_service(approved, people):
+    from fanli.ledger.models import OrderOffset
+    from fanli.ledger.services import rebate_credit_use
+    from fanli.rebates.disputes import dispute_adjustment_decide, dispute_adjustment_propose
+    from fanli.rebates.models import Dispute
+
+    with pytest.raises(Forbidden) as credit:
+        rebate_credit_use(customer_id=approved.customer_id, order_reference="SO-1", line_amounts_minor=[10_000],
+                          effective_date=date(2026, 4, 10), actor=people["auditor"])
+    assert credit.value.details == {"permission": "settle"}
+    statement_dispute(statement_id=approved.pk, reason="March is missing", actor=people["service"])
+    dispute = Dispute.objects.get()
+    with pytest.raises(Forbidden):
+        dispute_adjustment_propose(dispute_id=dispute.pk, amount="100", reason="goodwill", actor=people["auditor"])
+    dispute_adjustment_propose(dispute_id=dispute.pk, amount="100", reason="goodwill", actor=people["service"])
+    with pytest.raises(Forbidden) as decide:  # customer service proposes, but only those who approve decide
+        dispute_adjustment_decide(dispute_id=dispute.pk, approve=True, actor=people["author"])
+    assert decide.value.details == {"permission": "approve"}
+    assert (OrderOffset.objects.count(), Dispute.objects.get().state, Statement.objects.count()) == (0, "proposed", 1)
+
+
+def test_who_proposed_an_adjustment_cannot_decide_it_even_with_the_right(approved, people):
+    from fanli.rebates.disputes import dispute_adjustment_decide, dispute_adjustment_propose
+    from fanli.rebates.models import Dispute
+
+    statement_dispute(statement_id=approved.pk, reason="March is missing", actor=people["admin"])
+    dispute = Dispute.objects.get()
+    dispute_adjustment_propose(dispute_id=dispute.pk, amount="100", reason="goodwill", actor=people["admin"])
+    with pytest.raises(StateError) as refused:
+        dispute_adjustment_decide(dispute_id=dispute.pk, approve=True, actor=people["admin"])
+    assert refused.value.code == "four_eyes"
+    decided = dispute_adjustment_decide(dispute_id=dispute.pk, approve=True, actor=people["finance"])
+    assert (decided.state, decided.adjustment.amount_minor) == ("resolved", 10_000)

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from fanli.accounts.services import staff_user_create
-from fanli.common.exceptions import StateError, ValidationFailed
+from fanli.common.exceptions import Forbidden, StateError, ValidationFailed
 from fanli.ledger.selectors import ledger_check
 from fanli.rebates.disputes import (
     dispute_adjustment_decide,
@@ -51,9 +51,9 @@ def test_an_approved_adjustment_is_a_manual_statement_and_recomputation_never_cl
                         internal=True)
     dispute_adjustment_propose(dispute_id=dispute.pk, amount="500.00", reason="goodwill for a late delivery",
                                actor=settled["service"])
-    with pytest.raises(StateError) as four_eyes:
+    with pytest.raises(Forbidden) as refused:  # customer service proposes; deciding needs the approve right
         dispute_adjustment_decide(dispute_id=dispute.pk, approve=True, actor=settled["service"])
-    assert four_eyes.value.code == "four_eyes"
+    assert refused.value.details == {"permission": "approve"}
     decided = dispute_adjustment_decide(dispute_id=dispute.pk, approve=True, actor=settled["finance"])
     manual = decided.adjustment
     assert (decided.state, decided.outcome) == ("resolved", "adjusted")
