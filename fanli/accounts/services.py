@@ -21,6 +21,7 @@ from .models import PortalAccess, Role, Submission
 
 
 def staff_user_create(*, username: str, password: str, role: str, actor: Any, email: str = "") -> Any:
+    require(actor, "users")
     if role not in Role.values:
         raise ValidationFailed(f"unknown role {role}; use one of {', '.join(Role.values)}",
                                details={"errors": [{"path": "role", "message": "unknown role"}]})
@@ -34,6 +35,7 @@ def staff_user_create(*, username: str, password: str, role: str, actor: Any, em
 
 
 def portal_user_create(*, username: str, password: str, customer_code: str, actor: Any) -> Any:
+    require(actor, "users")
     customer = Customer.objects.filter(code=customer_code).first()
     if customer is None:
         raise NotFound(f"no customer {customer_code}")
@@ -62,6 +64,7 @@ def _password_check(password: str, user: Any = None) -> None:
 
 def staff_user_role_set(*, username: str, role: str, actor: Any) -> Any:
     """Give a staff user exactly one role (their other roles are taken away)."""
+    require(actor, "users")
     if role not in Role.values:
         raise ValidationFailed(f"unknown role {role}; use one of {', '.join(Role.values)}",
                                details={"errors": [{"path": "role", "message": "unknown role"}]})
@@ -83,6 +86,7 @@ def staff_user_role_set(*, username: str, role: str, actor: Any) -> Any:
 
 def user_password_set(*, username: str, password: str, actor: Any) -> Any:
     """Set a user's password, checked by the password validators; the audit log records that it changed."""
+    require(actor, "users")
     with transaction.atomic():
         user = _user(username)
         _password_check(password, user)
@@ -95,6 +99,7 @@ def user_password_set(*, username: str, password: str, actor: Any) -> Any:
 
 def user_active_set(*, username: str, active: bool, actor: Any) -> Any:
     """Let a user log in again, or stop them (sessions and API tokens stop working at once)."""
+    require(actor, "users")
     with transaction.atomic():
         user = _user(username)
         user.is_active = active

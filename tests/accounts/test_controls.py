@@ -258,3 +258,18 @@ def test_who_proposed_an_adjustment_cannot_decide_it_even_with_the_right(approve
     assert refused.value.code == "four_eyes"
     decided = dispute_adjustment_decide(dispute_id=dispute.pk, approve=True, actor=people["finance"])
     assert (decided.state, decided.adjustment.amount_minor) == ("resolved", 10_000)
+
+
+def test_only_an_administrator_manages_logins_and_roles(people):
+    from django.contrib.auth import get_user_model
+
+    from fanli.accounts.services import staff_user_role_set
+
+    with pytest.raises(Forbidden) as refused:  # finance may not make themselves (or anyone) an administrator
+        staff_user_role_set(username="li", role="administrator", actor=people["finance"])
+    assert refused.value.details == {"permission": "users"}
+    with pytest.raises(Forbidden):
+        staff_user_create(username="ghost", password="pw-123456789", role="finance", actor=people["author"])
+    assert not get_user_model().objects.filter(username="ghost").exists()
+    staff_user_role_set(username="zhao", role="auditor", actor=people["admin"])
+    assert list(people["controller"].groups.values_list("name", flat=True)) == ["auditor"]
