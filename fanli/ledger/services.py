@@ -15,6 +15,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from fanli.accounts.controls import require, require_second_person
 from fanli.accounts.selectors import customers_for
 from fanli.catalog.models import Product
 from fanli.common.exceptions import Conflict, NotFound
@@ -83,8 +84,6 @@ def entries_post(*, postings: list[Posting], actor: Any = None) -> list[LedgerEn
 
 def entry_reverse(*, entry: LedgerEntry, reason: str, actor: Any, effective_date: date) -> LedgerEntry:
     """Post the opposite of ``entry`` (once) with a reason code."""
-    from fanli.accounts.controls import require
-
     require(actor, "settle")
     if not reason.strip():
         raise LedgerError("a reversal needs a reason", code="reason_required")
@@ -125,7 +124,6 @@ def payout_record(*, statement_id: int, actor: Any, paid_on: date, reference: st
     Controls: the ``pay`` right; under four eyes not the person who approved the statement; and
     ``paid_on`` neither before the statement's period ended nor before its approval.
     """
-    from fanli.accounts.controls import require, require_second_person
     from fanli.rebates.models import Statement
     from fanli.rebates.selectors import parsed
 
@@ -292,8 +290,6 @@ def rebate_credit_use(
     arrive at once: the unique (customer, order reference) decides, and the loser answers the
     winner's offset); the same reference with another order amount or offset is a ``Conflict``.
     """
-    from fanli.accounts.controls import require
-
     require(actor, "settle")
     if not line_amounts_minor or any(a < 0 for a in line_amounts_minor):
         raise ValidationFailed("an order needs lines with amounts that are not negative",
@@ -385,8 +381,6 @@ def credit_expire(*, today: date, actor: Any) -> int:
     Expired credit leaves the rebate account and reduces the rebate expense (breakage); each
     lot expires once (a unique constraint), so running this again posts nothing.
     """
-    from fanli.accounts.controls import require
-
     require(actor, "settle")
     with transaction.atomic():
         lots = list(CreditLot.objects.select_for_update().filter(expires_on__lt=today).exclude(uses__kind="expiry"))

@@ -38,7 +38,7 @@ def _customer_with_credit() -> int:
     buyer = customer("C01")
     invoice(buyer, date(2026, 1, 15), ("RICE-1", "10000"))
     settlement_run(period_key="2026-Q1", actor=None, today=date(2026, 4, 1))
-    statement = statement_approve(statement_id=Statement.objects.get().pk, actor=None)
+    statement = statement_approve(statement_id=Statement.objects.get().pk, actor=None, on=date(2026, 4, 2))
     payout_record(statement_id=statement.pk, actor=None, paid_on=date(2026, 4, 2))
     assert customer_balances(buyer.pk)["rebate_account_minor"] == 100_000
     return buyer.pk

@@ -44,6 +44,7 @@ def test_a_channel_manager_writes_previews_and_publishes_a_policy(page, world):
     assert page.is_visible("text=等待他人审批")  # the author cannot publish their own version
     page.click("text=退出")
     log_in(page, "finance", "/office/approvals/")  # four eyes: another person with the right publishes it
+    shot(page, "approvals")
     page.click("#approvals-policies >> text=审阅")
     shot(page, "policy_submitted")
     page.click("button[data-action=publish]")
