@@ -91,7 +91,8 @@ def _strategy(operation: Any, known: dict[str, list[Any]]) -> st.SearchStrategy:
     return st.one_of(choices)
 
 
-def _fuzz(base_url: str, token: str, known: dict[str, list[Any]], examples: int) -> tuple[list[str], list[str], dict]:
+def _fuzz(base_url: str, token: str, known: dict[str, list[Any]], examples: int, *, own_token_id: int,
+          decoy_token_id: int) -> tuple[list[str], list[str], dict]:
     schema = schemathesis.openapi.from_url(f"{base_url}/api/openapi.json")
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
@@ -110,6 +111,8 @@ def _fuzz(base_url: str, token: str, known: dict[str, list[Any]], examples: int)
         def run(case: Any) -> None:
             nonlocal calls
             calls += 1
+            if (case.path_parameters or {}).get("token_id") == own_token_id:  # revoking itself ends the run's access
+                case.path_parameters["token_id"] = decoy_token_id  # another token of the same user
             response = case.call(base_url=base_url, session=session, timeout=30)
             case.validate_response(response, checks=CHECKS)
 
@@ -136,10 +139,17 @@ def test_every_operation_answers_within_its_documented_schema_and_never_5xx(live
     document = requests.get(f"{live_server.url}/api/openapi.json", timeout=30).json()
     declared = sorted(f"{method.upper()} {path}" for path, item in document["paths"].items() for method in item)
 
-    exercised, failures, timings = _fuzz(live_server.url, api_token_create(user=user, name="fuzz"), demo_data,
-                                         examples)
+    from fanli.common.models import ApiToken
+
+    token = api_token_create(user=user, name="fuzz")
+    api_token_create(user=user, name="decoy")  # what a generated DELETE of the run's own token revokes instead
+    own, decoy = (ApiToken.objects.get(user=user, name=name).pk for name in ("fuzz", "decoy"))
+    exercised, failures, timings = _fuzz(live_server.url, token, {**demo_data, "token_id": [decoy]}, examples,
+                                         own_token_id=own, decoy_token_id=decoy)
 
     slowest = ", ".join(f"{label} {seconds:.1f} s" for label, seconds in sorted(timings.items(), key=lambda t: -t[1])[:3])
     print(f"\n{role}: {len(declared)} operations in {sum(timings.values()):.1f} s (slowest: {slowest})")
     assert failures == [], "\n\n".join(failures)
     assert sorted(exercised) == declared  # no operation silently skipped
+    still = requests.get(f"{live_server.url}/api/statements", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert still.status_code == 200  # the run kept its access to the end: every operation was tried with it
