@@ -66,7 +66,8 @@ def start(args: argparse.Namespace) -> None:
     fanli(*demo, env=env)
     address = f"127.0.0.1:{args.port}"
     say(f"Fanli runs at http://{address}/  (API docs: http://{address}/api/docs)")
-    say("demo logins: admin / fanli-admin   finance / fanli-finance   portal / fanli-portal (customer portal)")
+    say("demo logins: admin / fanli-admin   finance / fanli-finance (approves)   controller / fanli-controller (pays)"
+        "   manager / fanli-manager (writes policies)   portal / fanli-portal (customer portal)")
     say(f"API token: printed when the demo data was first loaded; another one: {BIN / 'fanli'} token create admin")
     fanli("runserver", address, "--noreload", env=env)
 

@@ -84,7 +84,9 @@ class Command(BaseCommand):
             f"net {_yuan(summary.sales_total_minor)} CNY"
         )
         self.stdout.write(f"policies:  {', '.join(summary.policies) or '-'} ({summary.enrolments:,} enrolments)")
-        self.stdout.write("logins:    admin / fanli-admin (administrator), finance / fanli-finance, "
-                          "service / fanli-service, auditor / fanli-auditor, portal / fanli-portal (a customer)")
+        self.stdout.write("logins:    admin / fanli-admin (administrator), finance / fanli-finance (approves), "
+                          "controller / fanli-controller (pays what finance approved), manager / fanli-manager "
+                          "(writes policies), service / fanli-service, auditor / fanli-auditor, "
+                          "portal / fanli-portal (a customer)")
         self.stdout.write(f"API token for admin (shown once): {summary.api_token}")
         self.stdout.write(self.style.SUCCESS(f"demo data loaded in {summary.seconds} s"))
