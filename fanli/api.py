@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -40,7 +41,15 @@ class TokenAuth(HttpBearer):
 
 
 class StaffSessionAuth(SessionAuth):
-    """A logged-in session counts only for staff; customers will get their own portal API."""
+    """A logged-in session counts only for staff; customers will get their own portal API.
+
+    The session's CSRF check applies only to a request that carries a session: one with no
+    session and no valid token is answered 401 (unauthorized), not 403 for a missing CSRF token."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if self.param_name not in request.COOKIES:
+            return None
+        return super()._get_key(request)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)
@@ -115,9 +124,17 @@ def _json(body: dict[str, Any], status: int) -> HttpResponse:
     return JsonResponse(body, status=status, content_type="application/json; charset=utf-8")  # as ninja answers
 
 
+@csrf_exempt  # like every API operation (tokens, not cookies): a POST to an unknown path is a 404 too
 def unknown_path(request: HttpRequest, rest: str = "") -> HttpResponse:
     """Any path under /api/ that no operation serves (the URL conf's last /api/ pattern)."""
     return _json(NOT_FOUND, 404)
+
+
+def bad_request(request: HttpRequest) -> HttpResponse:
+    """A request refused before it reached the API (too many parameters or fields, say)."""
+    body = {"code": "bad_request", "message": "the request could not be read: too many parameters or fields, or a "
+                                              "body that cannot be read", "details": {}}
+    return _json(body, 400)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

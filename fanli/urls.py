@@ -27,3 +27,14 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 handler500 = server_error
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A request Django refuses before any view (too many fields, an unreadable body): the JSON
+    error shape under /api/, a finished page (templates/400.html) elsewhere."""
+    if request.path.startswith("/api/"):
+        return api_root.bad_request(request)
+    return defaults.bad_request(request, exception)
+
+
+handler400 = bad_request

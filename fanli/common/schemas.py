@@ -27,35 +27,57 @@ def errors(*statuses: int) -> dict[int, type[ErrorOut]]:
     return {status: ErrorOut for status in statuses}
 
 
+JSON_MAX_DEPTH = 64
+"""Deepest nesting of a JSON request body (documents inside are limited further, to 20)."""
+
+
 def nul_characters(request: HttpRequest) -> list[dict[str, str]]:
     """Where a request's path, query or JSON body holds a NUL character, which no text column
-    stores (PostgreSQL refuses it; Django's forms refuse it on the pages): one error per place."""
+    stores (PostgreSQL refuses it; Django's forms refuse it on the pages): one error per place.
+    A JSON body nested deeper than ``JSON_MAX_DEPTH`` is refused here too, before any parser
+    recurses into it."""
     found = []
     if "\x00" in request.path:
         found.append({"path": "(path)", "message": "must not contain NUL characters"})
     found += [{"path": name, "message": "must not contain NUL characters"}
               for name, values in request.GET.lists() if "\x00" in name or any("\x00" in v for v in values)]
     if request.content_type == "application/json" and request.body:
+        too_deep = {"path": "(body)", "message": f"nested more than {JSON_MAX_DEPTH} levels"}
         try:
             body = json.loads(request.body)
+        except RecursionError:
+            return [*found, too_deep]
         except ValueError:
             return found  # not JSON: the parser answers 400
-        found += [{"path": path or "(body)", "message": "must not contain NUL characters"}
-                  for path in _nul_paths(body, "")]
+        paths, deepest = _nul_paths(body)
+        found += [{"path": path or "(body)", "message": "must not contain NUL characters"} for path in paths]
+        if deepest > JSON_MAX_DEPTH:
+            found.append(too_deep)
     return found
 
 
-def _nul_paths(value: Any, path: str) -> list[str]:
-    if isinstance(value, str):
-        return [path] if "\x00" in value else []
-    if isinstance(value, dict):
-        items = [(str(key), item) for key, item in value.items()]
-    elif isinstance(value, list):
-        items = [(str(index), item) for index, item in enumerate(value)]
-    else:
-        return []
-    found = []
-    for key, item in items:
-        inner = f"{path}.{key}" if path else key
-        found += [inner] if "\x00" in key else _nul_paths(item, inner)
-    return found
+def _nul_paths(value: Any) -> tuple[list[str], int]:
+    """The paths of strings and keys holding NUL, and the deepest nesting (walked without recursion)."""
+    found: list[str] = []
+    deepest = 0
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, str):
+            if "\x00" in item:
+                found.append(path)
+            continue
+        if isinstance(item, dict):
+            children = [(str(key), child) for key, child in item.items()]
+        elif isinstance(item, list):
+            children = [(str(index), child) for index, child in enumerate(item)]
+        else:
+            continue
+        for key, child in reversed(children):
+            inner = f"{path}.{key}" if path else key
+            if "\x00" in key:
+                found.append(inner)
+            else:
+                stack.append((child, inner, depth + 1))
+    return found, deepest

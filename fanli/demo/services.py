@@ -465,7 +465,8 @@ def _payouts_made(*, approver: Any, payer: Any, today: date, rng: random.Random)
         statement_approve(statement_id=statement.pk, actor=approver, today=today,
                           on=max(paid_on - timedelta(days=rng.randint(0, 3)), first_day))
         if roll < PAID_SHARE:
-            payout_record(statement_id=statement.pk, actor=payer, paid_on=paid_on, reference=f"DEMO-{statement.pk:06d}")
+            payout_record(statement_id=statement.pk, actor=payer, paid_on=paid_on, reference=f"DEMO-{statement.pk:06d}",
+                          today=today)
 
 
 def _discounts_and_loyalty_create(master: MasterData, *, author: Any, actor: Any, today: date) -> None:

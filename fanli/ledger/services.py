@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from fanli.accounts.controls import require, require_second_person
 from fanli.accounts.selectors import customers_for
@@ -111,7 +112,8 @@ def _actor_or_none(actor: Any) -> Any:
     return actor if getattr(actor, "pk", None) else None
 
 
-def payout_record(*, statement_id: int, actor: Any, paid_on: date, reference: str = "") -> Payout:
+def payout_record(*, statement_id: int, actor: Any, paid_on: date, reference: str = "",
+                  today: date | None = None) -> Payout:
     """Pay an approved statement in its policy's form, once.
 
     - rebate_account: the amount becomes credit usable against later orders;
@@ -122,7 +124,8 @@ def payout_record(*, statement_id: int, actor: Any, paid_on: date, reference: st
     becoming a receivable from the customer.
 
     Controls: the ``pay`` right; under four eyes not the person who approved the statement; and
-    ``paid_on`` neither before the statement's period ended nor before its approval.
+    ``paid_on`` neither before the statement's period ended nor before its approval, nor after
+    ``today`` (a payout records money that has gone).
     """
     from fanli.rebates.models import Statement
     from fanli.rebates.selectors import parsed
@@ -138,7 +141,7 @@ def payout_record(*, statement_id: int, actor: Any, paid_on: date, reference: st
                              details={"state": statement.state})
         require_second_person(actor, [statement.approved_by_id], doing="pay",
                               made=f"statement {statement_id}, which you approved")
-        _check_paid_on(statement, paid_on)
+        _check_paid_on(statement, paid_on, today or timezone.localdate())
         document = parsed(statement.policy_version)
         form = document.payout.form.value
         payout = Payout(statement=statement, customer_id=statement.customer_id, form=form,
@@ -203,7 +206,10 @@ def payout_record(*, statement_id: int, actor: Any, paid_on: date, reference: st
     return payout
 
 
-def _check_paid_on(statement: Any, paid_on: date) -> None:
+def _check_paid_on(statement: Any, paid_on: date, today: date) -> None:
+    if paid_on > today:
+        raise ValidationFailed(f"a payout of statement {statement.pk} cannot be dated {paid_on}, after today ({today})",
+                               details={"errors": [{"path": "paid_on", "message": f"on or before {today}"}]})
     after_counting = statement.counted_through + timedelta(days=1)
     earliest = max(after_counting, statement.approved_on or after_counting)
     if paid_on < earliest:

@@ -14,8 +14,7 @@ from ninja import Field, File, Form, Header, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from fanli.accounts.permissions import permission
-from fanli.accounts.selectors import hidden_from
-from fanli.common.exceptions import NotFound, ValidationFailed
+from fanli.common.exceptions import ValidationFailed
 from fanli.common.limits import DOCUMENT_AMOUNT_MAX, LINE_NUMBER_MAX, QUANTITY_MAX_MILLI
 from fanli.common.money import minor_to_major
 from fanli.common.paging import FewPage
@@ -255,10 +254,7 @@ def document_submit(
 )
 @permission("view")
 def document_detail(request: HttpRequest, number: str) -> dict:
-    document = sales_document_get(number=number)
-    if hidden_from(request.user, document.customer_id):
-        raise NotFound(f"no sales document {number}")
-    return _document_out(document)
+    return _document_out(sales_document_get(number=number, actor=request.user))
 
 
 class CustomerOut(Schema):
@@ -282,9 +278,7 @@ class CustomerOut(Schema):
 @router.get("/customers/{code}", response={200: CustomerOut, 404: ErrorOut}, summary="One customer", tags=["customers"])
 @permission("view")
 def customer_detail(request: HttpRequest, code: str) -> dict:
-    customer = customer_get(code=code)
-    if hidden_from(request.user, customer.pk):
-        raise NotFound(f"no customer {code}")
+    customer = customer_get(code=code, actor=request.user)
     return {
         "code": customer.code, "name": customer.name, "kind": customer.kind,
         "grade": customer.grade.code if customer.grade is not None else None, "size_class": customer.size_class,

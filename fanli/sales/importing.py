@@ -58,6 +58,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from fanli.accounts.controls import require
 from fanli.accounts.selectors import customers_for, sees_all_customers
 from fanli.catalog.models import Product
 from fanli.common.bulk import rows_insert
@@ -142,6 +143,7 @@ def import_file(
     import wrote the same records first; the batch is then failed with that reason, as it is
     when anything else stops the import.
     """
+    _unmatched_returns_right(actor, allow_unmatched_returns and kind == "sales")
     planner = planners().get(kind)
     if planner is None:
         raise ValidationFailed(
@@ -210,6 +212,13 @@ def _import_into(
 PREVIEW_ROWS = 50
 
 
+def _unmatched_returns_right(actor: Any, asked: bool) -> None:
+    """Accepting returns that their invoice does not cover switches a control off: only those who
+    settle and approve (finance, administrators) may ask for it; it is recorded either way."""
+    if asked:
+        require(actor, "settle")
+
+
 def import_preview(
     *, kind: str, content: bytes, filename: str, actor: Any, partial: bool = False,
     allow_unmatched_returns: bool = False, progress: Progress | None = None,
@@ -221,6 +230,7 @@ def import_preview(
     all-or-nothing import would refuse it), per-outcome counts (as if the good rows were imported),
     every row error, and the first rows of the file with their line numbers.
     """
+    _unmatched_returns_right(actor, allow_unmatched_returns and kind == "sales")
     planner = planners().get(kind)
     if planner is None:
         raise ValidationFailed(f"unknown import kind {kind!r}", code="unknown_import_kind",
@@ -1089,6 +1099,7 @@ def sales_document_submit(*, document: DocumentInput, actor: Any) -> SubmitResul
     Errors raise ``ValidationFailed`` (``details["errors"]`` with ``line`` = position in
     ``lines``, 1-based); the same number with other content raises ``Conflict``.
     """
+    _unmatched_returns_right(actor, document.allow_unmatched_returns)
     if not document.lines:
         raise ValidationFailed(
             "a sales document needs at least one line",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.db.models import Q, Sum
 from django.db.models.functions import TruncMonth
 
+from fanli.accounts.selectors import customer_scope, customers_for
 from fanli.catalog.models import Product
 from fanli.common.exceptions import NotFound
 from fanli.common.periods import PeriodKind, period_containing
@@ -26,11 +28,13 @@ def import_batch_get(*, batch_id: int) -> ImportBatch:
     return batch
 
 
-def sales_document_get(*, number: str) -> SalesDocument:
+def sales_document_get(*, number: str, actor: Any = None) -> SalesDocument:
+    """The document ``number`` among those of the customers ``actor`` reaches (all for the
+    system); another rep's document is "not found", word for word as an unknown number."""
     document = (
         SalesDocument.objects.select_related("customer", "reverses")
         .prefetch_related("lines__product")
-        .filter(number=number)
+        .filter(customer_scope(actor), number=number)
         .first()
     )
     if document is None:
@@ -38,8 +42,10 @@ def sales_document_get(*, number: str) -> SalesDocument:
     return document
 
 
-def customer_get(*, code: str) -> Customer:
-    customer = Customer.objects.select_related("grade", "parent").filter(code=code).first()
+def customer_get(*, code: str, actor: Any = None) -> Customer:
+    """The customer ``code`` if ``actor`` reaches it (all for the system); otherwise "not found",
+    word for word as an unknown code."""
+    customer = customers_for(actor).select_related("grade", "parent").filter(code=code).first()
     if customer is None:
         raise NotFound(f"no customer {code!r}", details={"code": code})
     return customer

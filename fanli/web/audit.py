@@ -19,6 +19,7 @@ from fanli.common.models import AuditEvent
 from .views import staff_view
 
 PAGE = 50
+MAX_PAGE = 1_000_000  # pages go back 50 million events; a page number that is not one (or has over 9 digits) is page 1
 # Readable names of actions; the raw code is always shown beside them.
 ACTIONS = {
     "policy.version_create": _("policy version saved"), "policy.draft_update": _("policy draft updated"),
@@ -88,7 +89,8 @@ def _filters(request: HttpRequest) -> tuple[QuerySet[AuditEvent], dict[str, str]
 @staff_view("audit")
 def audit_log(request: HttpRequest) -> HttpResponse:
     events, chosen, problems = _filters(request)
-    page = max(int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1, 1)
+    asked = request.GET.get("page", "")
+    page = min(max(int(asked) if asked.isdigit() and len(asked) <= 9 else 1, 1), MAX_PAGE)
     rows = list(events[(page - 1) * PAGE: page * PAGE + 1])  # one more tells whether an older page exists
     shown: list[dict[str, Any]] = [
         {"event": event, "label": action_label(event.action), "link": object_link(event)} for event in rows[:PAGE]

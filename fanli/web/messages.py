@@ -99,6 +99,9 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"^a payout of statement (\d+) cannot be dated (\S+): its period (\S+) ended on (\S+)$"),
      lambda m: _("Statement %(id)s cannot be paid on %(day)s: its period %(period)s ended on %(end)s.")
      % {"id": m.group(1), "day": m.group(2), "period": m.group(3), "end": m.group(4)}),
+    (re.compile(r"^a payout of statement (\d+) cannot be dated (\S+), after today \((\S+)\)$"),
+     lambda m: _("Statement %(id)s cannot be paid on %(day)s: that is after today (%(today)s).")
+     % {"id": m.group(1), "day": m.group(2), "today": m.group(3)}),
     (re.compile(r"^a payout of statement (\d+) cannot be dated (\S+): it counts sales up to (\S+)$"),
      lambda m: _("Statement %(id)s cannot be paid on %(day)s: it counts sales up to %(end)s.")
      % {"id": m.group(1), "day": m.group(2), "end": m.group(3)}),

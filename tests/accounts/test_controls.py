@@ -273,3 +273,30 @@ def test_only_an_administrator_manages_logins_and_roles(people):
     assert not get_user_model().objects.filter(username="ghost").exists()
     staff_user_role_set(username="zhao", role="auditor", actor=people["admin"])
     assert list(people["controller"].groups.values_list("name", flat=True)) == ["auditor"]
+
+
+def test_a_payout_is_never_dated_in_the_future(approved, people):
+    with pytest.raises(ValidationFailed) as ahead:
+        payout_record(statement_id=approved.pk, actor=people["controller"], paid_on=date(2026, 5, 2),
+                      today=date(2026, 5, 1))
+    assert ahead.value.details == {"errors": [{"path": "paid_on", "message": "on or before 2026-05-01"}]}
+    assert Payout.objects.count() == 0
+    payout_record(statement_id=approved.pk, actor=people["controller"], paid_on=date(2026, 5, 1), today=date(2026, 5, 1))
+
+
+def test_only_those_who_settle_may_switch_off_the_return_checks_of_an_import(people):
+    from fanli.sales.importing import import_file
+    from fanli.sales.models import ImportBatch
+
+    content = (b"document_number,kind,document_date,customer_code,reverses,line_number,sku,quantity,unit_price,"
+               b"net_amount\nR-1,return,2026-05-04,C001,,1,TEA-1,1,120.00,120.00\n")
+    catalog()
+    customer("C001")
+    with pytest.raises(Forbidden) as refused:
+        import_file(kind="sales", content=content, filename="r.csv", actor=people["author"],
+                    allow_unmatched_returns=True)
+    assert refused.value.details == {"permission": "settle"}
+    assert not ImportBatch.objects.exists()
+    batch = import_file(kind="sales", content=content, filename="r.csv", actor=people["finance"],
+                        allow_unmatched_returns=True)
+    assert (batch.status, batch.rows_created, batch.unmatched_returns_allowed) == ("done", 1, True)

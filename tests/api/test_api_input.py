@@ -46,3 +46,36 @@ def test_without_a_token_a_nul_character_still_answers_401_first(live_server, tr
     status, body = Client(f"{live_server.url}/api", None).call("GET", "/customers/C%00")
 
     assert (status, body["code"]) == (401, "unauthorized")
+
+
+def test_a_json_body_nested_deeper_than_64_levels_is_a_422_and_a_thousand_levels_no_server_error(api):
+    import json
+    import urllib.error
+    import urllib.request
+
+    customer("C001")
+    for depth in (65, 1_000, 5_000):  # 1,000 levels (2 KB) made the JSON reader recurse to a 500
+        nested = "[" * depth + "]" * depth
+        raw = ('{"customer": "C001", "rule": "r", "percent": "5", "note": ' + nested + "}").encode()
+        request = urllib.request.Request(f"{api.base}/discount-contracts", data=raw, method="PUT",
+                                         headers={"Content-Type": "application/json",
+                                                  "Authorization": f"Bearer {api.token}"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        body = json.loads(refused.value.read())
+        assert (refused.value.code, body["code"]) == (422, "validation_failed"), depth
+        assert {"path": "(body)", "message": "nested more than 64 levels"} in body["details"]["errors"]
+    assert DiscountContract.objects.count() == 0
+
+
+def test_a_write_to_an_unknown_api_path_is_a_json_404_and_a_write_without_a_token_a_json_401(api, live_server):
+    status, body = api.call("POST", "/nope", {"a": 1})
+    assert (status, body["code"]) == (404, "not_found")  # it was Django's HTML page about a CSRF token
+    status, body = Client(f"{live_server.url}/api", None).call("POST", "/settlements", {"period": "2026-Q1"})
+    assert (status, body["code"]) == (401, "unauthorized")  # it was 403 "CSRF check Failed"
+
+
+def test_too_many_query_parameters_are_a_json_400_from_the_api(api):
+    query = "&".join(f"a{index}=1" for index in range(1_100))
+    status, body = api.call("GET", f"/statements?{query}")
+    assert (status, body["code"]) == (400, "bad_request")

@@ -158,6 +158,20 @@ def test_a_quote_for_another_reps_customer_shows_nothing_of_it_over_the_api(rep_
     assert rep_api.json("POST", "/quotes", {"customer": MINE, "lines": lines})[0] == 200
 
 
+def test_reading_another_reps_customer_or_invoice_answers_exactly_as_an_unknown_one(rep_api):
+    from fanli.sales.models import SalesDocument
+
+    theirs, nobody = rep_api.call("GET", f"/customers/{THEIRS}"), rep_api.call("GET", f"/customers/{NOBODY}")
+    assert theirs[0] == nobody[0] == 404
+    assert theirs[1].replace(THEIRS.encode(), NOBODY.encode()) == nobody[1]  # the message and details differed
+    number = SalesDocument.objects.get(customer__code=THEIRS).number
+    unknown = "X" * len(number)
+    theirs, nobody = rep_api.call("GET", f"/sales/documents/{number}"), rep_api.call("GET", f"/sales/documents/{unknown}")
+    assert theirs[0] == nobody[0] == 404
+    assert theirs[1].replace(number.encode(), unknown.encode()) == nobody[1]
+    assert rep_api.call("GET", f"/customers/{MINE}")[0] == 200
+
+
 def test_a_return_reversing_another_reps_invoice_is_answered_as_reversing_an_unknown_one(rep_api):
     theirs = SalesDocument.objects.get(customer__code=THEIRS, kind="invoice").number
     unknown = "X" + theirs[1:]

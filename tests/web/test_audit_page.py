@@ -64,3 +64,21 @@ def test_customers_and_strangers_never_read_the_log(client, world):
     assert client.get("/office/audit/").status_code == 302
     client.force_login(world["users"]["portal"])
     assert client.get("/office/audit/").status_code == 403
+
+
+def test_a_page_number_beyond_any_count_shows_a_page_not_a_server_error(client, world):
+    client.force_login(world["users"]["auditor"])
+    for page in ("9223372036854775808", "99999999999999999999999", "1000001", "-3", "x"):
+        response = client.get(f"/office/audit/?page={page}")
+        assert response.status_code == 200, page  # 2^63 was a 500 on SQLite and PostgreSQL
+
+
+def test_a_form_sent_without_its_security_token_gets_a_page_in_the_readers_language(world):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    refused = browser.post("/login/", {"username": "auditor", "password": "x"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert refused.status_code == 403
+    assert "表单已过期" in refused.content.decode() and "CSRF" not in refused.content.decode()
+    english = browser.post("/login/", {"username": "auditor", "password": "x"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "The form has expired" in english.content.decode()
