@@ -287,7 +287,7 @@ def test_the_quote_page_shows_nothing_of_another_reps_customer(db, client):
 
     theirs, nobody = page(THEIRS), page(NOBODY)
     assert 'id="quote-result"' not in theirs and 'id="quote-credit"' not in theirs
-    assert "grade vip" not in theirs and "vip" not in _section(theirs, "error-summary")
+    assert "grade vip" not in theirs and "等级 vip" not in theirs and "vip" not in _section(theirs, "error-summary")
     assert _section(theirs, "error-summary").replace(THEIRS, NOBODY) == _section(nobody, "error-summary") != ""
     own = page(MINE)
-    assert 'id="quote-result"' in own and "grade normal" in own
+    assert 'id="quote-result"' in own and "等级 normal" in own

@@ -17,7 +17,7 @@ def test_finance_sees_the_bad_row_imports_the_good_ones_and_finds_it_in_the_audi
     page.click("#upload-form button[type=submit]")
     page.wait_for_selector("#import-preview")
     bad = page.locator("#preview-errors tr[data-line='4']")
-    assert bad.inner_text().split("\t") == ["4", "sku", "unknown SKU 'GHOST'"]
+    assert bad.inner_text().split("\t") == ["4", "sku", "未知 SKU 'GHOST'"]
     assert page.inner_text("#preview-created") == "3"
     assert not SalesDocument.objects.filter(number__startswith="W-").exists()  # a preview writes nothing
     shot(page, "imports_preview")

@@ -29,7 +29,7 @@ def test_a_quote_shows_each_line_its_discounts_and_the_rules_that_did_not_apply(
     assert page.status_code == 200
     # C001 has no grade: the ladder gives nothing; first-order gives 3 % on each line
     assert 'id="quote-discount">¥8.70<' in html and 'id="quote-net">¥281.30<' in html
-    assert "grade - has no discount in this ladder" in html
+    assert "等级 - 在此等级阶梯中没有折扣" in html and "has no discount" not in html  # the page reads in Chinese
     assert DiscountUsage.objects.count() == 0
 
 
@@ -37,7 +37,7 @@ def test_bad_lines_are_listed_and_what_was_typed_stays(client, world, rules):
     client.force_login(world["users"]["finance"])
     html = client.get("/office/discounts/quote/", {"customer": "C001", "sku": ["GHOST"], "quantity": ["2"],
                                                    "unit_price": [""]}).content.decode()
-    assert "<code>lines.0.sku</code> no product with SKU &#x27;GHOST&#x27;" in html
+    assert "<code>lines.0.sku</code> 没有 SKU 为 &#x27;GHOST&#x27; 的商品" in html
     assert 'value="GHOST"' in html and 'id="quote-result"' not in html
 
 
@@ -97,4 +97,4 @@ def test_a_coupon_on_the_quote_page_comes_off_the_net_and_a_bad_one_says_why(cli
     assert 'id="quote-coupon">−¥5.00<' in page
     refused = client.get("/office/discounts/quote/?customer=C001&date=2026-03-01&coupon=NOPE&sku=COLA-1&quantity=4"
                          "&unit_price=")
-    assert "no coupon &#x27;NOPE&#x27;" in refused.content.decode()
+    assert "没有优惠券 &#x27;NOPE&#x27;" in refused.content.decode()

@@ -48,7 +48,7 @@ def test_upload_preview_then_import_the_good_rows_and_again_nothing_new(client, 
     preview = Job.objects.get(kind="import_preview")
     assert response["Location"] == f"/office/jobs/{preview.pk}/" and counts() == before
     page = client.get(response["Location"]).content.decode()
-    assert '<tr data-line="4"><td>4</td><td>sku</td><td>unknown SKU &#x27;GHOST&#x27;</td></tr>' in page
+    assert '<tr data-line="4"><td>4</td><td>sku</td><td>未知 SKU &#x27;GHOST&#x27;</td></tr>' in page
     assert 'id="preview-created">3<' in page and "只导入正确的行" in page
     refused = client.post("/office/imports/commit/", {"kind": "sales", "upload": preview.result["upload"],
                                                       "filename": "may.csv", "partial": "0"})
@@ -69,7 +69,7 @@ def test_upload_preview_then_import_the_good_rows_and_again_nothing_new(client, 
 def test_bad_uploads_are_refused_beside_the_field_and_nothing_is_kept(client, world):
     client.force_login(world["users"]["administrator"])
     wrong = upload(client, b"%PDF-1.4", "may.pdf")
-    assert wrong.status_code == 422 and "may.pdf: only .csv and .xlsx files can be imported" in wrong.content.decode()
+    assert wrong.status_code == 422 and "may.pdf：只能导入 .csv 和 .xlsx 文件" in wrong.content.decode()
     empty = upload(client, b"", "empty.csv")
     assert empty.status_code == 422
     nothing = client.post("/office/imports/upload/", {"kind": "sales"})
