@@ -21,7 +21,8 @@ from fanli.customers.models import Customer, DealerScore, ScoreCard
 from fanli.customers.services import (
     rating_set,
     scorecard_apply,
-    scorecard_decide,
+    scorecard_publish,
+    scorecard_reject,
     scorecards_compute,
     segments_recompute,
 )
@@ -241,17 +242,16 @@ class DecisionIn(Schema):
 
 @router.post("/scorecards/{code}/publish", response={200: dict[str, Any], **errors(404)}, summary="Publish the submitted change of a score card, then rescore it")
 @permission("publish")
-def scorecard_publish(request: HttpRequest, code: str) -> dict[str, Any]:
-    card = scorecard_decide(code=code, actor=request.user, publish=True)
-    assert card is not None
+def scorecard_publish_view(request: HttpRequest, code: str) -> dict[str, Any]:
+    card = scorecard_publish(code=code, actor=request.user)
     scorecards_compute(today=timezone.localdate(), actor=request.user, codes=[card.code])
     return {"card": card.code, "changed": True, "status": "published", "document": card.document}
 
 
 @router.post("/scorecards/{code}/reject", response={200: dict[str, Any], **errors(404)}, summary="Reject the submitted change of a score card, with the reason")
 @permission("publish")
-def scorecard_reject(request: HttpRequest, code: str, body: DecisionIn) -> dict[str, Any]:
-    scorecard_decide(code=code, actor=request.user, publish=False, note=body.note)
+def scorecard_reject_view(request: HttpRequest, code: str, body: DecisionIn) -> dict[str, Any]:
+    scorecard_reject(code=code, actor=request.user, note=body.note)
     card = ScoreCard.objects.filter(code=code).first()
     return {"card": code, "changed": False, "status": "rejected", "document": card.document if card else {}}
 

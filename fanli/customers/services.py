@@ -43,7 +43,7 @@ def scorecard_apply(*, text: str, actor: Any = None) -> tuple[ScoreCard | Submis
     """Create or replace a score card from its document; answers (card, changed).
 
     Under four eyes a person's change is submitted instead (answered as the ``Submission``), and
-    takes effect when another person with the ``publish`` right publishes it (``scorecard_decide``).
+    takes effect when another person with the ``publish`` right publishes it (``scorecard_publish``).
     """
     require(actor, "policies")
     document = load_scorecard_text(text)
@@ -57,15 +57,17 @@ def scorecard_apply(*, text: str, actor: Any = None) -> tuple[ScoreCard | Submis
     return _scorecard_store(document, actor), True
 
 
-def scorecard_decide(*, code: str, actor: Any, publish: bool, note: str = "") -> ScoreCard | None:
-    """Publish the submitted change of score card ``code`` (answers the card in force) or reject it
-    (answers None). Scores are recomputed by the next ``scorecards_compute``."""
+def scorecard_publish(*, code: str, actor: Any) -> ScoreCard:
+    """Put the submitted change of score card ``code`` in force (another person than its author,
+    under four eyes). Scores are recomputed by the next ``scorecards_compute``."""
     with transaction.atomic():
-        submission = submission_decide(kind=Submission.Kind.SCORECARD, code=code, actor=actor, publish=publish,
-                                       note=note)
-        if not publish:
-            return None
+        submission = submission_decide(kind=Submission.Kind.SCORECARD, code=code, actor=actor, publish=True)
         return _scorecard_store(ScoreCardDocument.model_validate(submission.document), actor)
+
+
+def scorecard_reject(*, code: str, actor: Any, note: str) -> None:
+    """Send the submitted change of score card ``code`` back, with the reason; the card is unchanged."""
+    submission_decide(kind=Submission.Kind.SCORECARD, code=code, actor=actor, publish=False, note=note)
 
 
 def _scorecard_store(document: ScoreCardDocument, actor: Any) -> ScoreCard:

@@ -475,16 +475,14 @@ def _discounts_and_loyalty_create(master: MasterData, *, author: Any, actor: Any
     start, points for their invoices since the start of last month."""
     from fanli.discounts.services import discount_rule_apply, discount_rule_version_decide
     from fanli.loyalty.models import Programme
-    from fanli.loyalty.services import member_enrol, points_earn, programme_apply, programme_decide
+    from fanli.loyalty.services import member_enrol, points_earn, programme_apply, programme_publish
 
     for path in sorted(DISCOUNT_DIRECTORY.glob("*.yaml")):
         version, _ = discount_rule_apply(text=path.read_text(encoding="utf-8"), actor=author)
         if version.status != "published":
             discount_rule_version_decide(rule_code=version.rule.code, number=version.number, actor=actor, publish=True)
     applied, _ = programme_apply(text=LOYALTY_FILE.read_text(encoding="utf-8"), actor=author)
-    programme = applied if isinstance(applied, Programme) else programme_decide(code=applied.code, actor=actor,
-                                                                                publish=True)
-    assert programme is not None
+    programme = applied if isinstance(applied, Programme) else programme_publish(code=applied.code, actor=actor)
     retailers = [spec for spec in master.customers if spec.kind == "retailer"]
     for index, spec in enumerate(retailers):
         member_enrol(programme_code=programme.code, customer_code=spec.code, day=max(spec.start_date, today.replace(

@@ -65,15 +65,17 @@ def programme_apply(*, text: str, actor: Any) -> tuple[Programme | Submission, b
     return _programme_store(document, actor), True
 
 
-def programme_decide(*, code: str, actor: Any, publish: bool, note: str = "") -> Programme | None:
-    """Publish the submitted change of programme ``code`` (answers the programme in force) or
-    reject it (answers None)."""
+def programme_publish(*, code: str, actor: Any) -> Programme:
+    """Put the submitted change of programme ``code`` in force (another person than its author,
+    under four eyes)."""
     with transaction.atomic():
-        submission = submission_decide(kind=Submission.Kind.PROGRAMME, code=code, actor=actor, publish=publish,
-                                       note=note)
-        if not publish:
-            return None
+        submission = submission_decide(kind=Submission.Kind.PROGRAMME, code=code, actor=actor, publish=True)
         return _programme_store(parse_programme(submission.document), actor)
+
+
+def programme_reject(*, code: str, actor: Any, note: str) -> None:
+    """Send the submitted change of programme ``code`` back, with the reason; the programme is unchanged."""
+    submission_decide(kind=Submission.Kind.PROGRAMME, code=code, actor=actor, publish=False, note=note)
 
 
 def _programme_store(document: ProgrammeDocument, actor: Any) -> Programme:

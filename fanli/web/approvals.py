@@ -19,9 +19,9 @@ from fanli.accounts.controls import four_eyes
 from fanli.accounts.models import Submission
 from fanli.accounts.selectors import awaiting_approval, can, visible_customers
 from fanli.common.exceptions import FanliError
-from fanli.customers.services import scorecard_decide, scorecards_compute
+from fanli.customers.services import scorecard_publish, scorecard_reject, scorecards_compute
 from fanli.discounts.services import discount_rule_version_decide
-from fanli.loyalty.services import programme_decide
+from fanli.loyalty.services import programme_publish, programme_reject
 
 from .messages import ui_message
 from .views import staff_view
@@ -51,10 +51,16 @@ def approval_decide(request: HttpRequest) -> HttpResponse:
             discount_rule_version_decide(rule_code=code, number=int(number) if number.isdigit() else 0,
                                          actor=request.user, publish=publish, note=note)
         elif kind == Submission.Kind.PROGRAMME:
-            programme_decide(code=code, actor=request.user, publish=publish, note=note)
+            if publish:
+                programme_publish(code=code, actor=request.user)
+            else:
+                programme_reject(code=code, actor=request.user, note=note)
         elif kind == Submission.Kind.SCORECARD:
-            if scorecard_decide(code=code, actor=request.user, publish=publish, note=note) is not None:
+            if publish:
+                scorecard_publish(code=code, actor=request.user)
                 scorecards_compute(today=timezone.localdate(), actor=request.user, codes=[code])
+            else:
+                scorecard_reject(code=code, actor=request.user, note=note)
         else:
             messages.error(request, _("Nothing to decide."))
             return redirect("web:approvals")

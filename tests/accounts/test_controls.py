@@ -14,11 +14,11 @@ from fanli.accounts.services import portal_user_create, staff_user_create
 from fanli.common.exceptions import Forbidden, StateError, ValidationFailed
 from fanli.common.models import AuditEvent
 from fanli.customers.models import ScoreCard
-from fanli.customers.services import scorecard_apply, scorecard_decide
+from fanli.customers.services import scorecard_apply, scorecard_publish, scorecard_reject
 from fanli.ledger.models import LedgerEntry, Payout
 from fanli.ledger.services import payout_record
 from fanli.loyalty.models import Programme
-from fanli.loyalty.services import programme_apply, programme_decide
+from fanli.loyalty.services import programme_apply, programme_publish
 from fanli.rebates.models import PolicyVersion, Statement
 from fanli.rebates.services import (
     policy_apply,
@@ -192,9 +192,9 @@ def test_a_loyalty_programme_change_waits_for_a_second_person(people):
     submitted, changed = programme_apply(text=PROGRAMME, actor=people["author"])
     assert isinstance(submitted, Submission) and changed and not Programme.objects.exists()
     with pytest.raises(Forbidden):
-        programme_decide(code="club", actor=people["author"], publish=True)
-    programme = programme_decide(code="club", actor=people["finance"], publish=True)
-    assert programme is not None and programme.version == 1
+        programme_publish(code="club", actor=people["author"])
+    programme = programme_publish(code="club", actor=people["finance"])
+    assert programme.version == 1
     assert Submission.objects.get().state == "published" and Submission.objects.get().decided_by == people["finance"]
     assert programme_apply(text=PROGRAMME, actor=people["author"]) == (programme, False)  # same content: nothing waits
 
@@ -206,9 +206,11 @@ def test_a_score_card_change_is_rejected_with_a_reason_and_nothing_changes(peopl
     submitted, _ = scorecard_apply(text=changed, actor=people["admin"])
     assert isinstance(submitted, Submission)
     with pytest.raises(Forbidden) as own:
-        scorecard_decide(code="dealer", actor=people["admin"], publish=True)
+        scorecard_publish(code="dealer", actor=people["admin"])
     assert own.value.code == "four_eyes"
-    assert scorecard_decide(code="dealer", actor=people["controller"], publish=False, note="keep the weights") is None
+    with pytest.raises(ValidationFailed):  # a rejection says why
+        scorecard_reject(code="dealer", actor=people["controller"], note=" ")
+    scorecard_reject(code="dealer", actor=people["controller"], note="keep the weights")
     assert ScoreCard.objects.get().document == before
     assert Submission.objects.get().state == "rejected"
 

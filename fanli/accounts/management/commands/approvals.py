@@ -70,17 +70,23 @@ class Command(FanliCommand):
             rule = discount_rule_version_decide(rule_code=code, number=number, actor=actor, publish=publish, note=note)
             self.out(f"{code} v{rule.number} {rule.status}")
         elif kind == "programme":
-            from fanli.loyalty.services import programme_decide
+            from fanli.loyalty.services import programme_publish, programme_reject
 
-            programme = programme_decide(code=code, actor=actor, publish=publish, note=note)
-            self.out(f"{code} v{programme.version} published" if programme else f"{code}: change rejected")
+            if publish:
+                self.out(f"{code} v{programme_publish(code=code, actor=actor).version} published")
+            else:
+                programme_reject(code=code, actor=actor, note=note)
+                self.out(f"{code}: change rejected")
         else:
-            from fanli.customers.services import scorecard_decide, scorecards_compute
+            from fanli.customers.services import scorecard_publish, scorecard_reject, scorecards_compute
 
-            card = scorecard_decide(code=code, actor=actor, publish=publish, note=note)
-            if card is not None:
-                scorecards_compute(today=timezone.localdate(), actor=actor, codes=[card.code])
-            self.out(f"{code} published and rescored" if card else f"{code}: change rejected")
+            if publish:
+                scorecard_publish(code=code, actor=actor)
+                scorecards_compute(today=timezone.localdate(), actor=actor, codes=[code])
+                self.out(f"{code} published and rescored")
+            else:
+                scorecard_reject(code=code, actor=actor, note=note)
+                self.out(f"{code}: change rejected")
 
     def _list(self) -> None:
         pending = awaiting_approval()
