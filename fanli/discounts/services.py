@@ -83,6 +83,7 @@ def discount_rule_version_decide(*, rule_code: str, number: int, actor: Any, pub
 def discount_contract_set(*, customer_code: str, rule_code: str, percent: str, actor: Any,
                           note: str = "") -> DiscountContract:
     """Give a customer its contract percent (协议折扣) under a rule; it replaces the rule's percent."""
+    require(actor, "policies")
     customer = customers_for(actor).filter(code=customer_code).first()  # another rep's: as unknown
     rule = DiscountRule.objects.filter(code=rule_code).first()
     errors = []
@@ -118,6 +119,7 @@ def invoice_discounts_record(*, invoice_number: str, customer_code: str, day: da
     invoice) is refused and nothing is written. A coupon is locked, checked and marked used by
     this invoice in the same transaction, so it pays towards one invoice only.
     """
+    require(actor, "import")
     number = invoice_number.strip()
     if not number or len(number) > 60:
         raise ValidationFailed("an invoice number is required (at most 60 characters)",

@@ -117,6 +117,7 @@ def _lot(member: Member, document: ProgrammeDocument, *, source: str, ref: str, 
 def member_enrol(*, programme_code: str, customer_code: str, day: date, actor: Any,
                  email_opt_in: bool = False) -> Member:
     """Enrol a customer at the first tier; sign-up and e-mail opt-in bonuses are earned at once."""
+    require(actor, "crm")
     programme, document = _programme(programme_code)
     customer = customers_for(actor).filter(code=customer_code).first()  # another rep's: as unknown
     if customer is None:
@@ -142,6 +143,7 @@ def member_enrol(*, programme_code: str, customer_code: str, day: date, actor: A
 def points_grant(*, programme_code: str, customer_code: str, points: int, reference: str, day: date,
                  reason: str, actor: Any = None) -> PointLot | None:
     """Points given outside a purchase (a rebate paid in points): one lot, once per reference."""
+    require(actor, "pay")
     programme, document = _programme(programme_code)
     member = _member(programme, customer_code, actor=actor, lock=True)
     return _lot(member, document, source=PointLot.Source.REBATE, ref=reference, day=day, points=points, actor=actor,
@@ -205,6 +207,7 @@ def points_redeem(*, programme_code: str, customer_code: str, reference: str, da
     for ``COUPON_DAYS``; ``goods``: ``quantity`` of ``sku`` at list price, the points needed
     rounded up to a whole point.
     """
+    require(actor, "settle")
     programme, document = _programme(programme_code)
     fen_per_point = document.point_value * 100
     if form not in Redemption.Form.values:

@@ -143,6 +143,7 @@ def import_file(
     import wrote the same records first; the batch is then failed with that reason, as it is
     when anything else stops the import.
     """
+    require(actor, "import")
     _unmatched_returns_right(actor, allow_unmatched_returns and kind == "sales")
     planner = planners().get(kind)
     if planner is None:
@@ -230,6 +231,7 @@ def import_preview(
     all-or-nothing import would refuse it), per-outcome counts (as if the good rows were imported),
     every row error, and the first rows of the file with their line numbers.
     """
+    require(actor, "import")
     _unmatched_returns_right(actor, allow_unmatched_returns and kind == "sales")
     planner = planners().get(kind)
     if planner is None:
@@ -1099,6 +1101,7 @@ def sales_document_submit(*, document: DocumentInput, actor: Any) -> SubmitResul
     Errors raise ``ValidationFailed`` (``details["errors"]`` with ``line`` = position in
     ``lines``, 1-based); the same number with other content raises ``Conflict``.
     """
+    require(actor, "import")
     _unmatched_returns_right(actor, document.allow_unmatched_returns)
     if not document.lines:
         raise ValidationFailed(

@@ -302,3 +302,28 @@ def test_only_those_who_settle_may_switch_off_the_return_checks_of_an_import(peo
     batch = import_file(kind="sales", content=content, filename="r.csv", actor=people["finance"],
                         allow_unmatched_returns=True)
     assert (batch.status, batch.rows_created, batch.unmatched_returns_allowed) == ("done", 1, True)
+
+
+def test_contract_percents_recorded_discounts_points_and_imports_check_the_right_in_the_service(people):
+    from fanli.discounts.services import discount_contract_set, invoice_discounts_record
+    from fanli.loyalty.services import member_enrol, points_grant, points_redeem
+    from fanli.sales.importing import import_file
+
+    auditor = people["auditor"]
+    calls = {
+        "policies": lambda: discount_contract_set(customer_code="C001", rule_code="r", percent="5", actor=auditor),
+        "import": lambda: invoice_discounts_record(invoice_number="INV-1", customer_code="C001", day=date(2026, 5, 1),
+                                                   lines=[], actor=auditor),
+        "crm": lambda: member_enrol(programme_code="club", customer_code="C001", day=date(2026, 5, 1), actor=auditor),
+        "pay": lambda: points_grant(programme_code="club", customer_code="C001", points=1, reference="G-1",
+                                    day=date(2026, 5, 1), reason="goodwill", actor=auditor),
+        "settle": lambda: points_redeem(programme_code="club", customer_code="C001", reference="R-1",
+                                        day=date(2026, 5, 1), points=1, actor=auditor),
+    }
+    for permission, call in calls.items():
+        with pytest.raises(Forbidden) as refused:
+            call()
+        assert refused.value.details == {"permission": permission}
+    with pytest.raises(Forbidden) as refused:
+        import_file(kind="sales", content=b"x", filename="x.csv", actor=auditor)
+    assert refused.value.details == {"permission": "import"}
