@@ -41,12 +41,18 @@ def needs_second_person(actor: Any) -> bool:
     return four_eyes() and is_person(actor)
 
 
+def second_person(actor: Any, makers: Iterable[int | None]) -> bool:
+    """Whether ``actor`` counts as the second person for work made by ``makers`` (always, with four
+    eyes off or for the system). Pages use it to offer the decision only to those who may take it."""
+    return not needs_second_person(actor) or actor.pk not in {maker for maker in makers if maker is not None}
+
+
 def require_second_person(actor: Any, makers: Iterable[int | None], *, doing: str, made: str) -> None:
     """Refuse ``actor`` when they are among ``makers`` (user ids) and four eyes are on.
 
     ``doing`` and ``made`` complete the message: "you cannot publish a version you wrote or
     submitted: another person with the right must do it".
     """
-    if needs_second_person(actor) and actor.pk in {maker for maker in makers if maker is not None}:
+    if not second_person(actor, makers):
         raise Forbidden(f"four eyes: you cannot {doing} {made}; another person with the right must do it",
                         details={"rule": "four_eyes"}, code="four_eyes")

@@ -207,7 +207,7 @@ def points_redeem(*, programme_code: str, customer_code: str, reference: str, da
     for ``COUPON_DAYS``; ``goods``: ``quantity`` of ``sku`` at list price, the points needed
     rounded up to a whole point.
     """
-    require(actor, "settle")
+    require(actor, "import")  # spent at the till, as recorded invoice discounts are
     programme, document = _programme(programme_code)
     fen_per_point = document.point_value * 100
     if form not in Redemption.Form.values:

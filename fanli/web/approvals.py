@@ -15,10 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from fanli.accounts.controls import four_eyes
+from fanli.accounts.controls import four_eyes, second_person
 from fanli.accounts.models import Submission
 from fanli.accounts.selectors import awaiting_approval, can, visible_customers
 from fanli.common.exceptions import FanliError
+from fanli.common.versions import version_makers
 from fanli.customers.services import scorecard_publish, scorecard_reject, scorecards_compute
 from fanli.discounts.services import discount_rule_version_decide
 from fanli.loyalty.services import programme_publish, programme_reject
@@ -31,9 +32,15 @@ from .views import staff_view
 def approvals(request: HttpRequest) -> HttpResponse:
     pending = awaiting_approval()
     statements = pending["statements"].filter(customer__in=visible_customers(request.user))
+    can_publish = can(request.user, "publish")
+    for version in pending["rules"]:  # the decision is offered only to a second person with the right
+        version.may_publish = can_publish and second_person(
+            request.user, version_makers(version, parent_field="rule", audit_prefix="discount_rule"))
+    for submission in pending["submissions"]:
+        submission.may_publish = can_publish and second_person(request.user, [submission.submitted_by_id])
     return render(request, "web/office/approvals.html", {
         **pending, "statements": Paginator(statements, 50).get_page(request.GET.get("page")),
-        "four_eyes": four_eyes(), "can_publish": can(request.user, "publish"), "can_pay": can(request.user, "pay"),
+        "four_eyes": four_eyes(), "can_pay": can(request.user, "pay"),
         "today": timezone.localdate(),
     })
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from fanli.accounts.controls import four_eyes
+from fanli.accounts.controls import four_eyes, second_person
 from fanli.accounts.selectors import can, visible_customers
 from fanli.catalog.models import Brand, Category
 from fanli.common.exceptions import FanliError, ValidationFailed
@@ -100,11 +100,13 @@ def policy_detail(request: HttpRequest, code: str) -> HttpResponse:
     policy = _policy(code)
     versions = list(policy.versions.select_related("created_by", "submitted_by", "published_by")
                     .annotate(statements_count=Count("statements")))
-    for version in versions:  # who may not publish it under four eyes
-        version.makers = version_makers(version, parent_field="policy", audit_prefix="policy")  # type: ignore[attr-defined]
+    can_publish = can(request.user, "publish")
+    for version in versions:  # the decision is offered only to a second person with the right
+        version.may_publish = can_publish and second_person(  # type: ignore[attr-defined]
+            request.user, version_makers(version, parent_field="policy", audit_prefix="policy"))
     return render(request, "web/office/policy.html", {
         "policy": policy, "versions": versions, "can_edit": can(request.user, "policies"),
-        "can_publish": can(request.user, "publish"), "four_eyes": four_eyes(),
+        "can_publish": can_publish, "four_eyes": four_eyes(),
         "in_force": next((v for v in versions if v.status == PolicyVersion.Status.PUBLISHED), None),
         "draft": next((v for v in versions if v.status in (PolicyVersion.Status.DRAFT,
                                                            PolicyVersion.Status.SUBMITTED)), None),

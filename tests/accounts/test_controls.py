@@ -310,17 +310,17 @@ def test_contract_percents_recorded_discounts_points_and_imports_check_the_right
     from fanli.sales.importing import import_file
 
     auditor = people["auditor"]
-    calls = {
-        "policies": lambda: discount_contract_set(customer_code="C001", rule_code="r", percent="5", actor=auditor),
-        "import": lambda: invoice_discounts_record(invoice_number="INV-1", customer_code="C001", day=date(2026, 5, 1),
-                                                   lines=[], actor=auditor),
-        "crm": lambda: member_enrol(programme_code="club", customer_code="C001", day=date(2026, 5, 1), actor=auditor),
-        "pay": lambda: points_grant(programme_code="club", customer_code="C001", points=1, reference="G-1",
-                                    day=date(2026, 5, 1), reason="goodwill", actor=auditor),
-        "settle": lambda: points_redeem(programme_code="club", customer_code="C001", reference="R-1",
-                                        day=date(2026, 5, 1), points=1, actor=auditor),
-    }
-    for permission, call in calls.items():
+    calls = [
+        ("policies", lambda: discount_contract_set(customer_code="C001", rule_code="r", percent="5", actor=auditor)),
+        ("import", lambda: invoice_discounts_record(invoice_number="INV-1", customer_code="C001", day=date(2026, 5, 1),
+                                                   lines=[], actor=auditor)),
+        ("crm", lambda: member_enrol(programme_code="club", customer_code="C001", day=date(2026, 5, 1), actor=auditor)),
+        ("pay", lambda: points_grant(programme_code="club", customer_code="C001", points=1, reference="G-1",
+                                    day=date(2026, 5, 1), reason="goodwill", actor=auditor)),
+        ("import", lambda: points_redeem(programme_code="club", customer_code="C001", reference="R-1",
+                                        day=date(2026, 5, 1), points=1, actor=auditor)),
+    ]
+    for permission, call in calls:
         with pytest.raises(Forbidden) as refused:
             call()
         assert refused.value.details == {"permission": permission}
