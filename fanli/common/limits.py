@@ -87,9 +87,3 @@ def table_max_rows() -> int:
 
 def table_max_columns() -> int:
     return int(getattr(settings, "FANLI_IMPORT_MAX_COLUMNS", TABLE_MAX_COLUMNS))
-
-
-def money_text(minor: int) -> str:
-    """``3000000000`` → ``"30,000,000.00"``: a bound as a reader writes it."""
-    whole, fraction = divmod(minor, 100)
-    return f"{whole:,}.{fraction:02d}"

@@ -46,6 +46,11 @@ def major_to_minor_exact(amount_major: Decimal) -> int:
     return int(scaled)
 
 
+def money_text(amount_minor: int) -> str:
+    """``3000000000`` → ``"30,000,000.00"``: an amount as a reader writes it, without currency."""
+    return f"{minor_to_major(amount_minor):,.2f}"
+
+
 def format_minor(amount_minor: int, currency: str = "CNY") -> str:
     """¥1,234.56 / -¥12.00 for CNY; other currencies get their code."""
     sign = "-" if amount_minor < 0 else ""

@@ -64,8 +64,8 @@ from fanli.catalog.models import Product
 from fanli.common.bulk import rows_insert
 from fanli.common.exceptions import Conflict, FanliError, Forbidden, ValidationFailed
 from fanli.common.jobs import runner_gone, runner_here, runner_on_this_host
-from fanli.common.limits import DOCUMENT_AMOUNT_MAX_MINOR, QUANTITY_MAX_MILLI, money_text
-from fanli.common.money import minor_to_major
+from fanli.common.limits import DOCUMENT_AMOUNT_MAX_MINOR, QUANTITY_MAX_MILLI
+from fanli.common.money import minor_to_major, money_text
 from fanli.common.services import audit_record
 from fanli.customers.models import Customer
 
@@ -940,8 +940,8 @@ def _check_paid(plan: SalesPlan) -> None:
             what = "return" if draft.kind == DocumentKind.RETURN else "invoice"
             plan.errors.add(
                 draft.first_line, "paid_amount",
-                f"paid amount {_money_text(abs(paid_minor))} is more than the {what} total "
-                f"{_money_text(abs(total_minor))} of document {draft.number}",
+                f"paid amount {minor_to_major(abs(paid_minor))} is more than the {what} total "
+                f"{minor_to_major(abs(total_minor))} of document {draft.number}",
             )
             draft.rejected = True
 
@@ -1003,8 +1003,8 @@ def _check_returns(plan: SalesPlan) -> None:
                                              f"invoice {number} has {_quantity_text(max(quantity_left, 0))} left")
                 line_ok = False
             if -amount_minor > amount_left:
-                errors.add(line, "net_amount", f"returns {_money_text(-amount_minor)} of SKU {sku} but invoice "
-                                               f"{number} has {_money_text(max(amount_left, 0))} left")
+                errors.add(line, "net_amount", f"returns {minor_to_major(-amount_minor)} of SKU {sku} but invoice "
+                                               f"{number} has {minor_to_major(max(amount_left, 0))} left")
                 line_ok = False
             if line_ok:  # a later line of the return is measured against what the good ones took
                 so_far[0] -= quantity_milli
@@ -1052,10 +1052,6 @@ def _claims_still_hold(claims: dict[tuple[int, int], list[int]]) -> None:
         left = now.get(key)
         if left is None or quantity_milli > left.quantity_milli or amount_minor > left.amount_minor:
             raise _RaceLost(f"invoice {key[0]} no longer has product {key[1]} to return")
-
-
-def _money_text(amount_minor: int) -> str:
-    return str(minor_to_major(amount_minor))
 
 
 def _quantity_text(quantity_milli: int) -> str:
