@@ -4,6 +4,8 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fanli.accounts.selectors import can
 from fanli.rebates.admin import ReadOnlyAdmin
@@ -19,7 +21,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ("action", "object_type")
 
 
-@admin.action(description="Revoke selected tokens", permissions=["revoke"])
+@admin.action(description=gettext_lazy("Revoke selected tokens"), permissions=["revoke"])
 def revoke(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> None:
     """Through the service, with its checks and audit event, one token at a time."""
     done = 0
@@ -28,8 +30,10 @@ def revoke(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) ->
             api_token_revoke(token_id=token_id, actor=request.user)
             done += 1
         except FanliError as exc:
-            modeladmin.message_user(request, f"token {token_id}: {exc.message}", messages.WARNING)
-    modeladmin.message_user(request, f"{done} token(s) revoked")
+            modeladmin.message_user(request, _("Token %(id)s was not revoked: %(why)s") % {"id": token_id,
+                                                                                          "why": exc.message},
+                                    messages.WARNING)
+    modeladmin.message_user(request, _("%(count)d token(s) revoked") % {"count": done})
 
 
 @admin.register(ApiToken)

@@ -176,10 +176,13 @@ def test_an_administrator_revokes_selected_tokens_in_the_admin_through_the_servi
     api_token_create(user=people["auditor"], name="report")
     api_token_create(user=people["finance"], name="erp")
     ids = list(ApiToken.objects.order_by("id").values_list("id", flat=True))
-    admin = Client()
+    admin = Client(HTTP_ACCEPT_LANGUAGE="en")  # the admin reads in one language: English here, Chinese below
     admin.force_login(people["administrator"])
     page = admin.get("/admin/common/apitoken/")
     assert b'<option value="revoke">Revoke selected tokens</option>' in page.content
+    chinese = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    chinese.force_login(people["administrator"])
+    assert '<option value="revoke">撤销所选令牌</option>' in chinese.get("/admin/common/apitoken/").content.decode()
 
     response = admin.post("/admin/common/apitoken/", {"action": "revoke", "_selected_action": ids}, follow=True)
 
