@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from fanli.catalog.models import Brand, Category, Product
+from fanli.common.revisions import revisions_bump_sales
 from fanli.customers.models import Customer, Grade
 from fanli.sales.fingerprint import LineFacts, document_fingerprint
 from fanli.sales.models import SalesDocument, SalesLine
@@ -71,6 +72,7 @@ def _document(who: Customer, day: date, kind: str, reverses: SalesDocument | Non
             reverses_number=reverses.number if reverses else None, due_date=None, lines=facts,
         ),
     )
+    revisions_bump_sales([document.basis_date])  # as every write path of sales does
     products = {p.sku: p for p in Product.objects.filter(sku__in=[f.sku for f in facts])}
     SalesLine.objects.bulk_create([
         SalesLine(document=document, line_number=f.line_number, product=products[f.sku], quantity_milli=f.quantity_milli,

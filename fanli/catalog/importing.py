@@ -28,6 +28,7 @@ from typing import Any
 
 from fanli.common.bulk import update_by_key
 from fanli.common.limits import DOCUMENT_AMOUNT_MAX_MINOR
+from fanli.common.revisions import catalog_key, revisions_bump
 from fanli.sales.tabular import (
     PROGRESS_EVERY_ROWS,
     CellError,
@@ -83,6 +84,8 @@ class ProductPlan(ImportPlan):
         self.stored_brands: dict[str, dict[str, Any]] = {}
         self.category_definitions: dict[str, Definition] = {}
         self.brand_definitions: dict[str, Definition] = {}
+        # Scope facts of stored products this file changes (``fanli.common.revisions``).
+        self.facts_changed: set[str] = set()
 
     def apply(self, *, batch: Any) -> ImportCounts:
         category_ids = {code: values["id"] for code, values in self.stored_categories.items()}
@@ -105,6 +108,10 @@ class ProductPlan(ImportPlan):
                 )
         for chunk in chunked(changed_categories, WRITE_CHUNK_ROWS):
             Category.objects.bulk_update(chunk, ["name", "parent"])
+        if any(category.code in self.stored_categories
+               and category.parent_id != self.stored_categories[category.code]["parent_id"]
+               for category in changed_categories):
+            self.facts_changed.add("category")  # a moved category moves its products in and out of scopes
 
         brand_ids = {code: values["id"] for code, values in self.stored_brands.items()}
         new_brands = [
@@ -143,6 +150,7 @@ class ProductPlan(ImportPlan):
 
         update_by_key(Product, "sku", updated, key_of=lambda draft: draft.sku, apply=apply, fields=_PRODUCT_FIELDS,
                       chunk_size=WRITE_CHUNK_ROWS)
+        revisions_bump(catalog_key(fact) for fact in self.facts_changed)
         counts.created = len(new)
         counts.updated = len(updated)
         counts.unchanged = len(self.products) - counts.created - counts.updated
@@ -270,8 +278,12 @@ def plan_products(*, table: Table, partial: bool, progress: Progress | None = No
             plan.outcomes[draft.sku] = "create"
             continue
         differs = any(stored[name] != value for name, value in draft.values.items())
-        differs |= stored["category__code"] != draft.category_code
-        differs |= draft.brand_given and stored["brand__code"] != draft.brand_code
+        if stored["category__code"] != draft.category_code:
+            differs = True
+            plan.facts_changed.add("category")
+        if draft.brand_given and stored["brand__code"] != draft.brand_code:
+            differs = True
+            plan.facts_changed.add("brand")
         plan.outcomes[draft.sku] = "update" if differs else "unchanged"
     return plan
 

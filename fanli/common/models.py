@@ -1,4 +1,4 @@
-"""Audit events, API tokens and idempotency records."""
+"""Audit events, API tokens, idempotency records, jobs, the schedule and revision counters."""
 
 from __future__ import annotations
 
@@ -106,3 +106,16 @@ class ScheduledRun(models.Model):
     class Meta:
         ordering = ["-due_at"]
         constraints = [models.UniqueConstraint(fields=["task", "due_at"], name="scheduled_run_once")]
+
+
+class Revision(models.Model):
+    """A counter per kind of fact that computations read (``sales:2026-03``, ``customer:grade``,
+    ``enrolments:7``), raised by one in the same transaction as every write that changes such a
+    fact. A computation records the counters it saw; equal counters later mean nothing it read
+    has changed (``fanli.common.revisions``)."""
+
+    key = models.CharField(max_length=80, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from fanli.accounts.selectors import customer_scope, customers_for
 from fanli.common.exceptions import NotFound, StateError, ValidationFailed
+from fanli.common.revisions import customer_key, revisions_bump
 from fanli.common.services import audit_record
 from fanli.customers.models import Customer, Relationship
 
@@ -195,8 +196,10 @@ def customer_relationship_set(*, customer_code: str, relationship: str, actor: A
     customer = _customer(customer_code, actor)
     if customer.relationship != relationship:
         before = customer.relationship
-        Customer.objects.filter(pk=customer.pk).update(relationship=relationship)
-        audit_record(actor=actor, action="customer.relationship", object_type="customer", object_id=customer.code,
-                     data={"from": before, "to": relationship})
+        with transaction.atomic():
+            Customer.objects.filter(pk=customer.pk).update(relationship=relationship)
+            revisions_bump([customer_key("relationship")])  # rebate eligibility may read it
+            audit_record(actor=actor, action="customer.relationship", object_type="customer",
+                         object_id=customer.code, data={"from": before, "to": relationship})
         customer.relationship = relationship
     return customer

@@ -28,6 +28,7 @@ from django.db.models import QuerySet
 
 from fanli.common.bulk import update_by_key
 from fanli.common.limits import DAYS_MAX, PERIOD_AMOUNT_MAX_MINOR
+from fanli.common.revisions import customer_key, revisions_bump
 from fanli.sales.tabular import (
     PROGRESS_EVERY_ROWS,
     CellError,
@@ -192,9 +193,29 @@ class CustomerPlan(ImportPlan):
 
         update_by_key(Customer, "code", updated, key_of=lambda draft: draft.code, apply=apply,
                       fields=_UPDATABLE_FIELDS, chunk_size=WRITE_CHUNK_ROWS)
+        revisions_bump(customer_key(fact) for fact in self.facts_changed(updated, ids))
         counts.updated = len(updated)
         counts.unchanged = len(self.drafts) - counts.created - counts.updated
         return counts
+
+
+    def facts_changed(self, updated: list[CustomerDraft], ids: dict[str, int]) -> set[str]:
+        """The eligibility facts (``fanli.common.revisions.CUSTOMER_FACTS``) some update changes.
+        New customers change none: a customer without sales counts in no period yet."""
+        changed: set[str] = set()
+        for draft in updated:
+            stored = self.stored[draft.code]
+            for name, fact in _FACT_OF_FIELD.items():
+                if name in draft.values and draft.values[name] != stored[name]:
+                    changed.add(fact)
+            if draft.parent_given and (ids[draft.parent_code] if draft.parent_code else None) != stored["parent_id"]:
+                changed.add("parent")
+        return changed
+
+
+# Stored customer fields that rebate eligibility reads, and the fact each one is.
+_FACT_OF_FIELD = {"status": "status", "kind": "kind", "grade_id": "grade", "region": "region", "tags": "tags",
+                  "start_date": "start_date", "relationship": "relationship"}
 
 
 def plan_customers(*, table: Table, partial: bool, progress: Progress | None = None,

@@ -14,6 +14,7 @@ from fanli.accounts.models import Submission
 from fanli.accounts.selectors import customers_for
 from fanli.accounts.services import submission_decide, submission_store
 from fanli.common.exceptions import NotFound, ValidationFailed
+from fanli.common.revisions import customer_key, revisions_bump
 from fanli.common.services import audit_record
 
 from .models import CustomerRating, CustomerSegment, DealerScore, ScoreCard
@@ -26,6 +27,12 @@ def segments_recompute(*, today: date, actor: Any = None) -> dict[str, Any]:
     """Compute every customer's ABC class, RFM scores and lifecycle stage and store them."""
     computed = segments(segment_figures(today), today=today)
     with transaction.atomic():
+        before = {customer_id: (abc, lifecycle) for customer_id, abc, lifecycle
+                  in CustomerSegment.objects.values_list("customer_id", "abc", "lifecycle")}
+        after = {s.customer_id: (s.abc, s.lifecycle) for s in computed}
+        changed = {fact for index, fact in enumerate(("abc", "lifecycle"))
+                   if any(before.get(c, ("", ""))[index] != after.get(c, ("", ""))[index] for c in before.keys() | after)}
+        revisions_bump(customer_key(fact) for fact in changed)  # rebate eligibility may read segments
         CustomerSegment.objects.all().delete()
         CustomerSegment.objects.bulk_create([
             CustomerSegment(customer_id=s.customer_id, computed_on=today, abc=s.abc, recency=s.recency,

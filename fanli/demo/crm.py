@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Sum
 
+from fanli.common.revisions import customer_key, revisions_bump
 from fanli.crm.models import Complaint, FollowUp, Interaction, SurveyResponse
 from fanli.customers.models import Customer, CustomerRating, Relationship, SalesTarget, ScoreCard
 from fanli.customers.services import scorecard_apply, scorecards_compute, segments_recompute
@@ -115,6 +116,7 @@ def _relationships(master: MasterData, rng: random.Random) -> None:
     for level, codes in levels.items():
         if codes and level != Relationship.TRANSACTIONAL:
             Customer.objects.filter(code__in=codes).update(relationship=level)
+            revisions_bump([customer_key("relationship")])
 
 
 def _targets(master: MasterData, *, ids: dict[str, int], today: date, rng: random.Random) -> None:

@@ -23,12 +23,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.color import no_style
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from fanli.accounts.models import PortalAccess
 from fanli.catalog.models import Brand, Category, Product
 from fanli.common.bulk import rows_insert
+from fanli.common.revisions import revisions_bump_sales_between
 from fanli.common.services import api_token_create, audit_record
 from fanli.customers.models import Customer, Grade
 from fanli.sales.fingerprint import LineFacts, document_fingerprint
@@ -382,6 +383,9 @@ def _documents_create(
             flush()
     if document_rows:
         flush()
+    span = SalesDocument.objects.aggregate(first=Min("basis_date"), last=Max("basis_date"))
+    if span["first"] is not None:  # settlement learns which months have sales (fanli.common.revisions)
+        revisions_bump_sales_between(span["first"], span["last"])
     with connection.cursor() as cursor:
         for statement in connection.ops.sequence_reset_sql(no_style(), [SalesDocument, SalesLine]):
             cursor.execute(statement)

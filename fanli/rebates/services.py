@@ -35,6 +35,7 @@ from fanli.accounts.selectors import customers_for
 from fanli.catalog.models import Product
 from fanli.common.exceptions import NotFound, StateError, ValidationFailed
 from fanli.common.periods import Period, PeriodKind, parse_period, period_containing
+from fanli.common.revisions import enrolments_key, revisions_bump
 from fanli.common.services import audit_record, canonical_json, sha256_text
 from fanli.common.versions import SUBMITTED, version_publish, version_reject, version_store, version_submit
 from fanli.customers.models import Customer
@@ -237,10 +238,14 @@ def enrolment_set(
         raise ValidationFailed("valid_until must not be before valid_from",
                                details={"errors": [{"path": "valid_until", "message": "before valid_from"}]})
     with transaction.atomic():
+        before = Enrolment.objects.filter(policy=policy, customer=customer).values_list(
+            "valid_from", "valid_until", "overrides").first()
         enrolment, created = Enrolment.objects.update_or_create(
             policy=policy, customer=customer,
             defaults={"valid_from": valid_from, "valid_until": valid_until, "overrides": overrides},
         )
+        if before != (valid_from, valid_until, overrides):
+            revisions_bump([enrolments_key(policy.pk)])  # the policy's settled periods are rechecked
         audit_record(
             actor=actor, action="enrolment.set", object_type="enrolment", object_id=enrolment.pk,
             data={"policy": policy_code, "customer": customer_code, "created": created, "overrides": overrides,

@@ -66,6 +66,7 @@ from fanli.common.exceptions import Conflict, FanliError, Forbidden, ValidationF
 from fanli.common.jobs import runner_gone, runner_here, runner_on_this_host
 from fanli.common.limits import DOCUMENT_AMOUNT_MAX_MINOR, QUANTITY_MAX_MILLI
 from fanli.common.money import minor_to_major, money_text
+from fanli.common.revisions import revisions_bump_sales
 from fanli.common.services import audit_record
 from fanli.customers.models import Customer
 
@@ -479,12 +480,27 @@ class SalesPlan(ImportPlan):
         ]
         for chunk in chunked(paid_updates, WRITE_CHUNK_ROWS):
             SalesDocument.objects.bulk_update(chunk, ["paid_minor"])
+        _revisions_bump(batch=batch, paid_ids=[draft.pk for draft in paid_updates])
         for draft in accepted:
             if draft.outcome == "update_paid":
                 counts.updated += len(draft.lines)
             elif draft.outcome == "unchanged":
                 counts.unchanged += len(draft.lines)
         return counts
+
+
+def _revisions_bump(*, batch: ImportBatch, paid_ids: list[int]) -> None:
+    """Tell settlement which months changed: the basis months of the batch's new documents, and
+    (for paid-basis policies) those of documents whose paid amount changed. Grouped queries over
+    the documents, one counter raise per month whatever the number of lines."""
+    revisions_bump_sales(
+        SalesDocument.objects.filter(batch=batch).order_by().values_list("basis_date", flat=True).distinct()
+    )
+    paid_days: set[date] = set()
+    for chunk in chunked(paid_ids, LOOKUP_CHUNK_NUMBERS):
+        paid_days.update(SalesDocument.objects.filter(pk__in=chunk).order_by().values_list("basis_date", flat=True)
+                         .distinct())
+    revisions_bump_sales(paid_days, paid=True)
 
 
 _DOCUMENT_FIELDS = [
