@@ -1,5 +1,6 @@
-"""Static files that come inside installed Python packages (the chart library), served and
-collected like our own, so the product works offline and never loads a script from a CDN."""
+"""Static files that come inside installed Python packages (the chart library), found like our
+own: served by every web process (WhiteNoise, in production as in development) and copied by
+``collectstatic``, so the product works offline and never loads a script from a CDN."""
 
 from __future__ import annotations
 
