@@ -186,13 +186,35 @@ CACHES = {
 }
 
 # Long work started from a page (settlement, accrual, import) runs in a thread of the web
-# process; True runs it in the request instead (tests, single-threaded scripts).
+# process; True runs it in the request instead (tests, single-threaded scripts). With a broker
+# (FANLI_BROKER_URL, e.g. redis://127.0.0.1:6379/1) jobs go to Celery workers (`fanli worker`)
+# through the queue FANLI_JOB_QUEUE instead; see fanli/common/celery_app.py.
 FANLI_JOBS_INLINE = os.environ.get("FANLI_JOBS_INLINE", "") == "1"
+FANLI_BROKER_URL = os.environ.get("FANLI_BROKER_URL", "")
+FANLI_JOB_QUEUE = os.environ.get("FANLI_JOB_QUEUE", "fanli")
+FANLI_TICK_SECONDS = float(os.environ.get("FANLI_TICK_SECONDS") or 30)
 
 # The schedule (nightly segments and warnings, month-end accruals, daily points expiry; see
 # fanli/common/schedule.py): "embedded" ticks in the web server process, "off" leaves it to a
-# separate `fanli scheduler` process. FANLI_SCHEDULE (JSON) changes a task's crontab line.
-FANLI_SCHEDULER = os.environ.get("FANLI_SCHEDULER", "embedded")
+# separate `fanli scheduler` process or, with a broker, to Celery beat (`fanli beat`), which is
+# then the default. FANLI_SCHEDULE (JSON) changes a task's crontab line.
+FANLI_SCHEDULER = os.environ.get("FANLI_SCHEDULER") or ("off" if FANLI_BROKER_URL else "embedded")
+
+# Celery (read by fanli/common/celery_app.py only when a broker is set). Messages carry job ids;
+# the outcome is in the Job row, so there is no result backend. A worker process takes one job
+# at a time and is replaced after 100 (memory held by a large run goes back to the system).
+CELERY_BROKER_URL = FANLI_BROKER_URL or "memory://"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = FANLI_JOB_QUEUE
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_MAX_TASKS_PER_CHILD = 100
+CELERY_BEAT_SCHEDULER = "celery.beat:Scheduler"  # in memory: the schedule's state is in the database
+CELERY_BEAT_SCHEDULE = {
+    "fanli-schedule": {"task": "fanli.schedule_tick", "schedule": FANLI_TICK_SECONDS,
+                       "options": {"queue": FANLI_JOB_QUEUE, "expires": FANLI_TICK_SECONDS}},
+}
+CELERY_TIMEZONE = TIME_ZONE
 FANLI_SCHEDULE = json.loads(os.environ.get("FANLI_SCHEDULE", "") or "{}")
 
 # Maker-checker (four eyes): what one person prepares another approves. A policy, discount rule,

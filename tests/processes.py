@@ -3,6 +3,7 @@ server, a Celery worker or beat) at the database this test uses, and a helper to
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -40,18 +41,18 @@ def fanli_start(*args: str, env: dict[str, str], log: Path) -> subprocess.Popen:
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def stop(process: subprocess.Popen) -> None:
-    """End the process and what it started (its process group), waiting for it."""
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, 15)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-            process.wait()
+def stop(*processes: subprocess.Popen) -> None:
+    """Ask each process to stop (SIGTERM: a Celery worker finishes its task, gunicorn its requests),
+    wait for them, and kill what is left of their process groups after 20 s."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=20)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, 9)  # the group: a worker's pool processes too
+        process.wait()
 
 
 def free_port() -> int:

@@ -1,7 +1,10 @@
 """Background jobs: long work started from a page, with progress the page can poll.
 
 A job runs in a thread of the web process by default, so the embedded setup needs no extra
-server; ``FANLI_JOBS_INLINE = True`` runs it in the caller's thread (tests, scripts).
+server; ``FANLI_JOBS_INLINE = True`` runs it in the caller's thread (tests, scripts). With a
+broker (``FANLI_BROKER_URL``) it is sent to Celery workers once the transaction that recorded it
+commits (``fanli.common.celery_app``). Whoever runs it first claims the queued row, so a job runs
+at most once.
 
 The job's row records who started what, when, and how it ended. Progress lives in Django's
 cache, not in the row: the work usually runs inside one database transaction (a settlement
@@ -34,7 +37,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import close_old_connections, connections
+from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 
 from .exceptions import FanliError, NotFound
@@ -47,7 +50,9 @@ Handler = Callable[[dict[str, Any], Any, "JobProgress"], dict[str, Any]]
 _HANDLERS: dict[str, Handler] = {}
 _SWEEPS: list[Callable[[], list[int]]] = []
 PROGRESS_TTL = 24 * 3600
-NEVER_STARTED = 600  # seconds a job may stay queued before it counts as lost
+NEVER_STARTED = 600  # seconds a job may stay queued before it counts as lost (in a thread)
+NEVER_STARTED_QUEUED = 6 * 3600  # the same, waiting in the broker's queue for a free worker
+OTHER_HOST_RUNNING = 6 * 3600  # seconds a job may run on another machine before it counts as lost
 MIN_INTERVAL = 0.3  # seconds between two progress writes, unless the stage or the whole percent changes
 
 
@@ -122,10 +127,31 @@ def job_start(*, kind: str, params: dict[str, Any], actor: Any, title: str = "",
     )
     if inline or (inline is None and getattr(settings, "FANLI_JOBS_INLINE", False)):
         _run(job.pk)
+    elif settings.FANLI_BROKER_URL:
+        transaction.on_commit(lambda: _send(job.pk))
     else:
         threading.Thread(target=_run_in_thread, args=(job.pk,), name=f"fanli-job-{job.pk}", daemon=True).start()
     job.refresh_from_db()
     return job
+
+
+def _send(job_id: int) -> None:
+    from .celery_app import job_send
+
+    try:
+        job_send(job_id)
+    except Exception as error:  # the broker is down: say so on the job's page instead of waiting for hours
+        log.exception("job %s could not be sent to the queue", job_id)
+        job = Job.objects.select_related("created_by").get(pk=job_id)
+        _finish(job, Job.State.FAILED, error={
+            "code": "queue_unreachable", "details": {},
+            "message": f"the job queue could not be reached ({type(error).__name__}); nothing was done: "
+                       "start the job again later"})
+
+
+def job_run_queued(job_id: int) -> None:
+    """Run a job sent to the queue (a Celery worker's task)."""
+    _run(job_id)
 
 
 def _run_in_thread(job_id: int) -> None:
@@ -139,7 +165,11 @@ def _run_in_thread(job_id: int) -> None:
 def _run(job_id: int) -> None:
     job = Job.objects.select_related("created_by").get(pk=job_id)
     progress = JobProgress(job)
-    Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING, started_at=timezone.now(), runner=runner_here())
+    claimed = Job.objects.filter(pk=job.pk, state=Job.State.QUEUED).update(
+        state=Job.State.RUNNING, started_at=timezone.now(), runner=runner_here())
+    if not claimed:  # delivered twice, or ended by the sweep while it waited: never run twice
+        log.warning("job %s is %s, not queued: it is not run again", job.pk, job.state)
+        return
     progress.stage("")
     try:
         result = _HANDLERS[job.kind](job.params, job.created_by, progress)
@@ -217,15 +247,21 @@ def interrupted_fail_all() -> None:
 
 def jobs_interrupted_fail() -> list[int]:
     """Mark as failed the jobs whose process is gone: running on this machine in a process that no
-    longer exists (the server stopped or restarted), or queued for long and never started. The
-    page then says so instead of polling forever; runs and imports are safe to start again."""
+    longer exists (the server or worker stopped or restarted), running on another machine for more
+    than ``OTHER_HOST_RUNNING``, or queued for long and never started (``NEVER_STARTED``, or
+    ``NEVER_STARTED_QUEUED`` with a broker, where a job may wait for a free worker). The page then
+    says so instead of polling forever; runs and imports are safe to start again."""
     lost = []
-    for pk, state, runner, created_at in Job.objects.filter(state__in=(Job.State.QUEUED, Job.State.RUNNING)) \
-            .values_list("pk", "state", "runner", "created_at"):
+    now = timezone.now()
+    waits = NEVER_STARTED_QUEUED if settings.FANLI_BROKER_URL else NEVER_STARTED
+    for pk, state, runner, created_at, started_at in Job.objects.filter(
+            state__in=(Job.State.QUEUED, Job.State.RUNNING)).values_list(
+                "pk", "state", "runner", "created_at", "started_at"):
         if state == Job.State.QUEUED:
-            if (timezone.now() - created_at).total_seconds() > NEVER_STARTED:
+            if (now - created_at).total_seconds() > waits:
                 lost.append(pk)
-        elif runner_gone(runner):
+        elif runner_gone(runner) or (not runner_on_this_host(runner) and started_at is not None
+                                     and (now - started_at).total_seconds() > OTHER_HOST_RUNNING):
             lost.append(pk)
     if lost:
         Job.objects.filter(pk__in=lost, state__in=(Job.State.QUEUED, Job.State.RUNNING)).update(

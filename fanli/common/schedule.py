@@ -11,9 +11,12 @@ Where the ticks come from:
 - **embedded** (the default, ``FANLI_SCHEDULER=embedded``): a thread in the web server process
   ticks every ``TICK_SECONDS``; jobs run in threads there, as jobs started from a page do. No
   other server is needed.
-- **a process of its own** (production): ``FANLI_SCHEDULER=off`` on the web servers and
-  ``fanli scheduler`` run by the service manager; or ``fanli scheduler --once`` from cron every
-  minute.
+- **Celery** (``FANLI_BROKER_URL`` set; ``FANLI_SCHEDULER`` then defaults to ``off``): ``fanli
+  beat`` sends a tick every ``FANLI_TICK_SECONDS`` and a worker runs it; the jobs go to the
+  workers' queue (``fanli.common.celery_app``).
+- **a process of its own** (production without Celery): ``FANLI_SCHEDULER=off`` on the web servers
+  and ``fanli scheduler`` run by the service manager; or ``fanli scheduler --once`` from cron
+  every minute.
 
 Crontab lines can be changed per task with ``FANLI_SCHEDULE`` (``{"warnings": "0 6 * * *"}``,
 or ``"off"``). Cron expressions are parsed by APScheduler's ``CronTrigger``.
