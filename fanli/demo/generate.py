@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import math
 import random
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 DEFAULT_SEED = 2026
 DEFAULT_CUSTOMERS = 1500
@@ -214,8 +216,7 @@ class MasterData:
     customers: tuple[CustomerSpec, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class LineSpec:
+class LineSpec(NamedTuple):  # a named tuple: millions are made, a dataclass costs twice as much
     line_number: int
     sku: str
     quantity_milli: int
@@ -223,8 +224,7 @@ class LineSpec:
     net_amount_minor: int
 
 
-@dataclass(frozen=True, slots=True)
-class DocumentSpec:
+class DocumentSpec(NamedTuple):
     number: str
     kind: str  # invoice or return
     document_date: date
@@ -235,6 +235,7 @@ class DocumentSpec:
     total_minor: int
     paid_minor: int
     lines: tuple[LineSpec, ...]
+    returned_later: bool = False  # an invoice whose return comes later in the stream
 
 
 def sales_window(today: date) -> tuple[date, date]:
@@ -437,14 +438,24 @@ def master_data_generate(rng: random.Random, *, customers: int, today: date) -> 
 
 # --- sales documents ------------------------------------------------------------------------
 
-@dataclass(slots=True)
-class _PlannedInvoice:
-    sequence: int
-    document_date: date
-    customer_index: int
-    line_count: int
-    return_date: date | None = None
-    return_line_count: int = 0
+class _Plan:
+    """The planned invoices, a few bytes each in flat arrays (ten million lines plan in about
+    40 MB): day, customer and line count of every invoice in date order, and the day and line
+    count of its return where it has one."""
+
+    def __init__(self, days: list[date], day_counts: list[int]) -> None:
+        self.days = days
+        self.day_counts = day_counts  # invoices per day; sequences run through the days in order
+        size = sum(day_counts)
+        self.day_index = array("H", itertools.chain.from_iterable(
+            itertools.repeat(index, count) for index, count in enumerate(day_counts)))
+        self.customer_index = array("I", bytes(4 * size))
+        self.line_count = array("B", bytes(size))
+        self.return_day_index = array("i", itertools.repeat(-1, size))
+        self.return_line_count = array("B", bytes(size))
+
+    def __len__(self) -> int:
+        return len(self.line_count)
 
 
 def _day_weight(day: date) -> float:
@@ -461,66 +472,92 @@ def _quarter_end(day: date) -> date:
     return date(day.year, quarter_last_month + 1, 1) - timedelta(days=1)
 
 
-def _plan(rng: random.Random, master: MasterData, *, lines: int, today: date) -> list[_PlannedInvoice]:
+def _weighted_index(random_value: float, cumulative: Sequence[float], total: float) -> int:
+    """The index ``random.choices`` picks for one draw ``random_value`` with these cumulative weights."""
+    return bisect.bisect(cumulative, random_value * total, 0, len(cumulative) - 1)
+
+
+def _plan(rng: random.Random, master: MasterData, *, lines: int, today: date) -> _Plan:
+    """Dates, customers, line counts and returns of every invoice.
+
+    The draws are exactly those of sorting ``rng.choices(days, k=invoices)`` and picking each
+    invoice's customer and line count in turn (the same seed gives the same data as always), but
+    the plan is kept as counts per day and flat arrays, never one object per invoice.
+    """
     start, end = sales_window(today)
     days = [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
     day_cumulative = list(itertools.accumulate(_day_weight(day) for day in days))
     customer_cumulative = list(itertools.accumulate(customer.weight for customer in master.customers))
     line_counts = tuple(range(1, len(LINES_PER_INVOICE_WEIGHTS) + 1))
+    line_cumulative = list(itertools.accumulate(LINES_PER_INVOICE_WEIGHTS))
     mean_lines = sum(n * w for n, w in zip(line_counts, LINES_PER_INVOICE_WEIGHTS, strict=True)) / sum(
         LINES_PER_INVOICE_WEIGHTS
     )
     invoice_count = max(1, round(lines / (mean_lines * (1 + RETURN_SHARE_PERCENT / 100 * 0.5))))
-    invoice_dates = sorted(rng.choices(days, cum_weights=day_cumulative, k=invoice_count))
-    oldest = min(range(len(master.customers)), key=lambda i: master.customers[i].start_date)
+    draw = rng.random
+    day_counts = [0] * len(days)
+    day_total = day_cumulative[-1] + 0.0
+    for _ in range(invoice_count):
+        day_counts[_weighted_index(draw(), day_cumulative, day_total)] += 1
+    plan = _Plan(days, day_counts)
+    customers = master.customers
+    last_customer = len(customers) - 1
+    customer_total = customer_cumulative[-1]
+    line_total = line_cumulative[-1] + 0.0
+    oldest = min(range(len(customers)), key=lambda i: customers[i].start_date)
+    windows = [(customer.start_date, customer.closed_on) for customer in customers]
 
-    plan = []
-    for sequence, day in enumerate(invoice_dates):
-        for _attempt in range(40):
-            index = bisect.bisect_left(customer_cumulative, rng.random() * customer_cumulative[-1])
-            customer = master.customers[min(index, len(master.customers) - 1)]
-            if customer.start_date <= day and (customer.closed_on is None or day <= customer.closed_on):
-                break
-        else:
-            index = oldest
-        count = rng.choices(line_counts, weights=LINES_PER_INVOICE_WEIGHTS, k=1)[0]
-        plan.append(_PlannedInvoice(sequence, day, min(index, len(master.customers) - 1), count))
+    sequence = 0
+    for day, count in zip(days, day_counts, strict=True):
+        for _ in range(count):
+            for _attempt in range(40):
+                index = bisect.bisect_left(customer_cumulative, draw() * customer_total)
+                first_day, closed_on = windows[min(index, last_customer)]
+                if first_day <= day and (closed_on is None or day <= closed_on):
+                    break
+            else:
+                index = oldest
+            plan.customer_index[sequence] = min(index, last_customer)
+            plan.line_count[sequence] = line_counts[_weighted_index(draw(), line_cumulative, line_total)]
+            sequence += 1
 
     # Returns: about 2 % of documents; nearly half cross into the next quarter.
     return_count = round(invoice_count * RETURN_SHARE_PERCENT / (100 - RETURN_SHARE_PERCENT))
-    candidates = list(range(len(plan)))
+    candidates = array("I", range(len(plan)))
     rng.shuffle(candidates)
     chosen = 0
     for position in candidates:
         if chosen >= return_count:
             break
-        invoice = plan[position]
-        quarter_end = _quarter_end(invoice.document_date)
-        if rng.random() < 0.45 and (quarter_end - invoice.document_date).days <= 40:
-            delay = (quarter_end - invoice.document_date).days + rng.randint(1, 20)
+        document_date = days[plan.day_index[position]]
+        quarter_end = _quarter_end(document_date)
+        if rng.random() < 0.45 and (quarter_end - document_date).days <= 40:
+            delay = (quarter_end - document_date).days + rng.randint(1, 20)
         else:
             delay = rng.randint(3, 45)
-        return_date = invoice.document_date + timedelta(days=delay)
+        return_date = document_date + timedelta(days=delay)
         if return_date > end:
             continue
-        invoice.return_date = return_date
-        invoice.return_line_count = rng.randint(1, min(3, invoice.line_count))
+        plan.return_day_index[position] = plan.day_index[position] + delay
+        plan.return_line_count[position] = rng.randint(1, min(3, plan.line_count[position]))
         chosen += 1
+    del candidates
 
     # Make the lines add up to exactly ``lines`` by nudging line counts of random invoices.
-    difference = lines - sum(p.line_count + p.return_line_count for p in plan)
+    line_count, return_line_count = plan.line_count, plan.return_line_count
+    difference = lines - sum(line_count) - sum(return_line_count)
     maximum = len(LINES_PER_INVOICE_WEIGHTS)
     while difference:
-        invoice = plan[rng.randrange(len(plan))]
-        if difference > 0 and invoice.line_count < maximum:
-            invoice.line_count += 1
+        position = rng.randrange(len(plan))
+        if difference > 0 and line_count[position] < maximum:
+            line_count[position] += 1
             difference -= 1
-        elif difference < 0 and invoice.line_count > max(1, invoice.return_line_count):
-            invoice.line_count -= 1
+        elif difference < 0 and line_count[position] > max(1, return_line_count[position]):
+            line_count[position] -= 1
             difference += 1
-        elif difference < 0 and all(p.line_count <= max(1, p.return_line_count) for p in plan):
+        elif difference < 0 and all(count <= max(1, back) for count, back in zip(line_count, return_line_count, strict=True)):
             break  # fewer lines requested than one per invoice allows
-        elif difference > 0 and all(p.line_count >= maximum for p in plan):
+        elif difference > 0 and all(count >= maximum for count in line_count):
             break
     return plan
 
@@ -556,60 +593,80 @@ def _net_minor(quantity_milli: int, unit_price_minor: int) -> int:
 def documents_generate(
     rng: random.Random, master: MasterData, *, lines: int, today: date
 ) -> Iterator[DocumentSpec]:
-    """Yield invoices and returns in date order (a return after the invoice it reverses)."""
+    """Yield invoices and returns in date order (on each day the invoices, then the returns in
+    the order of the invoices they reverse; a return always comes after its invoice).
+
+    Memory stays small whatever ``lines`` is: the plan is a few bytes per invoice, and only the
+    lines of invoices whose return is still ahead are held.
+    """
     plan = _plan(rng, master, lines=lines, today=today)
     products = master.products
     product_cumulative = list(
         itertools.accumulate(1.0 + (3.0 if p.category_code in ("air-conditioners", "televisions") else 0.0)
                              for p in products)
     )
+    product_total = product_cumulative[-1]
+    last_product = len(products) - 1
     quantity_multiplier = {kind[0]: kind[3] for kind in KINDS}
+    fractional = [product.unit in FRACTIONAL_UNITS for product in products]
+    skus = [product.sku for product in products]
+    # The rate of the quantity's exponential draw for each product, by customer kind and size:
+    # 1 / mean units, computed exactly as for one line at a time.
+    rates: dict[tuple[str, str], list[float]] = {}
+    for kind, multiplier in quantity_multiplier.items():
+        for size_class in ("large", "small"):
+            rate_list = []
+            for product in products:
+                list_yuan = max(1, product.list_price_minor // 100)
+                mean_units = max(0.6, min(30.0, 1100 / list_yuan)) * multiplier
+                if size_class == "large":
+                    mean_units *= 1.5
+                rate_list.append(1 / mean_units)
+            rates[(kind, size_class)] = rate_list
+    draw = rng.random
+    randint = rng.randint
+    log = math.log
 
-    events: list[tuple[date, int, int]] = [(p.document_date, 0, p.sequence) for p in plan]
-    events.extend((p.return_date, 1, p.sequence) for p in plan if p.return_date is not None)
-    events.sort()
-
-    invoice_numbers: dict[int, str] = {}
-    returned_lines: dict[int, tuple[LineSpec, ...]] = {}
+    pending: dict[int, tuple[str, tuple[LineSpec, ...]]] = {}  # invoice sequence -> number, lines
+    returns_on: dict[int, list[int]] = {}  # day index -> sequences of the invoices returned that day
     counters: dict[tuple[str, int], int] = {}
 
     def next_number(prefix: str, year: int) -> str:
         counters[(prefix, year)] = counters.get((prefix, year), 0) + 1
         return f"{prefix}-{year}-{counters[(prefix, year)]:06d}"
 
-    for day, is_return, sequence in events:
-        planned = plan[sequence]
-        customer = master.customers[planned.customer_index]
-        if not is_return:
+    first = 0  # the sequence of the day's first invoice
+    for day_index, (day, count) in enumerate(zip(plan.days, plan.day_counts, strict=True)):
+        for sequence in range(first, first + count):
+            customer = master.customers[plan.customer_index[sequence]]
             number = next_number("INV", day.year)
-            invoice_numbers[sequence] = number
+            rate = rates[(customer.kind, customer.size_class)]
+            price_factor = customer.price_factor_basis_points
             line_specs = []
-            chosen_products = set()
-            for line_number in range(1, planned.line_count + 1):
+            chosen_products: set[int] = set()
+            for line_number in range(1, plan.line_count[sequence] + 1):
                 for _attempt in range(5):
-                    index = bisect.bisect_left(product_cumulative, rng.random() * product_cumulative[-1])
-                    index = min(index, len(products) - 1)
+                    index = bisect.bisect_left(product_cumulative, draw() * product_total)
+                    if index > last_product:
+                        index = last_product
                     if index not in chosen_products:
                         break
                 chosen_products.add(index)
-                product = products[index]
-                list_yuan = max(1, product.list_price_minor // 100)
-                mean_units = max(0.6, min(30.0, 1100 / list_yuan)) * quantity_multiplier[customer.kind]
-                if customer.size_class == "large":
-                    mean_units *= 1.5
-                units = 1 + int(rng.expovariate(1 / mean_units))
+                units = 1 + int(-log(1.0 - draw()) / rate[index])  # random.expovariate, inlined
                 quantity_milli = units * 1000
-                if product.unit in FRACTIONAL_UNITS and rng.random() < 0.5:
+                if fractional[index] and draw() < 0.5:
                     quantity_milli += 500
-                unit_price_minor = product.list_price_minor * customer.price_factor_basis_points // 10000
+                unit_price_minor = products[index].list_price_minor * price_factor // 10000
                 gross_minor = _net_minor(quantity_milli, unit_price_minor)
-                discount_minor = gross_minor * rng.randint(1, 8) // 100 if rng.random() < 0.12 else 0
+                discount_minor = gross_minor * randint(1, 8) // 100 if draw() < 0.12 else 0
                 line_specs.append(
-                    LineSpec(line_number, product.sku, quantity_milli, unit_price_minor, gross_minor - discount_minor)
+                    LineSpec(line_number, skus[index], quantity_milli, unit_price_minor, gross_minor - discount_minor)
                 )
             lines_tuple = tuple(line_specs)
-            if planned.return_date is not None:
-                returned_lines[sequence] = lines_tuple
+            return_day = plan.return_day_index[sequence]
+            if return_day >= 0:
+                pending[sequence] = (number, lines_tuple)
+                returns_on.setdefault(return_day, []).append(sequence)
             total = sum(line.net_amount_minor for line in lines_tuple)
             due_date = day + timedelta(days=customer.payment_terms_days)
             yield DocumentSpec(
@@ -623,10 +680,13 @@ def documents_generate(
                 total_minor=total,
                 paid_minor=_paid_minor(rng, total, due_date, customer.payment_habit, as_of=today),
                 lines=lines_tuple,
+                returned_later=return_day >= 0,
             )
-        else:
-            original = returned_lines.pop(sequence)
-            picked = sorted(rng.sample(range(len(original)), planned.return_line_count))
+        first += count
+        for returned in returns_on.pop(day_index, ()):
+            invoice_number, original = pending.pop(returned)
+            customer = master.customers[plan.customer_index[returned]]
+            picked = sorted(rng.sample(range(len(original)), plan.return_line_count[returned]))
             line_specs = []
             for line_number, position in enumerate(picked, start=1):
                 source = original[position]
@@ -643,9 +703,9 @@ def documents_generate(
                 number=next_number("RET", day.year),
                 kind="return",
                 document_date=day,
-                basis_date=planned.document_date,
+                basis_date=plan.days[plan.day_index[returned]],
                 customer_code=customer.code,
-                reverses_number=invoice_numbers[sequence],
+                reverses_number=invoice_number,
                 due_date=None,
                 total_minor=sum(line.net_amount_minor for line in lines_tuple),
                 paid_minor=0,

@@ -1,12 +1,15 @@
 """Writing the demo data set: ``demo_load``.
 
 Design overview: one transaction; master data first (users, grades, catalog, customers, then
-branches pointing at their parents), then the generated sales documents in chunks of a few
-thousand, each chunk written with three ``bulk_create`` calls (invoices, returns, lines) so a
-return in the same chunk finds its invoice's id. Every document's ``content_sha256`` comes
-from ``fanli.sales.fingerprint.document_fingerprint``, exactly as the import path computes it.
-The sample policies in ``policies/`` are published through the rebate services, and
-customers are enrolled where a policy requires an agreement (返利协议).
+branches pointing at their parents), then the generated sales documents, streamed: 5,000
+documents at a time become plain rows written through ``fanli.common.bulk.rows_insert`` (``COPY``
+on PostgreSQL, ``executemany`` elsewhere). Documents get their ids here, so a return points at
+its invoice without reading it back, and only the ids of invoices whose return is still ahead
+are kept: memory does not grow with the number of lines. Every document's ``content_sha256``
+comes from ``fanli.sales.fingerprint.document_fingerprint``, exactly as the import path computes
+it. The sample policies in ``policies/`` are published through the rebate services, and
+customers are enrolled where a policy requires an agreement (返利协议). Then the activity of a
+running business: discounts, loyalty, the month end and its payouts, customer management.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from fanli.common.bulk import rows_insert
 from fanli.common.revisions import revisions_bump_sales_between
 from fanli.common.services import api_token_create, audit_record
 from fanli.customers.models import Customer, Grade
-from fanli.sales.fingerprint import LineFacts, document_fingerprint
+from fanli.sales.fingerprint import document_fingerprint
 from fanli.sales.models import SalesDocument, SalesLine
 
 from .crm import crm_create
@@ -112,8 +115,13 @@ def demo_load(
     today: date,
     progress: Progress | None = None,
     publish_policies: bool = True,
+    activity: bool = True,
 ) -> DemoSummary:
-    """Load the demo data set into an empty database; refuse when master data or sales exist."""
+    """Load the demo data set into an empty database; refuse when master data or sales exist.
+
+    ``activity=False`` stops after the sales, the sample policies and their enrolments: no month
+    end, payouts, discounts, loyalty or customer management (what the benchmarks measure on).
+    """
     started = time.monotonic()
     try:
         with transaction.atomic():
@@ -123,7 +131,7 @@ def demo_load(
                 raise DemoDataPresent(DATA_PRESENT_MESSAGE, details={"customers": Customer.objects.count()})
             summary = _everything_create(
                 customers=customers, lines=lines, seed=seed, today=today, progress=progress,
-                publish_policies=publish_policies,
+                publish_policies=publish_policies, activity=activity,
             )
     except IntegrityError:
         if demo_data_present():
@@ -133,7 +141,8 @@ def demo_load(
 
 
 def _everything_create(
-    *, customers: int, lines: int, seed: int, today: date, progress: Progress | None, publish_policies: bool
+    *, customers: int, lines: int, seed: int, today: date, progress: Progress | None, publish_policies: bool,
+    activity: bool,
 ) -> DemoSummary:
     rng = random.Random(seed)
     master = master_data_generate(rng, customers=customers, today=today)
@@ -155,16 +164,18 @@ def _everything_create(
     if publish_policies:
         policies, enrolments = _policies_publish(master, author=users["manager"], actor=admin,
                                                  rng=random.Random(seed + 1))
+    if publish_policies and activity:
         _discounts_and_loyalty_create(master, author=users["manager"], actor=admin, today=today)
         _month_end_run(actor=admin, today=today)
         _payouts_made(approver=users["finance"], payer=users["controller"], today=today, rng=random.Random(seed + 3))
-    crm_create(master, users=users, today=today, rng=random.Random(seed + 2))
+    if activity:
+        crm_create(master, users=users, today=today, rng=random.Random(seed + 2))
     token = api_token_create(user=admin, name="demo")
     audit_record(
         actor=admin,
         action="demo.load",
         object_type="demo",
-        data={"seed": seed, "customers": customers, "lines": lines, "today": today.isoformat()},
+        data={"seed": seed, "customers": customers, "lines": lines, "today": today.isoformat(), "activity": activity},
     )
     counts_by_kind: dict[str, int] = {}
     for spec in master.customers:
@@ -314,7 +325,7 @@ def _documents_create(
     adapt_date = _unchanged if copying else connection.ops.adapt_datefield_value
     recorded_at = timezone.now() if copying else connection.ops.adapt_datetimefield_value(timezone.now())
     next_id = (SalesDocument.objects.aggregate(highest=Max("id"))["highest"] or 0) + 1
-    document_ids: dict[str, int] = {}
+    awaited_ids: dict[str, int] = {}  # ids of invoices whose return is still ahead in the stream
     counts = {"invoice": 0, "return": 0, "lines": 0, "total": 0}
     document_rows: list[tuple[Any, ...]] = []
     line_rows: list[tuple[Any, ...]] = []
@@ -331,7 +342,8 @@ def _documents_create(
     for spec in documents:
         document_id = next_id
         next_id += 1
-        document_ids[spec.number] = document_id
+        if spec.returned_later:
+            awaited_ids[spec.number] = document_id
         customer_id = customer_ids[spec.customer_code]
         fingerprint = document_fingerprint(
             number=spec.number,
@@ -341,10 +353,7 @@ def _documents_create(
             currency=CURRENCY,
             reverses_number=spec.reverses_number,
             due_date=spec.due_date,
-            lines=[
-                LineFacts(line.line_number, line.sku, line.quantity_milli, line.unit_price_minor, line.net_amount_minor)
-                for line in spec.lines
-            ],
+            lines=spec.lines,
         )
         basis_date = adapt_date(spec.basis_date)
         document_rows.append((
@@ -355,7 +364,7 @@ def _documents_create(
             basis_date,
             customer_id,
             CURRENCY,
-            document_ids[spec.reverses_number] if spec.reverses_number else None,
+            awaited_ids.pop(spec.reverses_number) if spec.reverses_number else None,
             spec.total_minor,
             adapt_date(spec.due_date),
             spec.paid_minor,

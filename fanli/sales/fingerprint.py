@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 from fanli.common.services import canonical_json, sha256_text
 
@@ -24,6 +25,21 @@ class LineFacts:
     net_amount_minor: int
 
 
+class LineContent(Protocol):
+    """What the fingerprint reads of a line: ``LineFacts`` or any record with these fields."""
+
+    @property
+    def line_number(self) -> int: ...
+    @property
+    def sku(self) -> str: ...
+    @property
+    def quantity_milli(self) -> int: ...
+    @property
+    def unit_price_minor(self) -> int: ...
+    @property
+    def net_amount_minor(self) -> int: ...
+
+
 def document_fingerprint(
     *,
     number: str,
@@ -33,7 +49,7 @@ def document_fingerprint(
     currency: str,
     reverses_number: str | None,
     due_date: date | None,
-    lines: Iterable[LineFacts],
+    lines: Iterable[LineContent],
 ) -> str:
     """SHA-256 over the canonical JSON of everything that makes up the document's content."""
     body = {

@@ -327,3 +327,46 @@ def test_finance_has_paid_most_of_the_settled_statements_and_left_some_to_do(sma
     assert states["paid"] * 100 // total >= 60 and states["draft"] > 0 and states["approved"] > 0
     assert Payout.objects.count() == states["paid"]
     assert not Payout.objects.filter(paid_on__gt=F("statement__due_date")).exists()  # paid in time
+
+
+def test_without_activity_the_load_stops_after_sales_policies_and_enrolments(db):
+    from fanli.crm.models import Interaction
+    from fanli.discounts.models import DiscountRule
+    from fanli.loyalty.models import Programme
+    from fanli.rebates.models import Run, Statement
+
+    summary = demo_load(**SMALL, activity=False)
+
+    assert (summary.lines, summary.invoices, summary.returns) == (3000, 881, 18)  # the same sales as a full load
+    assert summary.sales_total_minor == 2_033_094_555
+    assert PolicyVersion.objects.filter(status="published").count() == len(policy_texts())
+    assert Enrolment.objects.filter(policy__code=DEALER_POLICY_CODE).count() == summary.enrolments > 0
+    assert not Run.objects.exists() and not Statement.objects.exists()  # no month end
+    assert not DiscountRule.objects.exists() and not Programme.objects.exists()
+    assert not Interaction.objects.exists()
+
+
+def test_the_command_without_activity_reports_the_speed_of_the_sales_it_writes(db):
+    from fanli.rebates.models import Statement
+
+    output = StringIO()
+
+    call_command("demo", "load", "--customers", "30", "--lines", "800", "--today", "2026-11-23",
+                 "--without-activity", stdout=output)
+
+    assert "sales lines 800 / 800 (100 %), " in output.getvalue() and " lines/s" in output.getvalue()
+    assert SalesLine.objects.count() == 800
+    assert not Statement.objects.exists()
+
+
+def test_returns_point_at_the_invoice_they_reverse_across_chunks(db, monkeypatch):
+    from fanli.demo import services
+
+    monkeypatch.setattr(services, "DOCUMENTS_PER_CHUNK", 7)  # most returns land in a later chunk than their invoice
+    demo_load(**SMALL, activity=False)
+
+    returns = SalesDocument.objects.filter(kind="return").select_related("reverses")
+    assert returns.count() == 18
+    for credit in returns:
+        assert credit.reverses.kind == "invoice" and credit.reverses.customer_id == credit.customer_id
+        assert credit.basis_date == credit.reverses.document_date < credit.document_date

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from typing import Any
 
@@ -39,6 +40,11 @@ class Command(BaseCommand):
         load.add_argument("--lines", type=_positive, default=DEFAULT_LINES, help="number of sales lines")
         load.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (same seed, same data)")
         load.add_argument(
+            "--without-activity", action="store_true",
+            help="stop after the sales, the sample policies and their enrolments: no month end, payouts, discounts, "
+                 "loyalty or customer management (what the benchmarks load)",
+        )
+        load.add_argument(
             "--today", type=date.fromisoformat, default=None,
             help="YYYY-MM-DD; sales run to the end of the month before (default: today)",
         )
@@ -56,12 +62,15 @@ class Command(BaseCommand):
             f"sales {start}..{end}, seed {options['seed']}"
         )
         last_reported = [-1]
+        started = time.monotonic()
 
         def progress(done: int, total: int) -> None:
             percent = done * 100 // max(total, 1)
             if percent // 10 != last_reported[0] // 10 or done >= total:
                 last_reported[0] = percent
-                self.stdout.write(f"  sales lines {done:,} / {total:,} ({percent} %)")
+                seconds = max(time.monotonic() - started, 1e-6)
+                self.stdout.write(f"  sales lines {done:,} / {total:,} ({percent} %), {seconds:.0f} s, "
+                                  f"{done / seconds:,.0f} lines/s")
 
         try:
             summary = demo_load(
@@ -70,6 +79,7 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 today=today,
                 progress=progress,
+                activity=not options["without_activity"],
             )
         except FanliError as exc:
             raise CommandError(exc.message) from None
