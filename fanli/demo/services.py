@@ -32,6 +32,7 @@ from django.utils import timezone
 from fanli.accounts.models import PortalAccess
 from fanli.catalog.models import Brand, Category, Product
 from fanli.common.bulk import rows_insert
+from fanli.common.dbstats import statistics_refresh_on_commit
 from fanli.common.revisions import revisions_bump_sales_between
 from fanli.common.services import api_token_create, audit_record
 from fanli.customers.models import Customer, Grade
@@ -133,6 +134,7 @@ def demo_load(
                 customers=customers, lines=lines, seed=seed, today=today, progress=progress,
                 publish_policies=publish_policies, activity=activity,
             )
+            statistics_refresh_on_commit([Customer, Product, SalesDocument, SalesLine])
     except IntegrityError:
         if demo_data_present():
             raise DemoDataPresent(DATA_PRESENT_MESSAGE, details={"customers": Customer.objects.count()}) from None

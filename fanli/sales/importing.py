@@ -62,6 +62,7 @@ from fanli.accounts.controls import require
 from fanli.accounts.selectors import customers_for, sees_all_customers
 from fanli.catalog.models import Product
 from fanli.common.bulk import rows_insert
+from fanli.common.dbstats import statistics_refresh_on_commit
 from fanli.common.exceptions import Conflict, FanliError, Forbidden, ValidationFailed
 from fanli.common.jobs import runner_gone, runner_here, runner_on_this_host
 from fanli.common.limits import DOCUMENT_AMOUNT_MAX_MINOR, QUANTITY_MAX_MILLI
@@ -358,6 +359,8 @@ def _batch_finish(*, batch: ImportBatch, actor: Any, plan: ImportPlan, counts: I
             "run it again",
             details={"batch": batch.pk}, code="import_interrupted",
         )
+    if plan.tables_written and counts.created:
+        statistics_refresh_on_commit(plan.tables_written, rows_written=counts.created)
     audit_record(
         actor=actor, action=f"import.{batch.kind}", object_type="import_batch", object_id=batch.pk,
         data={
@@ -455,6 +458,8 @@ class StoredDocument:
 
 
 class SalesPlan(ImportPlan):
+    tables_written = (SalesDocument, SalesLine)
+
     def __init__(self) -> None:
         super().__init__()
         self.drafts: dict[str, DocumentDraft] = {}

@@ -105,7 +105,11 @@ class SalesLine(models.Model):
     class Meta:
         ordering = ["document_id", "line_number"]
         indexes = [
-            models.Index(fields=["basis_date"], name="sales_line_basis_date"),
+            # A period's aggregations read only this index: the date range, then every column they
+            # group, sum or join on (fanli.rebates.selectors.aggregation_sql, count_orders), never
+            # the table's pages, whatever order the lines were written in.
+            models.Index(fields=["basis_date", "customer", "product", "net_amount_minor", "quantity_milli", "is_return",
+                                 "document"], name="sales_line_basis_cover"),
             models.Index(fields=["customer", "basis_date"], name="sales_line_customer_basis"),
         ]
         constraints = [

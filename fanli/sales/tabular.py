@@ -564,6 +564,8 @@ class ImportPlan:
 
     rows_total: int = 0
     rows_rejected: int = 0
+    # Tables ``apply`` fills; their planner statistics are refreshed after a large import.
+    tables_written: tuple[Any, ...] = ()  # model classes
 
     def __init__(self) -> None:
         self.errors = ErrorLog()
