@@ -9,7 +9,8 @@ Database errors come out as Django's (``IntegrityError`` for a unique violation)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection
@@ -44,6 +45,76 @@ def rows_insert(model: type[Model], field_names: Sequence[str], rows: Iterable[t
         with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
+
+
+@contextmanager
+def keys_and_indexes_built_at_end(*models: type[Model]) -> Iterator[None]:
+    """For a large load into ``models``' tables inside the caller's transaction: on PostgreSQL
+    their foreign keys and plain indexes are dropped for the block and built again at its end.
+
+    A foreign key left in place queues one check per row until the commit (tens of millions at
+    ten million sales lines, held in the server's memory); adding the key back checks every row
+    with one join. An index built once from all the rows costs less than one kept up row by row.
+    Unique and primary-key indexes stay, so duplicates are still refused as they arrive. The
+    tables are locked for the rest of the transaction, and a failure anywhere rolls the drops
+    back with everything else. Other databases are left as they are.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("keys_and_indexes_built_at_end needs a transaction")
+    if connection.vendor == "sqlite":
+        with _sqlite_indexes_built_at_end(models):
+            yield
+        return
+    if connection.vendor != "postgresql":
+        yield
+        return
+    quote = connection.ops.quote_name
+    keys: list[tuple[str, str, str]] = []
+    indexes: list[tuple[str, str]] = []
+    with connection.cursor() as cursor:
+        for model in models:
+            table = model._meta.db_table
+            cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                           "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname", [table])
+            keys.extend((table, name, definition) for name, definition in cursor.fetchall())
+            cursor.execute(
+                "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+                "WHERE x.indrelid = %s::regclass AND NOT x.indisunique AND NOT EXISTS "
+                "(SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY i.relname", [table])
+            indexes.extend(cursor.fetchall())
+        # A table with checks still queued cannot be altered: run them now, then defer again
+        # (Django declares its foreign keys DEFERRABLE INITIALLY DEFERRED).
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for table, name, _definition in keys:
+            cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {quote(name)}")
+    yield
+    with connection.cursor() as cursor:
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        for table, name, definition in keys:
+            cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+
+
+@contextmanager
+def _sqlite_indexes_built_at_end(models: Sequence[type[Model]]) -> Iterator[None]:
+    indexes: list[tuple[str, str]] = []
+    with connection.cursor() as cursor:
+        for model in models:
+            table = model._meta.db_table
+            cursor.execute(f"PRAGMA index_list({connection.ops.quote_name(table)})")
+            plain = [row[1] for row in cursor.fetchall() if not row[2] and row[3] == "c"]  # name, unique, origin
+            for name in plain:
+                cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = %s", [name])
+                indexes.append((name, cursor.fetchone()[0]))
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    yield
+    with connection.cursor() as cursor:
+        for _name, definition in indexes:
+            cursor.execute(definition)
 
 
 def update_by_key(

@@ -26,12 +26,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.color import no_style
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Min
+from django.db.models import Max
 from django.utils import timezone
 
 from fanli.accounts.models import PortalAccess
 from fanli.catalog.models import Brand, Category, Product
-from fanli.common.bulk import rows_insert
+from fanli.common.bulk import keys_and_indexes_built_at_end, rows_insert
 from fanli.common.dbstats import statistics_refresh_on_commit
 from fanli.common.revisions import revisions_bump_sales_between
 from fanli.common.services import api_token_create, audit_record
@@ -318,16 +318,18 @@ def _documents_create(
 ) -> tuple[int, int, int, int]:
     """Write the document stream in chunks; returns (invoices, returns, lines, signed total).
 
-    Hundreds of thousands of rows go through ``executemany`` on plain tuples: building a model
-    instance per line costs more than the insert itself. Documents get explicit ids (so lines
-    and returns can point at them without reading them back) and the id sequences are reset
-    afterwards. The database's check constraints still guard every row.
+    Millions of rows go through ``rows_insert`` as plain tuples: building a model instance per
+    line costs more than the insert itself. On PostgreSQL the sales tables' foreign keys and
+    plain indexes are built once at the end (``keys_and_indexes_built_at_end``). Documents get
+    explicit ids (so lines and returns can point at them without reading them back) and the id
+    sequences are reset afterwards. The database's check constraints still guard every row.
     """
     copying = connection.vendor == "postgresql"
     adapt_date = _unchanged if copying else connection.ops.adapt_datefield_value
     recorded_at = timezone.now() if copying else connection.ops.adapt_datetimefield_value(timezone.now())
     next_id = (SalesDocument.objects.aggregate(highest=Max("id"))["highest"] or 0) + 1
     awaited_ids: dict[str, int] = {}  # ids of invoices whose return is still ahead in the stream
+    basis_span = (date.max, date.min)
     counts = {"invoice": 0, "return": 0, "lines": 0, "total": 0}
     document_rows: list[tuple[Any, ...]] = []
     line_rows: list[tuple[Any, ...]] = []
@@ -341,62 +343,63 @@ def _documents_create(
         if progress is not None:
             progress(counts["lines"], total_lines)
 
-    for spec in documents:
-        document_id = next_id
-        next_id += 1
-        if spec.returned_later:
-            awaited_ids[spec.number] = document_id
-        customer_id = customer_ids[spec.customer_code]
-        fingerprint = document_fingerprint(
-            number=spec.number,
-            kind=spec.kind,
-            document_date=spec.document_date,
-            customer_code=spec.customer_code,
-            currency=CURRENCY,
-            reverses_number=spec.reverses_number,
-            due_date=spec.due_date,
-            lines=spec.lines,
-        )
-        basis_date = adapt_date(spec.basis_date)
-        document_rows.append((
-            document_id,
-            spec.number,
-            spec.kind,
-            adapt_date(spec.document_date),
-            basis_date,
-            customer_id,
-            CURRENCY,
-            awaited_ids.pop(spec.reverses_number) if spec.reverses_number else None,
-            spec.total_minor,
-            adapt_date(spec.due_date),
-            spec.paid_minor,
-            fingerprint,
-            recorded_at,
-        ))
-        is_return = spec.kind == "return"
-        line_rows.extend(
-            (
-                document_id,
-                line.line_number,
-                product_ids[line.sku],
-                line.quantity_milli,
-                line.unit_price_minor,
-                line.net_amount_minor,
-                customer_id,
-                basis_date,
-                is_return,
+    with keys_and_indexes_built_at_end(SalesDocument, SalesLine):
+        for spec in documents:
+            document_id = next_id
+            next_id += 1
+            if spec.returned_later:
+                awaited_ids[spec.number] = document_id
+            customer_id = customer_ids[spec.customer_code]
+            fingerprint = document_fingerprint(
+                number=spec.number,
+                kind=spec.kind,
+                document_date=spec.document_date,
+                customer_code=spec.customer_code,
+                currency=CURRENCY,
+                reverses_number=spec.reverses_number,
+                due_date=spec.due_date,
+                lines=spec.lines,
             )
-            for line in spec.lines
-        )
-        counts[spec.kind] += 1
-        counts["total"] += spec.total_minor
-        if len(document_rows) >= DOCUMENTS_PER_CHUNK:
+            basis_date = adapt_date(spec.basis_date)
+            basis_span = (min(basis_span[0], spec.basis_date), max(basis_span[1], spec.basis_date))
+            document_rows.append((
+                document_id,
+                spec.number,
+                spec.kind,
+                adapt_date(spec.document_date),
+                basis_date,
+                customer_id,
+                CURRENCY,
+                awaited_ids.pop(spec.reverses_number) if spec.reverses_number else None,
+                spec.total_minor,
+                adapt_date(spec.due_date),
+                spec.paid_minor,
+                fingerprint,
+                recorded_at,
+            ))
+            is_return = spec.kind == "return"
+            line_rows.extend(
+                (
+                    document_id,
+                    line.line_number,
+                    product_ids[line.sku],
+                    line.quantity_milli,
+                    line.unit_price_minor,
+                    line.net_amount_minor,
+                    customer_id,
+                    basis_date,
+                    is_return,
+                )
+                for line in spec.lines
+            )
+            counts[spec.kind] += 1
+            counts["total"] += spec.total_minor
+            if len(document_rows) >= DOCUMENTS_PER_CHUNK:
+                flush()
+        if document_rows:
             flush()
-    if document_rows:
-        flush()
-    span = SalesDocument.objects.aggregate(first=Min("basis_date"), last=Max("basis_date"))
-    if span["first"] is not None:  # settlement learns which months have sales (fanli.common.revisions)
-        revisions_bump_sales_between(span["first"], span["last"])
+    if counts["lines"]:  # settlement learns which months have sales (fanli.common.revisions)
+        revisions_bump_sales_between(*basis_span)
     with connection.cursor() as cursor:
         for statement in connection.ops.sequence_reset_sql(no_style(), [SalesDocument, SalesLine]):
             cursor.execute(statement)
