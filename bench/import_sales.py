@@ -3,16 +3,24 @@
     .venv/bin/python bench/import_sales.py [--lines 1000000] [--lines-per-document 4]
 
 Creates a scratch SQLite database in a temporary directory (unless ``DATABASE_URL`` is set),
-generates customers, products and a sales CSV of ``--lines`` lines (invoices with a few
-returns), imports it with ``fanli.sales.importing.import_file`` and prints lines per second.
-It then imports the same file again, which must change nothing, and prints that time too.
+generates customers, products and a sales CSV file of ``--lines`` lines (invoices with a few
+returns, written a document at a time), imports it from the file with ``import_file`` and prints
+lines per second and the process's peak resident memory (``ru_maxrss``, read before and after
+the import). It then imports the same file again, which must change nothing, and prints that
+time too. In the same run it measures the *floor*: the file read with Python's ``csv`` module and
+its lines written as plain rows into a bare table of the same columns, with ``executemany`` on
+SQLite and ``COPY`` on PostgreSQL (no checks, no indexes: the least a load can cost).
 """
 
 from __future__ import annotations
 
 import argparse
-import io
+import csv
+import os
+import resource
+import sys
 import time
+from pathlib import Path
 
 from scratch import django_on_scratch_database  # the script's own folder is on sys.path
 
@@ -20,10 +28,20 @@ CUSTOMERS = 2_000
 PRODUCTS = 5_000
 
 
-def generate_csv(*, lines: int, lines_per_document: int) -> bytes:
-    """A sales file of ``lines`` lines; every 20th document returns one unit of each line of the
-    invoice before it."""
-    buffer = io.StringIO()
+def peak_rss_mb() -> float:
+    """The process's peak resident set size so far, in MB (Linux reports kilobytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
+
+
+def generate_csv(path: Path, *, lines: int, lines_per_document: int) -> None:
+    """A sales file of ``lines`` lines, written a document at a time; every 20th document returns
+    one unit of each line of the invoice before it."""
+    with path.open("w", encoding="utf-8", newline="") as buffer:
+        _csv_write(buffer, lines=lines, lines_per_document=lines_per_document)
+
+
+def _csv_write(buffer, *, lines: int, lines_per_document: int) -> None:  # type: ignore[no-untyped-def]
     buffer.write(
         "document_number,kind,document_date,customer_code,currency,reverses,due_date,paid_amount,"
         "line_number,sku,quantity,unit_price,net_amount\n"
@@ -55,7 +73,39 @@ def generate_csv(*, lines: int, lines_per_document: int) -> bytes:
                 f"{net_minor // 100}.{net_minor % 100:02d}\n"
             )
         written += count
-    return buffer.getvalue().encode("utf-8")
+
+
+def floor_lines_per_second(path: Path) -> float:
+    """The file's lines read with ``csv`` and written as plain rows into a bare table."""
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE bench_floor (number VARCHAR(64), line_number INTEGER, sku VARCHAR(64), "
+                       "basis_date DATE, quantity_milli BIGINT, unit_price_minor BIGINT, net_amount_minor BIGINT)")
+        with path.open(encoding="utf-8", newline="") as source:
+            reader = csv.reader(source)
+            next(reader)
+            rows = ((r[0], int(r[8]), r[9], r[2], int(r[10]) * 1000, _minor(r[11]), _minor(r[12])) for r in reader)
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy("COPY bench_floor FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                while True:
+                    chunk = [row for _, row in zip(range(50_000), rows, strict=False)]
+                    if not chunk:
+                        break
+                    cursor.executemany("INSERT INTO bench_floor VALUES (%s, %s, %s, %s, %s, %s, %s)", chunk)
+        cursor.execute("SELECT COUNT(*) FROM bench_floor")
+        count = cursor.fetchone()[0]
+        cursor.execute("DROP TABLE bench_floor")
+    return count / (time.perf_counter() - started)
+
+
+def _minor(text: str) -> int:
+    yuan, _, fen = text.partition(".")
+    return int(yuan) * 100 + int(fen or 0)
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -84,31 +134,45 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         [Product(sku=f"SKU-{number:05d}", name=f"Product {number}", category=category) for number in range(PRODUCTS)],
         ignore_conflicts=True,
     )
-    content = generate_csv(lines=arguments.lines, lines_per_document=arguments.lines_per_document)
+    path = Path(scratch.name) / "bench.csv"
+    generate_csv(path, lines=arguments.lines, lines_per_document=arguments.lines_per_document)
     lines_before = SalesLine.objects.count()
+    rss_before = peak_rss_mb()
 
     started = time.perf_counter()
-    batch = import_file(kind="sales", content=content, filename="bench.csv", actor=None)
+    batch = import_file(kind="sales", path=path, filename="bench.csv", actor=None)
     first_seconds = time.perf_counter() - started
+    rss_after = peak_rss_mb()
     started = time.perf_counter()
-    again = import_file(kind="sales", content=content, filename="bench.csv", actor=None)
+    again = import_file(kind="sales", path=path, filename="bench.csv", actor=None)
     second_seconds = time.perf_counter() - started
 
     if batch.status != "done" or batch.rows_created != arguments.lines:
         raise SystemExit(f"import failed: {batch.status}, {batch.rows_created} created, errors {batch.errors[:5]}")
     if again.rows_unchanged != arguments.lines or SalesLine.objects.count() != lines_before + arguments.lines:
         raise SystemExit("re-import changed something")
+    floor = floor_lines_per_second(path)
     result = {
         "lines": float(arguments.lines),
         "seconds": first_seconds,
         "lines_per_second": arguments.lines / first_seconds,
         "reimport_lines_per_second": arguments.lines / second_seconds,
+        "peak_rss_mb": rss_after,
+        "floor_lines_per_second": floor,
     }
     print(
         f"{arguments.lines:,} lines imported in {first_seconds:.2f}s: {result['lines_per_second']:,.0f} lines/s "
         f"(re-import, all unchanged: {result['reimport_lines_per_second']:,.0f} lines/s) "
         f"on {connection.vendor}"
     )
+    print(f"peak RSS: {rss_after:,.0f} MB after the import ({rss_before:,.0f} MB before it; file "
+          f"{os.path.getsize(path) / 1e6:,.0f} MB)")
+    floor_kind = "COPY" if connection.vendor == "postgresql" else "executemany"
+    print(f"floor: csv read + plain {floor_kind} into a bare table: {floor:,.0f} lines/s "
+          f"(import at {result['lines_per_second'] / floor:.0%} of it)")
+    print(f"\n| `fanli import sales`, {'PostgreSQL' if connection.vendor == 'postgresql' else 'SQLite'}, "
+          f"{arguments.lines:,} lines | {result['lines_per_second']:,.0f} lines/s, peak RSS {rss_after:,.0f} MB "
+          f"| plain {floor_kind}: {floor:,.0f} lines/s |")
     scratch.cleanup()
     return result
 

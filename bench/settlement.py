@@ -1,92 +1,175 @@
-"""Benchmark: settlement, accrual and progress against the SQL floor.
+"""Benchmark: a quarter's settlement against the plain-SQL floor, on a database as the CLI leaves it.
 
     .venv/bin/python bench/settlement.py [--lines 1000000] [--customers 1500] [--period 2026-Q1]
+                                         [--today 2026-11-01] [--reuse DATABASE]
 
-Loads the seeded demo data set (``--lines`` sales lines, its sample policies) into a scratch
-SQLite database in a temporary directory (or the database ``DATABASE_URL`` names, which must
-be empty), then times:
+The database is the demo data set as ``fanli demo load --without-activity`` leaves it (customers,
+catalog, ``--lines`` sales lines, the sample policies and their enrolments; the statistics the
+product keeps itself, nothing more: this script never runs ``ANALYZE``). Without ``--reuse`` it is
+loaded into a scratch SQLite file (or into the empty database ``DATABASE_URL`` names) and the
+load's speed is reported. ``--reuse`` names a database kept between runs: a SQLite file path or a
+database URL. When it is empty (or the file does not exist) it is loaded and kept; then every run
+measures a copy of it (a file copy on SQLite, ``CREATE DATABASE .. TEMPLATE`` on PostgreSQL), so a
+ten-million-line database is generated once and measured as often as needed.
 
-- the *SQL floor*: one ``SELECT customer_id, SUM(..) .. GROUP BY customer_id`` over the
-  period's lines — the least any settlement must read;
-- a settlement run of ``--period`` for every policy settling on it (true-ups included);
-- the same settlement again (it must write nothing);
-- a month-end accrual run and one customer's progress.
+Each figure is a whole step, in one run:
 
-It prints each figure and the ratio of the settlement to the floor per policy period computed
-(docs/operations.md records the figures measured).
+- the *floor*: one ``SELECT customer_id, SUM(..) .. GROUP BY customer_id`` over the period's
+  lines, the least any settlement must read (run before and after the settlement; the faster
+  counts, so the ratio errs against Fanli);
+- ``fanli settle PERIOD --today TODAY --as-user finance``, through the command itself;
+- the ratio of the two, for the run as a whole;
+- the same command again with nothing changed (it must write nothing);
+- the same rebate in DuckDB over a Parquet export of the lines, only when ``duckdb`` is installed
+  (it is not a dependency).
+
+It ends with a Markdown table row to paste into docs/operations.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import os
+import tempfile
 import time
-from datetime import date
+from collections.abc import Callable
+from typing import Any
 
-from scratch import django_on_scratch_database  # the script's own folder is on sys.path
+from scratch import database_prepare  # the script's own folder is on sys.path
+
+TABLE_HEADER = (
+    "| database | lines | load (`demo load --without-activity`) | floor: one `GROUP BY` | `fanli settle` | ratio "
+    "| again, nothing changed | DuckDB over Parquet |\n"
+    "|---|---|---|---|---|---|---|---|"
+)
 
 
-def _timed(label: str, call, results: dict[str, float]):  # type: ignore[no-untyped-def]
+def _timed(label: str, call: Callable[[], Any], results: dict[str, float]) -> Any:
     started = time.perf_counter()
     value = call()
     results[label] = time.perf_counter() - started
-    print(f"{label:38} {results[label]:8.3f} s", flush=True)
+    print(f"{label:44} {results[label]:9.3f} s", flush=True)
     return value
 
 
+def _command(*arguments: str) -> str:
+    from django.core.management import call_command
+
+    output = io.StringIO()
+    call_command(*arguments, stdout=output)
+    return output.getvalue()
+
+
+def _floor(period: Any) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT customer_id, SUM(net_amount_minor), SUM(quantity_milli) FROM sales_salesline "
+            "WHERE basis_date BETWEEN %s AND %s GROUP BY customer_id", [period.start, period.end])
+        return len(cursor.fetchall())
+
+
+def _duckdb_floor(period: Any, directory: str) -> float | None:
+    """The dist-q-tiers rebate (retroactive tiers on each distributor's quarter) in DuckDB over
+    a Parquet file of the lines; None when duckdb is not installed."""
+    try:
+        import duckdb  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    from django.db import connection
+
+    parquet = os.path.join(directory, "lines.parquet")
+    database = duckdb.connect()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT l.customer_id, l.basis_date, l.net_amount_minor, c.kind FROM sales_salesline l "
+                       "JOIN customers_customer c ON c.id = l.customer_id")
+        rows = cursor.fetchall()
+    database.execute("CREATE TABLE lines (customer_id INTEGER, basis_date DATE, net_amount_minor BIGINT, kind TEXT)")
+    database.executemany("INSERT INTO lines VALUES (?, ?, ?, ?)", rows)
+    database.execute(f"COPY lines TO '{parquet}' (FORMAT PARQUET)")
+    database.close()
+    database = duckdb.connect()
+    started = time.perf_counter()
+    database.execute(
+        f"SELECT customer_id, basis, basis * CASE WHEN basis >= 30000000 THEN 3 WHEN basis >= 10000000 THEN 2 "
+        f"ELSE 1 END / 100 FROM (SELECT customer_id, SUM(net_amount_minor) AS basis FROM '{parquet}' "
+        f"WHERE kind = 'distributor' AND basis_date BETWEEN DATE '{period.start}' AND DATE '{period.end}' "
+        f"GROUP BY customer_id)").fetchall()
+    return time.perf_counter() - started
+
+
 def main(argv: list[str] | None = None) -> dict[str, float]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--customers", type=int, default=1_500)
     parser.add_argument("--period", default="2026-Q1")
-    parser.add_argument("--today", default="2026-11-01", help="the demo data set's today")
+    parser.add_argument("--today", default="2026-11-01", help="the demo data set's today, and the settlement's")
+    parser.add_argument("--reuse", metavar="DATABASE",
+                        help="a SQLite file or database URL to load once and measure a copy of on every run")
     arguments = parser.parse_args(argv)
 
-    scratch = django_on_scratch_database()
+    results: dict[str, float] = {}
+
+    def load() -> None:
+        output = _timed("load: fanli demo load --without-activity", lambda: _command(
+            "demo", "load", "--without-activity", "--lines", str(arguments.lines), "--customers",
+            str(arguments.customers), "--today", arguments.today), results)
+        progress = [line.strip() for line in output.splitlines() if line.strip().startswith("sales lines ")]
+        print("  " + "\n  ".join([*progress[-1:], *(line for line in output.splitlines()
+                                                      if line.startswith(("sales:", "policies:")))]))
+
+    database = database_prepare(reuse=arguments.reuse, load=load)
+    try:
+        return _measure(arguments, results)
+    finally:
+        database.cleanup()
+
+
+def _measure(arguments: argparse.Namespace, results: dict[str, float]) -> dict[str, float]:
     from django.db import connection
 
     from fanli.common.periods import parse_period
-    from fanli.customers.models import Customer
-    from fanli.demo.services import demo_load
     from fanli.rebates.models import Statement
-    from fanli.rebates.selectors import customer_progress
-    from fanli.rebates.services import accrual_run, settlement_run
+    from fanli.sales.models import SalesLine
 
-    today = date.fromisoformat(arguments.today)
-    results: dict[str, float] = {}
-    summary = _timed("load demo data", lambda: demo_load(customers=arguments.customers, lines=arguments.lines,
-                                                          today=today), results)
-    print(f"  {summary.lines:,} lines, {summary.customers:,} customers, {len(summary.policies)} policies "
-          f"on {connection.vendor}")
     period = parse_period(arguments.period)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    lines = SalesLine.objects.count()
+    print(f"{lines:,} sales lines on {connection.vendor}; settling {period.key} as of {arguments.today}")
+    if "load: fanli demo load --without-activity" in results:
+        results["load_lines_per_second"] = lines / results["load: fanli demo load --without-activity"]
+        print(f"  load: {results['load_lines_per_second']:,.0f} lines/s")
+    statements_before = Statement.objects.count()
 
-    def floor() -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT customer_id, SUM(net_amount_minor), SUM(quantity_milli) FROM sales_salesline "
-                "WHERE basis_date BETWEEN %s AND %s GROUP BY customer_id", [period.start, period.end])
-            return len(cursor.fetchall())
+    _timed("floor: one GROUP BY customer (before)", lambda: _floor(period), results)
+    settle = ("settle", period.key, "--today", arguments.today, "--as-user", "finance")
+    output = _timed(f"fanli settle {period.key}", lambda: _command(*settle), results)
+    print("  " + output.splitlines()[0])
+    _timed("floor: one GROUP BY customer (after)", lambda: _floor(period), results)
+    written = Statement.objects.count() - statements_before
+    again = _timed(f"fanli settle {period.key} again", lambda: _command(*settle), results)
+    if Statement.objects.count() != statements_before + written or "nothing new to settle" not in again:
+        raise SystemExit("the second settlement with nothing changed wrote something")
+    floor = min(results["floor: one GROUP BY customer (before)"], results["floor: one GROUP BY customer (after)"])
+    results["floor"] = floor
+    results["ratio"] = results[f"fanli settle {period.key}"] / max(floor, 1e-6)
+    print(f"settlement / floor, for the whole run: {results['ratio']:.1f}x ({written:,} statements)")
+    with tempfile.TemporaryDirectory(prefix="fanli-duckdb-") as directory:
+        duck = _duckdb_floor(period, directory)
+    if duck is None:
+        print("DuckDB over Parquet: duckdb is not installed, skipped")
+    else:
+        results["duckdb"] = duck
+        print(f"DuckDB over Parquet, dist-q-tiers' rebate: {duck:.3f} s")
 
-    _timed("SQL floor (one GROUP BY)", floor, results)
-    run = _timed(f"settlement {period.key}", lambda: settlement_run(period_key=period.key, actor=None, today=today),
-                 results)
-    computed = max(1, len(run.summary["periods"]))
-    print(f"  {run.summary['statements']:,} statements for {computed} policy period(s): "
-          f"{', '.join(run.summary['periods'])}")
-    again = _timed(f"settlement {period.key} again", lambda: settlement_run(period_key=period.key, actor=None,
-                                                                            today=today), results)
-    assert again.summary["statements"] == 0, "a second settlement must write nothing"
-    month = f"{period.end.year}-{period.end.month:02d}"
-    _timed(f"accrual {month}", lambda: accrual_run(month_key=month, actor=None, today=today), results)
-    biggest = Statement.objects.order_by("-basis_minor").values_list("customer_id", flat=True).first()
-    if biggest:
-        who = Customer.objects.get(pk=biggest)
-        _timed(f"progress of {who.code}", lambda: customer_progress(who, period.end), results)
-    ratio = results[f"settlement {period.key}"] / max(results["SQL floor (one GROUP BY)"], 1e-6) / computed
-    print(f"settlement / floor per policy period: {ratio:.2f}")
-    results["ratio_per_policy_period"] = ratio
-    scratch.cleanup()
+    load = results.get("load: fanli demo load --without-activity")
+    print("\n" + TABLE_HEADER)
+    print(f"| {'SQLite' if connection.vendor == 'sqlite' else 'PostgreSQL'} | {lines:,} "
+          f"| {f'{load:.0f} s, {lines / load:,.0f} lines/s' if load else 'reused'} | {floor:.2f} s "
+          f"| {results[f'fanli settle {period.key}']:.2f} s ({written:,} statements) | {results['ratio']:.1f}x "
+          f"| {results[f'fanli settle {period.key} again']:.2f} s "
+          f"| {f'{duck:.2f} s' if duck is not None else 'not installed'} |")
     return results
 
 
