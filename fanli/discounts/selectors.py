@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db import connection
+
 from fanli.accounts.selectors import customers_for
-from fanli.catalog.models import Product
+from fanli.catalog.models import Brand, Category, Product
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.common.limits import DOCUMENT_AMOUNT_MAX, DOCUMENT_AMOUNT_MAX_MINOR
 from fanli.common.money import major_to_minor_exact
-from fanli.customers.models import Customer
 from fanli.ledger.services import credit_offer
-from fanli.rebates.compile import CustomerFacts
-from fanli.rebates.selectors import catalog_facts, customer_facts
+from fanli.rebates.compile import CustomerFacts, ProductFacts
+from fanli.rebates.selectors import customer_facts
 
 from .document import QUANTITY_MAX, DiscountRuleDocument, parse_discount_rule
-from .engine import CouponOffer, MemberDiscount, Quote, QuoteLine, RuleInput, quote
+from .engine import CompiledRule, CouponOffer, MemberDiscount, Quote, QuoteLine, RuleInput, quote
 from .models import (
     DiscountContract,
     DiscountCustomerUse,
@@ -27,9 +30,11 @@ from .models import (
     DiscountRuleVersion,
 )
 
-# Versions never change once published, so each is parsed once; the content hash in the key
-# keeps a restored or rebuilt database (ids reused) from ever reading a stale document.
-_PARSED: dict[tuple[int, str], DiscountRuleDocument] = {}
+# Versions never change once published, so each is parsed and compiled once per process; the
+# content hash in the key keeps a restored or rebuilt database (ids reused) from ever reading a
+# stale document. Which versions are in force is read from the database on every quote (with the
+# uses, in the same statement), so a version published by any process applies to the next quote.
+_COMPILED: dict[tuple[int, str], CompiledRule] = {}
 
 
 @dataclass(frozen=True)
@@ -41,12 +46,19 @@ class LineRequest:
     unit_price: str | None = None  # major units; the product's list price when absent
 
 
+def compiled_rule(version_id: int, document_sha256: str, document: Any = None) -> CompiledRule:
+    """The version's rule, validated and compiled once; its document is read only the first time."""
+    key = (version_id, document_sha256)
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        if document is None:
+            document = DiscountRuleVersion.objects.values_list("document", flat=True).get(pk=version_id)
+        compiled = _COMPILED[key] = CompiledRule(parse_discount_rule(document))
+    return compiled
+
+
 def parsed_rule(version: DiscountRuleVersion) -> DiscountRuleDocument:
-    key = (version.pk, version.document_sha256)
-    document = _PARSED.get(key)
-    if document is None:
-        document = _PARSED[key] = parse_discount_rule(version.document)
-    return document
+    return compiled_rule(version.pk, version.document_sha256).document
 
 
 def published_rule_versions() -> list[DiscountRuleVersion]:
@@ -57,22 +69,21 @@ def published_rule_versions() -> list[DiscountRuleVersion]:
     return versions
 
 
-def quote_input(customer_code: str, lines: list[LineRequest], *, actor: Any
-                ) -> tuple[Customer, CustomerFacts, list[QuoteLine]]:
+def quote_input(customer_code: str, lines: list[LineRequest], *, actor: Any) -> tuple[CustomerFacts, list[QuoteLine]]:
     """The customer and lines of a quote, or ``ValidationFailed`` naming every bad line. A customer
     ``actor`` may not reach (another sales rep's) is reported as unknown, word for word."""
     errors: list[dict[str, Any]] = []
-    customer = customers_for(actor).filter(code=customer_code).only("id", "code").first()
-    if customer is None:
+    found = customer_facts(among=customers_for(actor).filter(code=customer_code))
+    facts = next(iter(found.values()), None)
+    if facts is None:
         errors.append({"path": "customer", "message": f"no customer {customer_code!r}"})
     if not lines:
         errors.append({"path": "lines", "message": "a quote needs at least one line"})
-    facts = {f.sku: f for f in catalog_facts(skus={line.sku for line in lines}).values()}
-    prices = dict(Product.objects.filter(sku__in=list(facts)).values_list("sku", "list_price_minor"))
+    products = quote_products({line.sku for line in lines})
     quoted: list[QuoteLine] = []
     for number, line in enumerate(lines, start=1):
         path = f"lines.{number - 1}"
-        product = facts.get(line.sku)
+        product, price_minor = products.get(line.sku, (None, None))
         if product is None:
             errors.append({"path": f"{path}.sku", "message": f"no product with SKU {line.sku!r}"})
         quantity = _decimal(line.quantity)
@@ -82,7 +93,6 @@ def quote_input(customer_code: str, lines: list[LineRequest], *, actor: Any
         elif quantity > QUANTITY_MAX:
             errors.append({"path": f"{path}.quantity", "message": f"must be at most {QUANTITY_MAX:,}"})
             quantity = None
-        price_minor: int | None = prices.get(line.sku)
         if line.unit_price not in (None, ""):
             price = _decimal(line.unit_price or "")
             if price is not None and price > DOCUMENT_AMOUNT_MAX:
@@ -100,8 +110,37 @@ def quote_input(customer_code: str, lines: list[LineRequest], *, actor: Any
                                                    "one document may hold; split it"})
     if errors:
         raise ValidationFailed(f"the quote has {len(errors)} error(s)", details={"errors": errors})
-    assert customer is not None
-    return customer, customer_facts([customer.pk])[customer.pk], quoted
+    assert facts is not None
+    return facts, quoted
+
+
+def quote_products(skus: Collection[str]) -> dict[str, tuple[ProductFacts, int]]:
+    """Scope facts and list price per SKU, in one statement: each product with its category's
+    chain of ancestors (read upwards, stopping at a category already seen)."""
+    if not skus:
+        return {}
+    product, brand, category = (model._meta.db_table for model in (Product, Brand, Category))
+    marks = ", ".join(["%s"] * len(skus))
+    sql = (f"WITH RECURSIVE chain(product_id, category_id, depth) AS ("
+           f" SELECT p.id, p.category_id, 0 FROM {product} p WHERE p.sku IN ({marks})"
+           f" UNION ALL SELECT chain.product_id, c.parent_id, chain.depth + 1 FROM chain"
+           f" JOIN {category} c ON c.id = chain.category_id WHERE c.parent_id IS NOT NULL AND chain.depth < 64) "
+           f"SELECT p.id, p.sku, b.code, p.list_price_minor, c.id, c.code FROM chain "
+           f"JOIN {product} p ON p.id = chain.product_id JOIN {category} c ON c.id = chain.category_id "
+           f"LEFT JOIN {brand} b ON b.id = p.brand_id ORDER BY chain.product_id, chain.depth")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(skus))
+        rows = cursor.fetchall()
+    found: dict[str, tuple[ProductFacts, int]] = {}
+    for (product_id, sku, brand_code, price_minor), chain in itertools.groupby(rows, key=lambda row: row[:4]):
+        codes, seen = [], set()
+        for *_, category_id, code in chain:
+            if category_id in seen:
+                break
+            seen.add(category_id)
+            codes.append(code)
+        found[sku] = (ProductFacts(product_id, sku, tuple(codes), brand_code), price_minor)
+    return found
 
 
 def _decimal(text: str) -> Decimal | None:
@@ -112,37 +151,63 @@ def _decimal(text: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-def rule_inputs(customer_id: int, versions: list[DiscountRuleVersion]) -> list[RuleInput]:
-    """Each published version with the customer's contract percent and the uses so far."""
-    rule_ids = [v.rule_id for v in versions]
-    contracts = dict(DiscountContract.objects.filter(customer_id=customer_id, rule_id__in=rule_ids)
-                     .values_list("rule_id", "percent"))
-    totals = {rule_id: (invoices, spent) for rule_id, invoices, spent in
-              DiscountRuleUse.objects.filter(rule_id__in=rule_ids).values_list("rule_id", "invoices", "spent_minor")}
-    mine = dict(DiscountCustomerUse.objects.filter(customer_id=customer_id, rule_id__in=rule_ids)
-                .values_list("rule_id", "invoices"))
+def rule_inputs(customer_id: int, versions: list[DiscountRuleVersion] | None = None) -> list[RuleInput]:
+    """Each version in force (or each of ``versions``) with the customer's contract percent and the
+    uses so far: one statement, whatever the number of rules."""
+    version, rule_use, customer_use, contract = (
+        model._meta.db_table for model in (DiscountRuleVersion, DiscountRuleUse, DiscountCustomerUse, DiscountContract))
+    chosen: list[Any]
+    if versions is None:
+        which, chosen = "v.status = %s", [DiscountRuleVersion.Status.PUBLISHED.value]
+    elif not versions:
+        return []
+    else:
+        which, chosen = f"v.id IN ({', '.join(['%s'] * len(versions))})", [v.pk for v in versions]
+    # the percent as text: SQLite keeps decimals as floats, and a percent must come back exact
+    sql = (f"SELECT v.id, v.document_sha256, ru.invoices, ru.spent_minor, cu.invoices, CAST(c.percent AS TEXT) "
+           f"FROM {version} v "
+           f"LEFT JOIN {rule_use} ru ON ru.rule_id = v.rule_id "
+           f"LEFT JOIN {customer_use} cu ON cu.rule_id = v.rule_id AND cu.customer_id = %s "
+           f"LEFT JOIN {contract} c ON c.rule_id = v.rule_id AND c.customer_id = %s "
+           f"WHERE {which} ORDER BY v.rule_id")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [customer_id, customer_id, *chosen])
+        rows = cursor.fetchall()
+    missing = [row[0] for row in rows if (row[0], row[1]) not in _COMPILED]
+    documents = dict(DiscountRuleVersion.objects.filter(pk__in=missing).values_list("id", "document")) if missing else {}
     inputs = []
-    for version in versions:
-        invoices, spent = totals.get(version.rule_id, (0, 0))
+    for version_id, sha256, invoices, spent, mine, percent in rows:
+        compiled = compiled_rule(version_id, sha256, documents.get(version_id))
         inputs.append(RuleInput(
-            version.pk, parsed_rule(version), contract_percent=contracts.get(version.rule_id),
-            customer_uses=mine.get(version.rule_id, 0), total_uses=invoices, spent_minor=spent,
+            version_id, compiled.document, compiled=compiled,
+            contract_percent=None if percent is None else Decimal(percent).quantize(_CONTRACT_PERCENT),
+            customer_uses=mine or 0, total_uses=invoices or 0, spent_minor=spent or 0,
         ))
     return inputs
+
+
+_CONTRACT_PERCENT = Decimal(1).scaleb(-DiscountContract._meta.get_field("percent").decimal_places)  # type: ignore[union-attr]
 
 
 def member_discount(customer_id: int) -> MemberDiscount | None:
     """The best discount the customer's loyalty tiers give (a tier benefit), if any."""
     from fanli.loyalty.engine import tier_named
-    from fanli.loyalty.models import Member
+    from fanli.loyalty.models import Member, Programme
     from fanli.loyalty.selectors import programme_document
 
+    fields = ["id", "code", "name", "document_sha256"]  # the document itself is read only if not yet parsed
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT m.tier_code, {', '.join(f'p.{f}' for f in fields)} FROM {Member._meta.db_table} m "
+                       f"JOIN {Programme._meta.db_table} p ON p.id = m.programme_id WHERE m.customer_id = %s "
+                       f"ORDER BY m.id", [customer_id])
+        rows = cursor.fetchall()
     best: MemberDiscount | None = None
-    for member in Member.objects.filter(customer_id=customer_id).select_related("programme"):
-        tier = tier_named(programme_document(member.programme), member.tier_code)
+    for tier_code, *values in rows:
+        programme = Programme.from_db(connection.alias, fields, values)
+        tier = tier_named(programme_document(programme), tier_code)
         if tier.discount_percent > 0 and (best is None or tier.discount_percent > best.percent):
-            best = MemberDiscount(f"tier:{member.programme.code}:{tier.code}", tier.discount_percent,
-                                  f"{tier.discount_percent.normalize():f}% ({tier.name}, {member.programme.name})")
+            best = MemberDiscount(f"tier:{programme.code}:{tier.code}", tier.discount_percent,
+                                  f"{tier.discount_percent.normalize():f}% ({tier.name}, {programme.name})")
     return best
 
 
@@ -172,11 +237,11 @@ def quote_prepare(*, customer_code: str, day: date, lines: list[LineRequest], ac
     """Net prices with every discount applied and why the other rules did not apply; with a
     coupon code, the coupon's value off the order. Writes nothing. Only for a customer ``actor``
     may reach: another sales rep's customer is answered as unknown."""
-    customer, facts, quoted = quote_input(customer_code, lines, actor=actor)
-    offer = coupon_offer(customer.pk, coupon, day) if coupon.strip() else None
-    result = quote(facts, day, quoted, rule_inputs(customer.pk, published_rule_versions()),
-                   member=member_discount(customer.pk), coupon=offer)
-    result.credit = credit_offer(customer.pk, result.net_minor, on=day)
+    facts, quoted = quote_input(customer_code, lines, actor=actor)
+    customer_id = facts.customer_id
+    offer = coupon_offer(customer_id, coupon, day) if coupon.strip() else None
+    result = quote(facts, day, quoted, rule_inputs(customer_id), member=member_discount(customer_id), coupon=offer)
+    result.credit = credit_offer(customer_id, result.net_minor, on=day)
     return result
 
 

@@ -21,8 +21,8 @@ from fanli.accounts.selectors import customers_for
 from fanli.common.exceptions import Conflict, NotFound, ValidationFailed
 from fanli.common.services import audit_record, canonical_json, sha256_text
 from fanli.common.versions import version_publish, version_reject, version_store
-from fanli.customers.models import Customer
 from fanli.loyalty.models import Redemption
+from fanli.rebates.compile import CustomerFacts
 
 from .document import discount_rule_to_json, load_discount_rule_text
 from .engine import quote
@@ -135,20 +135,21 @@ def invoice_discounts_record(*, invoice_number: str, customer_code: str, day: da
     existing = DiscountedInvoice.objects.filter(number=number).first()
     if existing is not None:
         return _replay(existing, digest)
-    customer, facts, quoted = quote_input(customer_code, lines, actor=actor)
+    facts, quoted = quote_input(customer_code, lines, actor=actor)
+    customer_id = facts.customer_id
     versions = published_rule_versions()
     rule_ids = sorted({v.rule_id for v in versions})
     DiscountRuleUse.objects.bulk_create([DiscountRuleUse(rule_id=r) for r in rule_ids], ignore_conflicts=True)
-    DiscountCustomerUse.objects.bulk_create([DiscountCustomerUse(rule_id=r, customer=customer) for r in rule_ids],
+    DiscountCustomerUse.objects.bulk_create([DiscountCustomerUse(rule_id=r, customer_id=customer_id) for r in rule_ids],
                                             ignore_conflicts=True)
     try:
         with transaction.atomic():
             # lock in rule order, every rule in force, so two invoices never wait on each other in a circle
             list(DiscountRuleUse.objects.select_for_update().filter(rule_id__in=rule_ids).order_by("rule_id"))
-            list(DiscountCustomerUse.objects.select_for_update().filter(rule_id__in=rule_ids, customer=customer)
+            list(DiscountCustomerUse.objects.select_for_update().filter(rule_id__in=rule_ids, customer_id=customer_id)
                  .order_by("rule_id"))
-            offer = coupon_offer(customer.pk, coupon, day, lock=True) if coupon else None
-            result = quote(facts, day, quoted, rule_inputs(customer.pk, versions), member=member_discount(customer.pk),
+            offer = coupon_offer(customer_id, coupon, day, lock=True) if coupon else None
+            result = quote(facts, day, quoted, rule_inputs(customer_id, versions), member=member_discount(customer_id),
                            coupon=offer)
             if expected_net_minor is not None and result.net_minor != expected_net_minor:
                 raise Conflict(
@@ -156,7 +157,7 @@ def invoice_discounts_record(*, invoice_number: str, customer_code: str, day: da
                     details={"expected_net_minor": expected_net_minor, "net_minor": result.net_minor},
                     code="quote_changed",
                 )
-            invoice = _record(number, customer, day, digest, result, actor)
+            invoice = _record(number, facts, day, digest, result, actor)
             if offer is not None:
                 Redemption.objects.filter(coupon_code=offer.code).update(coupon_used_invoice=number, coupon_used_on=day)
     except IntegrityError:
@@ -167,10 +168,11 @@ def invoice_discounts_record(*, invoice_number: str, customer_code: str, day: da
     return invoice
 
 
-def _record(number: str, customer: Customer, day: date, digest: str, result: Any, actor: Any) -> DiscountedInvoice:
+def _record(number: str, customer: CustomerFacts, day: date, digest: str, result: Any, actor: Any) -> DiscountedInvoice:
     rule_of = {v.pk: v.rule_id for v in DiscountRuleVersion.objects.filter(pk__in=result.by_rule())}
     usages = [
-        DiscountUsage(rule_id=rule_of[applied.version_id], rule_version_id=applied.version_id, customer=customer,
+        DiscountUsage(rule_id=rule_of[applied.version_id], rule_version_id=applied.version_id,
+                      customer_id=customer.customer_id,
                       invoice_number=number, line_number=line.line_number, invoice_date=day, percent=applied.percent,
                       amount_minor=applied.amount_minor, reason=applied.reason[:300])
         for line in result.lines for applied in line.applied if applied.amount_minor > 0 and applied.version_id
@@ -179,10 +181,10 @@ def _record(number: str, customer: Customer, day: date, digest: str, result: Any
     for version_id, amount in result.by_rule().items():
         DiscountRuleUse.objects.filter(rule_id=rule_of[version_id]).update(
             invoices=F("invoices") + 1, spent_minor=F("spent_minor") + amount)
-        DiscountCustomerUse.objects.filter(rule_id=rule_of[version_id], customer=customer).update(
+        DiscountCustomerUse.objects.filter(rule_id=rule_of[version_id], customer_id=customer.customer_id).update(
             invoices=F("invoices") + 1)
     invoice = DiscountedInvoice.objects.create(
-        number=number, customer=customer, invoice_date=day, request_sha256=digest, gross_minor=result.gross_minor,
+        number=number, customer_id=customer.customer_id, invoice_date=day, request_sha256=digest, gross_minor=result.gross_minor,
         discount_minor=result.discount_minor, quote=quote_to_json(result),
         actor=actor if getattr(actor, "pk", None) else None,
     )

@@ -148,5 +148,10 @@ def lot_remaining(lot_ids: list[int]) -> dict[int, int]:
 
 def credit_available_minor(customer_id: int, *, on: date) -> int:
     """Credit usable on ``on``: what is left of the lots that have not expired by then."""
-    lots = list(CreditLot.objects.filter(customer_id=customer_id).exclude(expires_on__lt=on).values_list("id", flat=True))
-    return sum(lot_remaining(lots).values()) if lots else 0
+    lot, use = CreditLot._meta.db_table, CreditUse._meta.db_table  # one statement: quotes offer it on every call
+    live = "l.customer_id = %s AND (l.expires_on IS NULL OR l.expires_on >= %s)"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT (SELECT COALESCE(SUM(l.amount_minor), 0) FROM {lot} l WHERE {live}) - "
+                       f"(SELECT COALESCE(SUM(u.amount_minor), 0) FROM {use} u JOIN {lot} l ON l.id = u.lot_id "
+                       f"WHERE {live})", [customer_id, on, customer_id, on])
+        return int(cursor.fetchone()[0])

@@ -27,6 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import connection
+from django.db.models import QuerySet
 
 from fanli.catalog.models import Category, Product
 from fanli.common.money import split_proportionally
@@ -67,9 +68,11 @@ def catalog_facts(skus: Collection[str] | None = None) -> dict[int, ProductFacts
     return {pid: ProductFacts(pid, sku, chains.get(category_id, ()), brand) for pid, sku, category_id, brand in products}
 
 
-def customer_facts(customer_ids: Collection[int] | None = None) -> dict[int, CustomerFacts]:
-    """What eligibility rules look at, segments included (as last computed by ``fanli segments``)."""
-    qs = Customer.objects.values_list("id", "code", "kind", "grade__code", "region", "tags", "start_date",
+def customer_facts(customer_ids: Collection[int] | None = None, *,
+                   among: QuerySet[Customer] | None = None) -> dict[int, CustomerFacts]:
+    """What eligibility rules look at, segments included (as last computed by ``fanli segments``);
+    of every customer, of ``customer_ids``, or of those ``among`` holds (one query either way)."""
+    qs = (Customer.objects if among is None else among).values_list("id", "code", "kind", "grade__code", "region", "tags", "start_date",
                                       "parent_id", "status", "relationship", "segment__abc", "segment__lifecycle")
     if customer_ids is not None:
         qs = qs.filter(id__in=list(customer_ids))
