@@ -76,10 +76,20 @@ class Enrolment(models.Model):
 
 
 class SettlementLock(models.Model):
-    """One row per (policy, period): settlements lock it so two runs never post twice."""
+    """One row per (policy, period): settlements lock it so two runs never post twice, and it keeps
+    the stamp of the period's last computation, so a later run recomputes the period only when
+    something that feeds it changed (``fanli.rebates.rechecks``)."""
 
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="+")
     period_key = models.CharField(max_length=10)
+    settled = models.BooleanField(
+        default=False, help_text="A final settlement computed the period: later runs check it for late data.")
+    computed_as_of = models.DateField(null=True, blank=True, help_text="Sales counted up to here; None: no stamp.")
+    computed_version = models.ForeignKey(PolicyVersion, null=True, blank=True, on_delete=models.PROTECT,
+                                         related_name="+")
+    version_pinned = models.BooleanField(default=False, help_text="The period has statements: it keeps that version.")
+    computed_revisions = models.JSONField(default=dict, blank=True, help_text="Revision counters read before computing.")
+    computed_run = models.ForeignKey("Run", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["policy", "period_key"], name="settlement_lock_unique")]

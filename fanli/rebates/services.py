@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 from pydantic import TypeAdapter
@@ -35,7 +35,7 @@ from fanli.accounts.selectors import customers_for
 from fanli.catalog.models import Product
 from fanli.common.exceptions import NotFound, StateError, ValidationFailed
 from fanli.common.periods import Period, PeriodKind, parse_period, period_containing
-from fanli.common.revisions import enrolments_key, revisions_bump
+from fanli.common.revisions import enrolments_key, revisions_bump, revisions_read
 from fanli.common.services import audit_record, canonical_json, sha256_text
 from fanli.common.versions import SUBMITTED, version_publish, version_reject, version_store, version_submit
 from fanli.customers.models import Customer
@@ -43,6 +43,7 @@ from fanli.ledger.models import Account, EntryKind
 from fanli.ledger.selectors import accrued_by_customer
 from fanli.ledger.services import Posting, entries_post
 
+from . import rechecks
 from .disputes import dispute_close_for_statement, dispute_open
 from .document import (
     FlatRate,
@@ -331,13 +332,18 @@ def _overlaps(document: PolicyDocument, period: Period) -> bool:
     return document.valid_from <= period.end and (document.valid_until is None or document.valid_until >= period.start)
 
 
-def _lock(keys: set[tuple[int, str]]) -> None:
-    """Lock one row per (policy, period) in id order; concurrent runs queue here."""
-    ids = []
-    for policy_id, period_key in sorted(keys):
-        lock, _ = SettlementLock.objects.get_or_create(policy_id=policy_id, period_key=period_key)
-        ids.append(lock.pk)
-    list(SettlementLock.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+def _lock(keys: set[tuple[int, str]]) -> dict[tuple[int, str], SettlementLock]:
+    """Lock one row per (policy, period) in id order; concurrent runs queue here. Answers the
+    locked rows (with the stamp of each period's last computation) by key."""
+    if not keys:
+        return {}
+    SettlementLock.objects.bulk_create([SettlementLock(policy_id=policy_id, period_key=period_key)
+                                        for policy_id, period_key in sorted(keys)], ignore_conflicts=True)
+    wanted = Q()
+    for policy_id, period_key in keys:
+        wanted |= Q(policy_id=policy_id, period_key=period_key)
+    rows = SettlementLock.objects.select_for_update().filter(wanted).order_by("pk")
+    return {(lock.policy_id, lock.period_key): lock for lock in rows}
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,13 +378,13 @@ def _settled_by_rules(previous: list[_Settled]) -> int:
 
 
 def _pinned_versions(keys: set[tuple[int, str]]) -> dict[tuple[int, str], PolicyVersion]:
-    """Each period keeps the version its first statement used."""
-    first = (
-        Statement.objects.filter(policy_id__in={p for p, _ in keys}, sequence=1)
-        .values_list("policy_id", "period_key", "policy_version_id").distinct()
-    )
-    version_of = {(policy_id, period_key): version_id for policy_id, period_key, version_id in first
-                  if (policy_id, period_key) in keys}
+    """Each period keeps the version its first statement used (one indexed look-up per period)."""
+    version_of = {}
+    for policy_id, period_key in sorted(keys):
+        first = (Statement.objects.filter(policy_id=policy_id, period_key=period_key, sequence=1).order_by()
+                 .values_list("policy_version_id", flat=True)[:1])
+        if first:
+            version_of[(policy_id, period_key)] = first[0]
     versions = PolicyVersion.objects.select_related("policy").in_bulk(set(version_of.values()))
     return {key: versions[version_id] for key, version_id in version_of.items()}
 
@@ -412,6 +418,9 @@ def settlement_run(
 ) -> Run:
     """Settle ``period_key`` for every policy that settles (or pays on account) on that period.
 
+    Earlier settled periods of those policies, and the run's own on a re-run, are recomputed only
+    when something that feeds them changed since their last computation (``rechecks``); the
+    summary lists each period rechecked with its reasons and each left alone as unchanged.
     ``stage`` is told each step as it starts (``SETTLEMENT_STAGES``), for a progress display.
     """
     require(actor, "settle")
@@ -424,16 +433,21 @@ def settlement_run(
         )
     stage("planning")
     plans, skipped = _settlement_plan(period, _published_versions(policy_codes))
-    # Earlier settled periods of these policies are recomputed for true-ups and clawbacks.
+    # Earlier settled periods of these policies: candidates for true-ups and clawbacks.
     plans += _true_up_plans(plans)
     with transaction.atomic():
         stage("locking the periods")
-        _lock({(p.version.policy_id, p.period.key) for p in plans})  # all at once, in id order
-        plans = _not_behind(plans, skipped)
+        locks = _lock({(p.version.policy_id, p.period.key) for p in plans})  # all at once, in id order
+        plans = _not_behind(plans, skipped, locks)
+        checks = _rechecks(plans, locks)  # reads the revision counters before anything is computed
         run = Run.objects.create(kind=Run.Kind.SETTLEMENT, period_key=period.key, as_of=today,
                                  actor=actor if getattr(actor, "pk", None) else None)
-        statements = _settle(plans, run=run, run_period=period, today=today, actor=actor, stage=stage)
-        summary = _run_summary(statements, plans, skipped)
+        rechecked = [check.plan for check in checks if check.reasons]
+        statements: list[Statement] = []
+        if rechecked:
+            statements = _settle(rechecked, run=run, run_period=period, today=today, actor=actor, stage=stage)
+        _stamp([check for check in checks if check.reasons], locks, run=run)
+        summary = _run_summary(statements, rechecked, skipped, checks)
         Run.objects.filter(pk=run.pk).update(summary=summary, finished_at=timezone.now())
         run.refresh_from_db()
         audit_record(actor=actor, action="settlement.run", object_type="run", object_id=run.pk, data=summary)
@@ -462,33 +476,115 @@ def _settlement_plan(period: Period, versions: list[PolicyVersion]) -> tuple[lis
     return plans, skipped
 
 
-def _not_behind(plans: list[_Planned], skipped: list[dict[str, str]]) -> list[_Planned]:
+def _not_behind(plans: list[_Planned], skipped: list[dict[str, str]],
+                locks: dict[tuple[int, str], SettlementLock]) -> list[_Planned]:
     """Drop interim plans older than what the period already settled on account: re-running Q1
     after Q2 was paid on account must not undo Q2 (late Q1 data goes into the next interim)."""
     kept = []
     for plan in plans:
-        latest = Statement.objects.filter(policy_id=plan.version.policy_id, period_key=plan.period.key).aggregate(
-            latest=Max("as_of"))["latest"]
-        if not plan.final and latest is not None and latest > plan.as_of:
-            skipped.append({"policy": plan.document.code,
-                            "reason": f"{plan.period.key} already settled on account up to {latest}"})
-            continue
+        if not plan.final:
+            key = (plan.version.policy_id, plan.period.key)
+            latest = Statement.objects.filter(policy_id=key[0], period_key=key[1]).aggregate(
+                latest=Max("as_of"))["latest"]
+            stamped = locks[key].computed_as_of if key in locks else None
+            latest = max(filter(None, (latest, stamped)), default=None)
+            if latest is not None and latest > plan.as_of:
+                skipped.append({"policy": plan.document.code,
+                                "reason": f"{plan.period.key} already settled on account up to {latest}"})
+                continue
         kept.append(plan)
     return kept
 
 
 def _true_up_plans(plans: list[_Planned]) -> list[_Planned]:
+    """The earlier periods of each planned policy that a final settlement computed before."""
+    if not plans:
+        return []
+    settled: dict[int, list[str]] = defaultdict(list)
+    for policy_id, key in SettlementLock.objects.filter(
+            policy_id__in={p.version.policy_id for p in plans}, settled=True).values_list("policy_id", "period_key"):
+        settled[policy_id].append(key)
     extra: list[_Planned] = []
     for plan in plans:
-        settled = (
-            Statement.objects.filter(policy_id=plan.version.policy_id, period_end__lt=plan.period.start,
-                                     kind__in=[Statement.Kind.SETTLEMENT, Statement.Kind.ADJUSTMENT])
-            .values_list("period_key", flat=True).distinct()
-        )
-        for key in sorted(set(settled)):
+        for key in sorted(settled[plan.version.policy_id]):
             earlier = parse_period(key)
-            extra.append(_Planned(plan.version, plan.document, earlier, earlier.end, True))
+            if earlier.end < plan.period.start:
+                extra.append(_Planned(plan.version, plan.document, earlier, earlier.end, True))
     return extra
+
+
+@dataclass(frozen=True)
+class _Check:
+    plan: _Planned
+    reasons: list[dict[str, Any]]  # empty: unchanged since its last computation, not recomputed
+    revisions: dict[str, int]  # what feeds it, as read before computing
+
+
+def _rechecks(plans: list[_Planned], locks: dict[tuple[int, str], SettlementLock]) -> list[_Check]:
+    """Compare each planned period's stamp with the revision counters, read now (under the
+    locks, before computing): a write committed after this read can only cause an unneeded
+    recheck next time, never a missed one. Policies stacking on each other for a period are
+    recomputed together, as one's figure reduces the other's basis."""
+    stamps: dict[tuple[int, str], rechecks.Stamp] = {}
+    computed_with: dict[tuple[int, str], tuple[PolicyVersion, PolicyDocument]] = {}
+    feeds: dict[tuple[int, str], set[str]] = {}
+    versions = PolicyVersion.objects.in_bulk({lock.computed_version_id for lock in locks.values()
+                                               if lock.computed_version_id})
+    for plan in plans:
+        key = (plan.version.policy_id, plan.period.key)
+        lock = locks[key]
+        stamped = versions.get(lock.computed_version_id) if lock.computed_version_id else None
+        stamps[key] = rechecks.Stamp(
+            as_of=lock.computed_as_of, version_id=lock.computed_version_id,
+            version_number=stamped.number if stamped else None, version_pinned=lock.version_pinned,
+            settled=lock.settled, revisions=lock.computed_revisions or {},
+        )
+        # A period with statements keeps its version; one without takes the version in force.
+        version = stamped if stamped is not None and lock.version_pinned else plan.version
+        document = plan.document if version.pk == plan.version.pk else parsed(version)
+        computed_with[key] = (version, document)
+        feeds[key] = rechecks.feeds(document, plan.period, plan.as_of, policy_id=plan.version.policy_id)
+    now = revisions_read(set().union(*feeds.values()) if feeds else set())
+    codes = {enrolments_key(p.version.policy_id): p.document.code for p in plans}
+    found: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for plan in plans:
+        key = (plan.version.policy_id, plan.period.key)
+        version, _document = computed_with[key]
+        found[key] = rechecks.reasons(stamps[key], version_id=version.pk, version_number=version.number,
+                                      as_of=plan.as_of, final=plan.final, keys=feeds[key], revisions=now,
+                                      enrolment_codes=codes)
+    policy_of = {p.document.code: p.version.policy_id for p in plans}
+    spreading = True
+    while spreading:  # stacking: policies stacked on each other are recomputed together
+        spreading = False
+        for plan in plans:
+            key = (plan.version.policy_id, plan.period.key)
+            for other_code in plan.document.stacks_after:
+                other_key = (policy_of.get(other_code, 0), plan.period.key)
+                if other_key not in found or bool(found[key]) == bool(found[other_key]):
+                    continue
+                if found[key]:
+                    found[other_key] = [{"code": "stacked", "policy": plan.document.code}]
+                else:
+                    found[key] = [{"code": "stacked", "policy": other_code}]
+                spreading = True
+    return [_Check(plan, found[(plan.version.policy_id, plan.period.key)],
+                   {k: now[k] for k in feeds[(plan.version.policy_id, plan.period.key)]}) for plan in plans]
+
+
+def _stamp(checks: list[_Check], locks: dict[tuple[int, str], SettlementLock], *, run: Run) -> None:
+    """Record on each recomputed period what its computation saw: the counters read before it,
+    its cut-off, the version it used and whether statements now pin that version."""
+    keys = {(c.plan.version.policy_id, c.plan.period.key) for c in checks}
+    pinned = _pinned_versions(keys)
+    for check in checks:
+        key = (check.plan.version.policy_id, check.plan.period.key)
+        lock = locks[key]
+        version = pinned.get(key, check.plan.version)
+        SettlementLock.objects.filter(pk=lock.pk).update(
+            computed_as_of=check.plan.as_of, computed_version=version, version_pinned=key in pinned,
+            computed_revisions=check.revisions, computed_run=run, settled=lock.settled or check.plan.final,
+        )
 
 
 def _settle(plans: list[_Planned], *, run: Run, run_period: Period, today: date, actor: Any,
@@ -604,19 +700,24 @@ def _post_settlement(statements: list[Statement], *, today: date, actor: Any) ->
     entries_post(postings=postings, actor=actor)
 
 
-def _run_summary(statements: list[Statement], plans: list[_Planned], skipped: list[dict[str, str]]) -> dict[str, Any]:
+def _run_summary(statements: list[Statement], plans: list[_Planned], skipped: list[dict[str, str]],
+                 checks: list[_Check]) -> dict[str, Any]:
     per_policy: dict[str, dict[str, int]] = {}
     codes = {p.version.policy_id: p.document.code for p in plans}
     for statement in statements:
         row = per_policy.setdefault(codes[statement.policy_id], defaultdict(int))  # type: ignore[arg-type]
         row[statement.kind] += 1
         row["amount_minor"] += statement.amount_minor
+    ordered = sorted(checks, key=lambda c: (c.plan.document.code, c.plan.period.start))
     return {
         "periods": sorted({f"{p.document.code} {p.period.key}" for p in plans}),
         "statements": len(statements),
         "amount_minor": sum(s.amount_minor for s in statements),
         "by_policy": {code: dict(row) for code, row in sorted(per_policy.items())},
         "skipped": skipped,
+        "rechecked": [{"policy": c.plan.document.code, "period": c.plan.period.key, "reasons": c.reasons}
+                      for c in ordered if c.reasons],
+        "unchanged": [{"policy": c.plan.document.code, "period": c.plan.period.key} for c in ordered if not c.reasons],
     }
 
 

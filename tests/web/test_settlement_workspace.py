@@ -131,3 +131,24 @@ def test_a_printable_statement_for_staff_and_for_the_customer_only(client, world
     assert client.get(f"/portal/statements/{other.pk}/print/").status_code == 404
     client.force_login(world["users"]["channel_manager"])
     assert client.get(f"/office/statements/{other.pk}/print/").status_code == 404
+
+
+def test_the_job_page_says_in_chinese_which_periods_were_rechecked_and_why_and_which_were_left_alone(client, world):
+    acme = Customer.objects.get(code="C001")
+    invoice(acme, date(2026, 8, 10), ("TEA-1", "200000"))
+    client.force_login(world["users"]["finance"])
+    client.post("/office/settlement/run/", {"kind": "settlement", "period": "2026-Q3"})
+    invoice(acme, date(2026, 8, 20), ("TEA-1", "1000"))
+    rechecked = client.get(client.post("/office/settlement/run/", {"kind": "settlement", "period": "2026-Q3"})
+                           ["Location"]).content.decode()
+    again = client.get(client.post("/office/settlement/run/", {"kind": "settlement", "period": "2026-Q3"})
+                       ["Location"]).content.decode()
+
+    first, second = Run.objects.order_by("-id")[:2][::-1]
+    assert [(c["policy"], c["period"]) for c in first.summary["rechecked"]] == [("dist-q", "2026-Q3")]
+    assert "重新核算的期间" in rechecked and "2026-08 的销售有变动" in rechecked
+    left_alone = " · ".join(f"{c['policy']} {c['period']}" for c in first.summary["unchanged"])
+    assert left_alone and f'id="result-unchanged">{left_alone}<' in rechecked
+    assert second.summary["rechecked"] == []
+    assert "重新核算的期间" not in again and "自上次计算以来无变动、未重算的期间" in again
+    assert "dist-q 2026-Q3" in again

@@ -56,6 +56,14 @@ def ui(text: Any) -> str:
 
 
 @register.filter
+def recheck_reasons(reasons: Any) -> str:
+    """Why a settlement run recomputed a period, in the reader's language."""
+    from fanli.rebates.rechecks import reasons_text
+
+    return reasons_text(list(reasons or []))
+
+
+@register.filter
 def pretty_json(value: Any) -> str:
     """A document as indented JSON, for reading (escaped by the template like any text)."""
     import json

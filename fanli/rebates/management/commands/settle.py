@@ -6,6 +6,7 @@ from typing import Any
 
 from fanli.common.command import FanliCommand, parse_day
 from fanli.common.money import format_minor
+from fanli.rebates.rechecks import reasons_text
 from fanli.rebates.services import settlement_run
 
 
@@ -31,5 +32,12 @@ class Command(FanliCommand):
             self.out(f"  {code}: {kinds}; {format_minor(row['amount_minor'])}")
         for skipped in summary["skipped"]:
             self.out(f"  skipped {skipped['policy']}: {skipped['reason']}")
+        for check in summary.get("rechecked", []):
+            self.out(f"  rechecked {check['policy']} {check['period']}: {reasons_text(check['reasons'])}")
+        unchanged: dict[str, list[str]] = {}
+        for check in summary.get("unchanged", []):
+            unchanged.setdefault(check["policy"], []).append(check["period"])
+        for code, periods in unchanged.items():
+            self.out(f"  unchanged, not recomputed: {code} {' '.join(periods)}")
         if not summary["statements"]:
             self.out("  nothing new to settle")

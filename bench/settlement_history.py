@@ -1,0 +1,114 @@
+"""Benchmark: settlement cost as history grows, and a late line in the oldest quarter.
+
+    .venv/bin/python bench/settlement_history.py [--lines 200000] [--customers 1500] [--quarters 8]
+
+Loads the seeded demo data set (``--lines`` sales lines, its sample policies) into a scratch
+SQLite database in a temporary directory (or the database ``DATABASE_URL`` names, which must be
+empty), exactly as ``fanli demo load`` leaves it, then times whole ``settlement_run`` calls:
+
+- the SQL floor: one ``GROUP BY customer_id`` over the newest quarter's lines;
+- settling ``--quarters`` quarters oldest first, each run also rechecking the earlier ones;
+- the newest quarter again with nothing changed (it must write nothing);
+- one invoice dated in the oldest quarter imported through ``import_file``, then the newest
+  quarter again: it must issue the oldest quarter's adjustment;
+- the newest quarter once more, nothing changed.
+
+Each line prints the seconds, the statements written and how many policy periods the run
+rechecked and skipped (docs/operations.md records the figures measured).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import date
+
+from scratch import django_on_scratch_database  # the script's own folder is on sys.path
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=200_000)
+    parser.add_argument("--customers", type=int, default=1_500)
+    parser.add_argument("--quarters", type=int, default=8)
+    parser.add_argument("--today", default="2026-11-01", help="the demo data set's today")
+    arguments = parser.parse_args(argv)
+
+    scratch = django_on_scratch_database()
+    from django.db import connection
+
+    from fanli.common.periods import PeriodKind, period_containing
+    from fanli.demo.services import demo_load
+    from fanli.rebates.models import Statement
+    from fanli.rebates.services import settlement_run
+    from fanli.sales.importing import import_file
+    from fanli.sales.models import SalesLine
+
+    today = date.fromisoformat(arguments.today)
+    results: dict[str, float] = {}
+
+    def timed(label: str, call):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        value = call()
+        results[label] = time.perf_counter() - started
+        return value
+
+    summary = timed("load", lambda: demo_load(customers=arguments.customers, lines=arguments.lines, today=today))
+    print(f"{summary.lines:,} lines, {summary.customers:,} customers, {len(summary.policies)} policies "
+          f"on {connection.vendor}; demo loaded in {results['load']:.1f} s", flush=True)
+    newest = period_containing(today, PeriodKind.QUARTER).previous()
+    quarters = [newest]
+    while len(quarters) < arguments.quarters:
+        quarters.insert(0, quarters[0].previous())
+
+    def floor() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT customer_id, SUM(net_amount_minor) FROM sales_salesline "
+                           "WHERE basis_date BETWEEN %s AND %s GROUP BY customer_id", [newest.start, newest.end])
+            return len(cursor.fetchall())
+
+    timed("floor", floor)
+    print(f"{'SQL floor (one GROUP BY, ' + newest.key + ')':44} {results['floor']:8.3f} s", flush=True)
+
+    def settle(label: str) -> object:
+        run = timed(label, lambda: settlement_run(period_key=newest.key if " " in label else label, actor=None,
+                                                  today=today))
+        rechecked = run.summary.get("rechecked")
+        skipped = run.summary.get("unchanged")
+        counted = (f", {len(rechecked)} policy period(s) rechecked, {len(skipped)} unchanged"
+                   if rechecked is not None and skipped is not None else "")
+        print(f"{'settlement ' + label:44} {results[label]:8.3f} s  {run.summary['statements']:,} statements"
+              f"{counted}", flush=True)
+        return run
+
+    for quarter in quarters:
+        settle(quarter.key)
+    history = sum(results[q.key] for q in quarters)
+    print(f"{f'{len(quarters)} quarters oldest first':44} {history:8.3f} s", flush=True)
+    again = settle(f"{newest.key} again, nothing changed")
+    assert again.summary["statements"] == 0, "a run with nothing changed must write nothing"
+
+    oldest = quarters[0]
+    statement = (Statement.objects.filter(period_key=oldest.key, kind="settlement", policy__code="dist-q-tiers")
+                 .order_by("-basis_minor").select_related("customer").first())
+    assert statement is not None, f"no dist-q-tiers statement for {oldest.key}"
+    line = (SalesLine.objects.filter(customer=statement.customer, basis_date__range=(oldest.start, oldest.end),
+                                     is_return=False).select_related("product").first())
+    assert line is not None
+    content = ("document_number,kind,document_date,customer_code,line_number,sku,quantity,unit_price,net_amount\n"
+               f"LATE-1,invoice,{oldest.start + (oldest.end - oldest.start) // 2},{statement.customer.code},1,"
+               f"{line.product.sku},100,5000.00,500000.00\n").encode()
+    batch = timed("import", lambda: import_file(kind="sales", content=content, filename="late.csv", actor=None))
+    assert batch.status == "done", batch.errors
+    print(f"{'one late invoice dated in ' + oldest.key:44} {results['import']:8.3f} s  (import_file)", flush=True)
+    late = settle(f"{newest.key} after the late invoice")
+    adjustments = Statement.objects.filter(run=late, period_key=oldest.key, customer=statement.customer).count()
+    assert adjustments >= 1, f"the late invoice must adjust {oldest.key}"
+    print(f"  {adjustments} adjustment(s) for {statement.customer.code} in {oldest.key}", flush=True)
+    settle(f"{newest.key} once more, nothing changed")
+    scratch.cleanup()
+    return results
+
+
+if __name__ == "__main__":
+    main()
