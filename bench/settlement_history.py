@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/settlement_history.py [--lines 200000] [--customers 1500] [--quarters 8]
 
-Loads the seeded demo data set (``--lines`` sales lines, its sample policies) into a scratch
-SQLite database in a temporary directory (or the database ``DATABASE_URL`` names, which must be
-empty), exactly as ``fanli demo load`` leaves it, then times whole ``settlement_run`` calls:
+Loads the seeded demo data set without its activity (``--lines`` sales lines, the sample policies
+and their enrolments, as ``fanli demo load --without-activity`` leaves it) into a scratch SQLite
+database in a temporary directory (or the database ``DATABASE_URL`` names, which must be empty),
+then times whole ``settlement_run`` calls:
 
 - the SQL floor: one ``GROUP BY customer_id`` over the newest quarter's lines;
 - settling ``--quarters`` quarters oldest first, each run also rechecking the earlier ones;
@@ -53,7 +54,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         results[label] = time.perf_counter() - started
         return value
 
-    summary = timed("load", lambda: demo_load(customers=arguments.customers, lines=arguments.lines, today=today))
+    summary = timed("load", lambda: demo_load(customers=arguments.customers, lines=arguments.lines, today=today,
+                                              activity=False))
     print(f"{summary.lines:,} lines, {summary.customers:,} customers, {len(summary.policies)} policies "
           f"on {connection.vendor}; demo loaded in {results['load']:.1f} s", flush=True)
     newest = period_containing(today, PeriodKind.QUARTER).previous()
@@ -70,9 +72,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     timed("floor", floor)
     print(f"{'SQL floor (one GROUP BY, ' + newest.key + ')':44} {results['floor']:8.3f} s", flush=True)
 
-    def settle(label: str) -> object:
-        run = timed(label, lambda: settlement_run(period_key=newest.key if " " in label else label, actor=None,
-                                                  today=today))
+    def settle(label: str, key: str | None = None) -> object:
+        run = timed(label, lambda: settlement_run(period_key=key or newest.key, actor=None, today=today))
         rechecked = run.summary.get("rechecked")
         skipped = run.summary.get("unchanged")
         counted = (f", {len(rechecked)} policy period(s) rechecked, {len(skipped)} unchanged"
@@ -82,14 +83,14 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         return run
 
     for quarter in quarters:
-        settle(quarter.key)
+        settle(quarter.key, quarter.key)
     history = sum(results[q.key] for q in quarters)
     print(f"{f'{len(quarters)} quarters oldest first':44} {history:8.3f} s", flush=True)
     again = settle(f"{newest.key} again, nothing changed")
     assert again.summary["statements"] == 0, "a run with nothing changed must write nothing"
 
     oldest = quarters[0]
-    statement = (Statement.objects.filter(period_key=oldest.key, kind="settlement", policy__code="dist-q-tiers")
+    statement = (Statement.objects.filter(period_key=oldest.key, policy__code="dist-q-tiers")
                  .order_by("-basis_minor").select_related("customer").first())
     assert statement is not None, f"no dist-q-tiers statement for {oldest.key}"
     line = (SalesLine.objects.filter(customer=statement.customer, basis_date__range=(oldest.start, oldest.end),
