@@ -53,10 +53,18 @@ def _timed(label: str, call: Callable[[], Any], results: dict[str, float]) -> An
     return value
 
 
-def _command(*arguments: str) -> str:
+class _Echo(io.StringIO):
+    """Keeps what a command writes and shows it at once (a long load's progress)."""
+
+    def write(self, text: str) -> int:
+        print("  " + text.rstrip("\n"), flush=True)
+        return super().write(text)
+
+
+def _command(*arguments: str, echo: bool = False) -> str:
     from django.core.management import call_command
 
-    output = io.StringIO()
+    output = _Echo() if echo else io.StringIO()
     call_command(*arguments, stdout=output)
     return output.getvalue()
 
@@ -113,12 +121,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     results: dict[str, float] = {}
 
     def load() -> None:
-        output = _timed("load: fanli demo load --without-activity", lambda: _command(
+        _timed("load: fanli demo load --without-activity", lambda: _command(
             "demo", "load", "--without-activity", "--lines", str(arguments.lines), "--customers",
-            str(arguments.customers), "--today", arguments.today), results)
-        progress = [line.strip() for line in output.splitlines() if line.strip().startswith("sales lines ")]
-        print("  " + "\n  ".join([*progress[-1:], *(line for line in output.splitlines()
-                                                      if line.startswith(("sales:", "policies:")))]))
+            str(arguments.customers), "--today", arguments.today, echo=True), results)
 
     database = database_prepare(reuse=arguments.reuse, load=load)
     try:
