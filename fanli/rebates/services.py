@@ -1,14 +1,16 @@
 """Rebate writes: policies, enrolments, accrual and settlement runs, statement lifecycle.
 
 Settlement in one paragraph. ``settlement_run`` takes a period key. For every published policy
-whose settlement period (or interim period) has that kind, it computes the period, and it
-recomputes every earlier period of the policy that was already settled, so late invoices and
-returns become *adjustments* (true-ups or clawbacks) instead of edits. Before computing, it
-locks one ``SettlementLock`` row per (policy, period) in id order, so two runs started at once
-queue behind each other and the second finds nothing new. A statement is written only where the
-rebate earned differs from what earlier statements of that customer, policy and period already
-settled; its amount is the difference. The ledger then releases the accrued estimate and books
-the payable, each entry keyed by the statement so it is posted once.
+whose settlement period (or interim period) has that kind, it computes the period, and it checks
+every earlier period of the policy that was already settled, so late invoices and returns become
+*adjustments* (true-ups or clawbacks) instead of edits. Before computing, it locks one
+``SettlementLock`` row per (policy, period) in id order, so two runs started at once queue behind
+each other and the second finds nothing new. Each lock row keeps the stamp of the period's last
+computation (``rechecks``): a period, the run's own included, is recomputed only when a revision
+counter that feeds it, its version or its cut-off moved since. A statement is written only where
+the rebate earned differs from what earlier statements of that customer, policy and period
+already settled; its amount is the difference. The ledger then releases the accrued estimate and
+books the payable, each entry keyed by the statement so it is posted once.
 
 Accruals estimate the liability of the current period at the run rate so far; each month's run
 posts only the change against what is already accrued and not yet settled.
