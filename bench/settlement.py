@@ -23,7 +23,10 @@ Each figure is a whole step, in one run:
 - the same rebate in DuckDB over a Parquet export of the lines, only when ``duckdb`` is installed
   (it is not a dependency).
 
-It ends with a Markdown table row to paste into docs/operations.md.
+Beside each elapsed time it prints the CPU time the step cost this process and, on PostgreSQL
+running on the same machine, the server process serving it (read from /proc): on a shared machine
+the elapsed times grow with the others' load, the CPU times much less. It ends with a Markdown
+table row to paste into docs/operations.md.
 """
 
 from __future__ import annotations
@@ -34,22 +37,44 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from scratch import database_prepare  # the script's own folder is on sys.path
 
 TABLE_HEADER = (
-    "| database | lines | load (`demo load --without-activity`) | floor: one `GROUP BY` | `fanli settle` | ratio "
-    "| again, nothing changed | DuckDB over Parquet |\n"
+    "| database | lines | load (`demo load --without-activity`) | floor: one `GROUP BY` | `fanli settle` "
+    "| ratio | again, nothing changed | DuckDB over Parquet |\n"
     "|---|---|---|---|---|---|---|---|"
 )
 
 
+def _server_cpu() -> float:
+    """CPU seconds used so far by the PostgreSQL server process serving this connection, read
+    from /proc when the server runs on this machine; 0 for SQLite (it runs in this process)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def _timed(label: str, call: Callable[[], Any], results: dict[str, float]) -> Any:
+    """Run ``call``; record its elapsed time and, beside it, the CPU time it cost this process and
+    the database server's process, which other work on a shared machine does not inflate."""
+    cpu = time.process_time() + _server_cpu()
     started = time.perf_counter()
     value = call()
     results[label] = time.perf_counter() - started
-    print(f"{label:44} {results[label]:9.3f} s", flush=True)
+    results[f"{label} (cpu)"] = time.process_time() + _server_cpu() - cpu
+    print(f"{label:44} {results[label]:9.3f} s elapsed {results[f'{label} (cpu)']:9.3f} s CPU", flush=True)
     return value
 
 
@@ -169,11 +194,22 @@ def _measure(arguments: argparse.Namespace, results: dict[str, float]) -> dict[s
         print(f"DuckDB over Parquet, dist-q-tiers' rebate: {duck:.3f} s")
 
     load = results.get("load: fanli demo load --without-activity")
+    settle_key = f"fanli settle {period.key}"
+    floor_cpu = min(results["floor: one GROUP BY customer (before) (cpu)"],
+                    results["floor: one GROUP BY customer (after) (cpu)"])
+    results["ratio_cpu"] = results[f"{settle_key} (cpu)"] / max(floor_cpu, 1e-6)
+    print(f"settlement / floor in CPU time: {results['ratio_cpu']:.1f}x")
+
+    def both(key: str, seconds: float | None = None) -> str:
+        elapsed = results[key] if seconds is None else seconds
+        cpu = results[f"{key} (cpu)"] if seconds is None else floor_cpu
+        return f"{elapsed:.2f} s ({cpu:.2f} s CPU)"
+
     print("\n" + TABLE_HEADER)
     print(f"| {'SQLite' if connection.vendor == 'sqlite' else 'PostgreSQL'} | {lines:,} "
-          f"| {f'{load:.0f} s, {lines / load:,.0f} lines/s' if load else 'reused'} | {floor:.2f} s "
-          f"| {results[f'fanli settle {period.key}']:.2f} s ({written:,} statements) | {results['ratio']:.1f}x "
-          f"| {results[f'fanli settle {period.key} again']:.2f} s "
+          f"| {f'{load:.0f} s, {lines / load:,.0f} lines/s' if load else 'reused'} | {both('floor', floor)} "
+          f"| {both(settle_key)}, {written:,} statements | {results['ratio']:.1f}x ({results['ratio_cpu']:.1f}x CPU) "
+          f"| {both(f'{settle_key} again')} "
           f"| {f'{duck:.2f} s' if duck is not None else 'not installed'} |")
     return results
 
