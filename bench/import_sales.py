@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     from fanli.catalog.models import Category, Product
     from fanli.customers.models import Customer
-    from fanli.sales.importing import import_file
+    from fanli.imports.services import import_file
     from fanli.sales.models import SalesLine
 
     Customer.objects.bulk_create(

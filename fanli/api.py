@@ -159,9 +159,11 @@ def _register_routers() -> None:
     from fanli.common.api import router as tokens_router
     from fanli.crm.api import router as crm_router
     from fanli.discounts.api import router as discounts_router
+    from fanli.imports.api import router as imports_router
     from fanli.rebates.api import router as rebates_router
     from fanli.sales.api import router as sales_router
 
+    api.add_router("/", imports_router)
     api.add_router("/", sales_router)
     api.add_router("/", rebates_router)
     api.add_router("/", discounts_router)

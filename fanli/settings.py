@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "fanli.common",
     "fanli.accounts",
+    "fanli.imports",
     "fanli.customers",
     "fanli.catalog",
     "fanli.sales",

@@ -11,7 +11,7 @@ definitions, refusing two rows that define the same category differently), then 
 categories and brands will exist (pass two: stored ones, plus new ones that have a name and a
 valid parent, without loops), then decides per product: create, update or unchanged. It only
 reads; ``apply`` writes with ``bulk_create``/``bulk_update`` in the transaction opened by
-``fanli.sales.importing.import_file``.
+``fanli.imports.services.import_file``.
 
 Empty ``category_name``, ``parent_category_code`` or ``brand_name`` cells leave a stored
 category or brand as it is. A product column left out of the file leaves that field as stored;
@@ -29,7 +29,8 @@ from typing import Any
 from fanli.common.bulk import update_by_key
 from fanli.common.limits import DOCUMENT_AMOUNT_MAX_MINOR
 from fanli.common.revisions import catalog_key, revisions_bump
-from fanli.sales.tabular import (
+from fanli.imports.registry import ImportKind, import_kind_register
+from fanli.imports.tabular import (
     PROGRESS_EVERY_ROWS,
     CellError,
     ColumnSpec,
@@ -346,3 +347,4 @@ def _settle_categories(plan: ProductPlan) -> dict[str, tuple[str, str]]:
     return invalid
 
 
+import_kind_register(ImportKind(name="products", plan=plan_products))

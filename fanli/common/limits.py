@@ -7,7 +7,7 @@ Design overview
   ``DOCUMENT_MAX_NODES`` values and without anchors or aliases; ``fanli.rebates.document.read_document_text`` enforces them.
 - **Tables** (CSV and XLSX imports) have at most ``TABLE_MAX_ROWS`` rows and
   ``TABLE_MAX_COLUMNS`` columns, counted as they are read (an XLSX file's declared dimension is
-  ignored), and no cell longer than ``TABLE_MAX_CELL_CHARS``; ``fanli.sales.tabular`` enforces
+  ignored), and no cell longer than ``TABLE_MAX_CELL_CHARS``; ``fanli.imports.tabular`` enforces
   them. ``FANLI_IMPORT_MAX_ROWS`` and ``FANLI_IMPORT_MAX_COLUMNS`` in the settings lower or
   raise the first two.
 - **Money and quantities** are checked before any SQL so that no sum or product the product

@@ -5,8 +5,8 @@ Design overview
 Each planner reads every row once, validates it against dicts prepared once (stored customers
 by code, grades by code), and decides per row: create, update (some field differs) or
 unchanged. It only reads; ``apply`` writes with ``bulk_create``/``bulk_update`` inside the
-transaction that ``fanli.sales.importing.import_file`` opens. Reading files and parsing cells
-lives in ``fanli.sales.tabular``, shared by every kind.
+transaction that ``fanli.imports.services.import_file`` opens. Reading files and parsing cells
+lives in ``fanli.imports.tabular``, shared by every kind.
 
 Rules:
 - A grade must exist before a customer names it: an unknown grade is an error. Grades are
@@ -26,10 +26,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from fanli.accounts.selectors import customers_for, sees_all_customers
 from fanli.common.bulk import update_by_key
+from fanli.common.exceptions import Forbidden
 from fanli.common.limits import DAYS_MAX, PERIOD_AMOUNT_MAX_MINOR
 from fanli.common.revisions import customer_key, revisions_bump
-from fanli.sales.tabular import (
+from fanli.imports.registry import ImportKind, import_kind_register
+from fanli.imports.tabular import (
     PROGRESS_EVERY_ROWS,
     CellError,
     Columns,
@@ -487,3 +490,21 @@ def plan_targets(*, table: Table, partial: bool, progress: Progress | None = Non
         else:
             plan.unchanged += 1
     return plan
+
+
+def _customers_options(actor: Any) -> dict[str, Any]:
+    """A customers file creates and changes any customer, so it needs a role seeing all."""
+    if not sees_all_customers(actor):
+        raise Forbidden("importing customers needs a role that sees every customer (view_all_customers)",
+                        details={"errors": [{"path": "kind", "message": "needs view_all_customers"}]})
+    return {}
+
+
+def _targets_options(actor: Any) -> dict[str, Any]:
+    """A sales rep sets targets of the customers they own; any other code reads as unknown."""
+    return {"customers": customers_for(actor)}
+
+
+import_kind_register(ImportKind(name="grades", plan=plan_grades))
+import_kind_register(ImportKind(name="customers", plan=plan_customers, options=_customers_options))
+import_kind_register(ImportKind(name="targets", plan=plan_targets, options=_targets_options))

@@ -1,19 +1,12 @@
-"""Loading master and sales data from CSV and XLSX files, and single sales documents.
+"""The ``sales`` import kind (CSV and XLSX files of sales lines) and single sales documents.
 
 Design overview
 ---------------
-``import_file`` is the one service behind ``fanli import`` and ``POST /api/imports/{kind}``:
-
-1. an ``ImportBatch`` row is created (status running) so every attempt leaves a record;
-2. ``fanli.sales.tabular`` reads the bytes (CSV or XLSX) into rows with their line numbers;
-3. the kind's planner (``grades``/``customers`` in ``fanli.customers.importing``, ``products``
-   in ``fanli.catalog.importing``, ``sales`` here) validates every row against lookups
-   prepared once (dicts keyed by code or SKU, existing documents fetched by number in chunks)
-   and decides, per record, create / update / unchanged / rejected, reading only;
-4. if the file is refused (any error without ``partial``) nothing is written and the batch is
-   saved as failed with every error; otherwise the plan is applied with ``bulk_create`` in
-   chunks, and the batch (counts, errors) and an audit event are written in the same
-   transaction.
+``plan_sales`` is the planner ``fanli.imports`` runs for ``fanli import sales`` and
+``POST /api/imports/sales`` (registered below): it validates every row against lookups
+prepared once (dicts keyed by code or SKU, existing documents fetched by number in chunks) and
+decides, per document, create / update paid amount / unchanged / rejected, reading only;
+``SalesPlan.apply`` writes in the import's transaction.
 
 Sales documents are idempotent by number through ``document_fingerprint``: the same number
 with the same fingerprint is unchanged; a different fingerprint is a conflict, never applied;
@@ -28,28 +21,17 @@ same file: one grouped query answers what the referenced stored invoices have le
 SKU). The write locks those invoices and asks again, so two imports at once cannot both take the
 last units. An import that allows unmatched returns skips these checks (and says so on its batch).
 
-Whatever ends an import, its batch ends: done, or failed with the reason, written in a
-transaction of its own after the import's work was rolled back. Losing a race with a concurrent
-import of the same documents is the ``Conflict`` ``import_concurrent`` ("run the import again").
-A batch records the process running it (``runner``, ``host:pid``); when that process is killed
-outright nothing above runs, so ``import_batches_interrupted_fail`` (run by the schedule's tick)
-ends such a batch failed. Its import wrote nothing (it commits all at once), and the batch's
-final write is conditional on the batch still running, so a batch ended that way never gets
-written afterwards.
-
 ``sales_document_submit`` runs the same planner over one document given as JSON (the API).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from operator import itemgetter
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -59,28 +41,24 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from fanli.accounts.controls import require
-from fanli.accounts.selectors import customers_for, sees_all_customers
+from fanli.accounts.selectors import customers_for
 from fanli.catalog.models import Product
 from fanli.common.bulk import rows_insert
-from fanli.common.dbstats import statistics_refresh_on_commit
-from fanli.common.exceptions import Conflict, FanliError, Forbidden, ValidationFailed
-from fanli.common.jobs import runner_gone, runner_here, runner_on_this_host
+from fanli.common.exceptions import Conflict, ValidationFailed
+from fanli.common.jobs import runner_here
 from fanli.common.limits import DOCUMENT_AMOUNT_MAX_MINOR, QUANTITY_MAX_MILLI
 from fanli.common.money import minor_to_major, money_text
 from fanli.common.revisions import revisions_bump_sales
-from fanli.common.services import audit_record
 from fanli.customers.models import Customer
-
-from .fingerprint import LineFacts, document_fingerprint
-from .models import DocumentKind, ImportBatch, SalesDocument, SalesLine
-from .selectors import sales_document_get
-from .tabular import (
+from fanli.imports.models import ImportBatch
+from fanli.imports.registry import ImportKind, ImportRaceLost, import_kind_register
+from fanli.imports.services import batch_finish, unmatched_returns_right
+from fanli.imports.tabular import (
     PROGRESS_EVERY_ROWS,
     CachedParser,
     CellError,
     Columns,
     ColumnSpec,
-    FileRefused,
     ImportCounts,
     ImportPlan,
     Row,
@@ -90,22 +68,16 @@ from .tabular import (
     parse_bounded,
     parse_date,
     parse_positive_int,
-    read_table,
     resolve_columns,
 )
+
+from .fingerprint import LineFacts, document_fingerprint
+from .models import DocumentKind, SalesDocument, SalesLine
+from .selectors import sales_document_get
 
 Progress = Callable[[int, int], None]
 
 log = logging.getLogger(__name__)
-
-CONCURRENT_IMPORT_REASON = (
-    "another import wrote some of these records at the same time; nothing was written: run the import "
-    "again (what the other import wrote is then reported unchanged)"
-)
-
-
-class _RaceLost(Exception):
-    """The stored data changed between planning and writing (a concurrent import)."""
 
 WRITE_CHUNK_ROWS = 5_000
 LOOKUP_CHUNK_NUMBERS = 5_000
@@ -122,294 +94,6 @@ DOCUMENT_COLUMNS = ("kind", "document_date", "customer_code", "currency", "rever
 
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 NUMBER_MAX_LENGTH = SalesDocument._meta.get_field("number").max_length or 60
-
-
-# --------------------------------------------------------------------------- file import
-
-
-def import_file(
-    *,
-    kind: str,
-    path: Path | None = None,
-    content: bytes | None = None,
-    filename: str,
-    actor: Any,
-    partial: bool = False,
-    allow_unmatched_returns: bool = False,
-    progress: Progress | None = None,
-) -> ImportBatch:
-    """Import one CSV or XLSX file of ``kind``; answer its batch (``status`` failed if refused).
-
-    ``allow_unmatched_returns`` (sales only) accepts returns that name no invoice or take back
-    more than their invoice still has. Raises ``Conflict`` ``import_concurrent`` when a concurrent
-    import wrote the same records first; the batch is then failed with that reason, as it is
-    when anything else stops the import.
-    """
-    require(actor, "import")
-    _unmatched_returns_right(actor, allow_unmatched_returns and kind == "sales")
-    planner = planners().get(kind)
-    if planner is None:
-        raise ValidationFailed(
-            f"unknown import kind {kind!r}",
-            details={"kind": kind, "expected": sorted(planners())},
-            code="unknown_import_kind",
-        )
-    if content is None:
-        if path is None:
-            raise ValidationFailed("give either a path or the file content", code="no_import_source")
-        content = path.read_bytes()
-    reachable = _reachable(kind, actor)
-    batch = ImportBatch.objects.create(
-        kind=kind,
-        source_name=filename[:255],
-        source_sha256=hashlib.sha256(content).hexdigest(),
-        partial=partial,
-        unmatched_returns_allowed=allow_unmatched_returns and kind == "sales",
-        actor=actor if getattr(actor, "pk", None) else None,
-        status=ImportBatch.Status.RUNNING,
-        runner=runner_here(),
-    )
-    options: dict[str, Any] = {"customers": reachable}
-    if kind == "sales":
-        options["allow_unmatched_returns"] = allow_unmatched_returns
-    try:
-        return _import_into(batch=batch, planner=planner, content=content, filename=filename, actor=actor,
-                            partial=partial, progress=progress, options=options)
-    except BaseException as error:
-        _batch_fail_after_error(batch=batch, actor=actor, error=error)
-        raise
-
-
-def _import_into(
-    *, batch: ImportBatch, planner: Callable[..., ImportPlan], content: bytes, filename: str, actor: Any,
-    partial: bool, progress: Progress | None, options: dict[str, Any],
-) -> ImportBatch:
-    try:
-        table = read_table(content=content, filename=filename)
-        plan = planner(table=table, partial=partial, progress=progress, **options)
-    except FileRefused as refused:
-        return _batch_refuse(batch=batch, actor=actor, errors=[error.as_dict() for error in refused.errors])
-    if plan.errors and not partial:
-        return _batch_refuse(
-            batch=batch, actor=actor, errors=plan.errors.as_list(), rows_total=plan.rows_total
-        )
-    try:
-        with transaction.atomic():
-            counts = plan.apply(batch=batch)
-            accepted = counts.created + counts.updated + counts.unchanged
-            batch.status = ImportBatch.Status.FAILED if plan.errors and not accepted else ImportBatch.Status.DONE
-            _batch_finish(batch=batch, actor=actor, plan=plan, counts=counts)
-    except (IntegrityError, _RaceLost):
-        error = RowError(None, None, CONCURRENT_IMPORT_REASON).as_dict()
-        _batch_refuse(batch=batch, actor=actor, rows_total=plan.rows_total, errors=[error])
-        raise Conflict(
-            f"{batch.source_name}: {CONCURRENT_IMPORT_REASON}",
-            details={"batch": batch.pk, "errors": [error]},
-            code="import_concurrent",
-        ) from None
-    if progress is not None:
-        progress(plan.rows_total, plan.rows_total)
-    return batch
-
-
-PREVIEW_ROWS = 50
-
-
-def _unmatched_returns_right(actor: Any, asked: bool) -> None:
-    """Accepting returns that their invoice does not cover switches a control off: only those who
-    settle and approve (finance, administrators) may ask for it; it is recorded either way."""
-    if asked:
-        require(actor, "settle")
-
-
-def import_preview(
-    *, kind: str, content: bytes, filename: str, actor: Any, partial: bool = False,
-    allow_unmatched_returns: bool = False, progress: Progress | None = None,
-) -> dict[str, Any]:
-    """What importing the file would do, computed by the import itself and rolled back: the same
-    checks and the same counts, and nothing written (no batch either).
-
-    Answers ``refused`` (the file as a whole cannot be read), ``would_import`` (False when an
-    all-or-nothing import would refuse it), per-outcome counts (as if the good rows were imported),
-    every row error, and the first rows of the file with their line numbers.
-    """
-    require(actor, "import")
-    _unmatched_returns_right(actor, allow_unmatched_returns and kind == "sales")
-    planner = planners().get(kind)
-    if planner is None:
-        raise ValidationFailed(f"unknown import kind {kind!r}", code="unknown_import_kind",
-                               details={"kind": kind, "expected": sorted(planners())})
-    options: dict[str, Any] = {"customers": _reachable(kind, actor)}
-    if kind == "sales":
-        options["allow_unmatched_returns"] = allow_unmatched_returns
-    first_rows: list[dict[str, Any]] = []
-    result: dict[str, Any] = {"kind": kind, "filename": filename, "partial": partial,
-                              "allow_unmatched_returns": bool(options.get("allow_unmatched_returns")), "refused": False,
-                              "would_import": True, "rows_total": 0, "rows_created": 0, "rows_updated": 0,
-                              "rows_unchanged": 0, "rows_rejected": 0, "errors": [], "first_rows": first_rows,
-                              "header": []}
-    with transaction.atomic():
-        try:
-            table = read_table(content=content, filename=filename)
-            result["header"] = list(table.header)
-            rows = table.rows
-
-            def recorded() -> Iterable[Row]:
-                for row in rows:
-                    if len(first_rows) < PREVIEW_ROWS:
-                        first_rows.append({"line": row.line, "cells": list(row.cells)})
-                    yield row
-
-            table.rows = iter(recorded())
-            plan = planner(table=table, partial=partial, progress=progress, **options)
-        except FileRefused as refused:
-            result.update(refused=True, would_import=False, errors=[error.as_dict() for error in refused.errors])
-            return result
-        batch = ImportBatch.objects.create(kind=kind, source_name=filename[:255], partial=partial,
-                                           source_sha256=hashlib.sha256(content).hexdigest())
-        counts = plan.apply(batch=batch)
-        transaction.set_rollback(True)  # a preview writes nothing
-    errors = plan.errors.as_list()
-    lines_with_errors = {error["line"] for error in errors if error.get("line") is not None}
-    for row in first_rows:
-        row["error"] = row["line"] in lines_with_errors
-    result.update(would_import=partial or not errors, rows_total=plan.rows_total, rows_created=counts.created,
-                  rows_updated=counts.updated, rows_unchanged=counts.unchanged, rows_rejected=plan.rows_rejected,
-                  errors=errors)
-    return result
-
-
-def _reachable(kind: str, actor: Any) -> QuerySet[Customer]:
-    """The customers whose rows ``actor`` may import (a sales rep: their own; any other code reads as
-    unknown). A customers file creates and changes any customer, so it needs a role seeing all."""
-    if kind == "customers" and not sees_all_customers(actor):
-        raise Forbidden("importing customers needs a role that sees every customer (view_all_customers)",
-                        details={"errors": [{"path": "kind", "message": "needs view_all_customers"}]})
-    return customers_for(actor)
-
-
-def planners() -> dict[str, Callable[..., ImportPlan]]:
-    """Every kind of file ``import_file`` accepts; an explicit registry, not dynamic imports."""
-    from fanli.catalog.importing import plan_products
-    from fanli.customers.importing import plan_customers, plan_grades, plan_targets
-
-    return {"grades": plan_grades, "customers": plan_customers, "products": plan_products, "sales": plan_sales,
-            "targets": plan_targets}
-
-
-def _batch_refuse(
-    *, batch: ImportBatch, actor: Any, errors: list[dict[str, Any]], rows_total: int = 0
-) -> ImportBatch:
-    with transaction.atomic():
-        batch.status = ImportBatch.Status.FAILED
-        batch.rows_total = rows_total
-        batch.rows_created = batch.rows_updated = batch.rows_unchanged = 0
-        batch.rows_rejected = rows_total
-        batch.errors = errors
-        batch.finished_at = timezone.now()
-        batch.save()
-        audit_record(
-            actor=actor, action=f"import.{batch.kind}.refused", object_type="import_batch", object_id=batch.pk,
-            data={"source": batch.source_name, "rows_total": rows_total, "errors": len(errors),
-                  "unmatched_returns_allowed": batch.unmatched_returns_allowed},
-        )
-    return batch
-
-
-def _batch_fail_after_error(*, batch: ImportBatch, actor: Any, error: BaseException) -> None:
-    """End a batch that an error stopped: failed, with the reason, in a transaction of its own
-    (the import's own work has been rolled back by then). Never hides the original error."""
-    try:
-        if ImportBatch.objects.filter(pk=batch.pk).values_list("status", flat=True).first() != "running":
-            return  # already ended, e.g. failed as the loser of a concurrent import
-    except Exception:
-        log.exception("import %s could not be read back after an error", batch.pk)
-        return
-    if isinstance(error, FanliError):
-        reason = error.message
-    else:
-        log.error("import %s (%s, %s) stopped on an unexpected error", batch.pk, batch.kind, batch.source_name,
-                  exc_info=error)
-        reason = (f"the import stopped on an unexpected error ({type(error).__name__}); nothing was written; "
-                  f"the server log has the details (import {batch.pk})")
-    try:
-        _batch_refuse(batch=batch, actor=actor, errors=[RowError(None, None, reason).as_dict()])
-    except Exception:  # the database itself may be what failed: the original error still goes up
-        log.exception("import %s could not be marked failed", batch.pk)
-
-
-def _batch_finish(*, batch: ImportBatch, actor: Any, plan: ImportPlan, counts: ImportCounts) -> None:
-    """Write the batch's outcome in the import's transaction, only while the batch is still running:
-    one already ended as interrupted (see ``import_batches_interrupted_fail``) rolls the import back."""
-    batch.rows_total = plan.rows_total
-    batch.rows_created = counts.created
-    batch.rows_updated = counts.updated
-    batch.rows_unchanged = counts.unchanged
-    batch.rows_rejected = plan.rows_rejected
-    batch.errors = plan.errors.as_list()
-    batch.finished_at = timezone.now()
-    ended = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.RUNNING).update(
-        status=batch.status, rows_total=batch.rows_total, rows_created=batch.rows_created,
-        rows_updated=batch.rows_updated, rows_unchanged=batch.rows_unchanged, rows_rejected=batch.rows_rejected,
-        errors=batch.errors, finished_at=batch.finished_at,
-    )
-    if not ended:
-        raise Conflict(
-            f"{batch.source_name}: import {batch.pk} was ended as interrupted while it ran; nothing was written: "
-            "run it again",
-            details={"batch": batch.pk}, code="import_interrupted",
-        )
-    if plan.tables_written and counts.created:
-        statistics_refresh_on_commit(plan.tables_written, rows_written=counts.created)
-    audit_record(
-        actor=actor, action=f"import.{batch.kind}", object_type="import_batch", object_id=batch.pk,
-        data={
-            "source": batch.source_name, "status": batch.status, "partial": batch.partial,
-            "unmatched_returns_allowed": batch.unmatched_returns_allowed,
-            "rows_total": batch.rows_total, "rows_created": counts.created, "rows_updated": counts.updated,
-            "rows_unchanged": counts.unchanged, "rows_rejected": batch.rows_rejected,
-        },
-    )
-
-
-RUNNING_AT_MOST = timedelta(hours=6)
-INTERRUPTED_REASON = (
-    "the import was interrupted (its process ended) before it finished; nothing was written: run it again"
-)
-
-
-def import_batches_interrupted_fail(*, now: datetime | None = None) -> list[int]:
-    """End as failed every running batch whose process is gone: it ran on this machine and its pid
-    is no longer alive (killed, the server stopped or restarted), or it ran on another machine (or
-    recorded none) and has been running for more than ``RUNNING_AT_MOST``. Each gets one error
-    saying so and an audit event ``import.<kind>.interrupted``. Answers the ids it ended."""
-    now = now or timezone.now()
-    hours = int(RUNNING_AT_MOST.total_seconds() // 3600)
-    ended = []
-    for batch in ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING).only(
-        "pk", "kind", "source_name", "runner", "started_at"
-    ):
-        if runner_gone(batch.runner):
-            reason = INTERRUPTED_REASON
-        elif not runner_on_this_host(batch.runner) and now - batch.started_at > RUNNING_AT_MOST:
-            reason = (f"the import did not finish within {hours} hours and counts as interrupted (it ran in "
-                      f"{batch.runner or 'a process it did not record'}, which cannot be checked from here); "
-                      "nothing was written: run it again")
-        else:
-            continue
-        with transaction.atomic():
-            if not ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.RUNNING).update(
-                status=ImportBatch.Status.FAILED, errors=[RowError(None, None, reason).as_dict()], finished_at=now,
-                rows_created=0, rows_updated=0, rows_unchanged=0,
-            ):
-                continue  # it ended by itself meanwhile
-            audit_record(actor=None, action=f"import.{batch.kind}.interrupted", object_type="import_batch",
-                         object_id=batch.pk, data={"source": batch.source_name, "runner": batch.runner,
-                                                   "reason": reason})
-        ended.append(batch.pk)
-    if ended:
-        log.warning("import batches %s were interrupted and are marked failed", ended)
-    return ended
 
 
 # --------------------------------------------------------------------------- sales planning
@@ -1072,7 +756,7 @@ def _claims_still_hold(claims: dict[tuple[int, int], list[int]]) -> None:
     for key, (quantity_milli, amount_minor) in claims.items():
         left = now.get(key)
         if left is None or quantity_milli > left.quantity_milli or amount_minor > left.amount_minor:
-            raise _RaceLost(f"invoice {key[0]} no longer has product {key[1]} to return")
+            raise ImportRaceLost(f"invoice {key[0]} no longer has product {key[1]} to return")
 
 
 def _quantity_text(quantity_milli: int) -> str:
@@ -1119,7 +803,7 @@ def sales_document_submit(*, document: DocumentInput, actor: Any) -> SubmitResul
     ``lines``, 1-based); the same number with other content raises ``Conflict``.
     """
     require(actor, "import")
-    _unmatched_returns_right(actor, document.allow_unmatched_returns)
+    unmatched_returns_right(actor, document.allow_unmatched_returns)
     if not document.lines:
         raise ValidationFailed(
             "a sales document needs at least one line",
@@ -1162,14 +846,21 @@ def sales_document_submit(*, document: DocumentInput, actor: Any) -> SubmitResul
             try:
                 with transaction.atomic():
                     counts = plan.apply(batch=batch)
-            except (IntegrityError, _RaceLost):
+            except (IntegrityError, ImportRaceLost):
                 raise Conflict(
                     f"document {draft.number} was recorded at the same time by another request",
                     details={"number": draft.number},
                     code="document_conflict",
                 ) from None
             batch.status = ImportBatch.Status.DONE
-            _batch_finish(batch=batch, actor=actor, plan=plan, counts=counts)
+            batch_finish(batch=batch, actor=actor, plan=plan, counts=counts)
     outcome = {"create": "created", "update_paid": "updated", "unchanged": "unchanged"}[draft.outcome]
     return SubmitResult(outcome=outcome, document=sales_document_get(number=draft.number))
 
+
+def _sales_options(actor: Any) -> dict[str, Any]:
+    """A sales rep imports documents of the customers they own; any other code reads as unknown."""
+    return {"customers": customers_for(actor)}
+
+
+import_kind_register(ImportKind(name="sales", plan=plan_sales, options=_sales_options, unmatched_returns=True))

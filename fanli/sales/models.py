@@ -4,43 +4,12 @@ from django.db import models
 
 from fanli.catalog.models import Product
 from fanli.customers.models import Customer
+from fanli.imports.models import ImportBatch
 
 
 class DocumentKind(models.TextChoices):
     INVOICE = "invoice", "Invoice / 发票"
     RETURN = "return", "Return / 退货"
-
-
-class ImportBatch(models.Model):
-    """One file (or API call) loaded into Fanli, with its outcome and every row error."""
-
-    class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-
-    kind = models.CharField(max_length=20)
-    source_name = models.CharField(max_length=255)
-    source_sha256 = models.CharField(max_length=64)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
-    partial = models.BooleanField(default=False)
-    unmatched_returns_allowed = models.BooleanField(
-        default=False,
-        help_text="Returns were accepted without checking them against the invoice they reverse.",
-    )
-    rows_total = models.PositiveIntegerField(default=0)
-    rows_created = models.PositiveIntegerField(default=0)
-    rows_updated = models.PositiveIntegerField(default=0)
-    rows_unchanged = models.PositiveIntegerField(default=0)
-    rows_rejected = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True)
-    actor = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    runner = models.CharField(max_length=120, blank=True, help_text="host:pid of the process running it")
-
-    class Meta:
-        ordering = ["-started_at"]
 
 
 class SalesDocument(models.Model):

@@ -1,4 +1,4 @@
-"""Reads for sales data and imports (no writes here)."""
+"""Reads for sales data (no writes here)."""
 
 from __future__ import annotations
 
@@ -14,18 +14,7 @@ from fanli.common.exceptions import NotFound
 from fanli.common.periods import PeriodKind, period_containing
 from fanli.customers.models import Customer
 
-from .models import ImportBatch, SalesDocument, SalesLine
-
-
-def import_batch_list(*, limit: int = 20, offset: int = 0) -> list[ImportBatch]:
-    return list(ImportBatch.objects.order_by("-started_at", "-id")[max(offset, 0): max(offset, 0) + max(limit, 0)])
-
-
-def import_batch_get(*, batch_id: int) -> ImportBatch:
-    batch = ImportBatch.objects.filter(pk=batch_id).first()
-    if batch is None:
-        raise NotFound(f"no import {batch_id}", details={"id": batch_id})
-    return batch
+from .models import SalesDocument, SalesLine
 
 
 def sales_document_get(*, number: str, actor: Any = None) -> SalesDocument:

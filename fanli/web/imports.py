@@ -10,15 +10,15 @@ from django.views.decorators.http import require_POST
 from fanli.accounts.selectors import sees_all_customers
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.common.jobs import job_start
-from fanli.sales.importing import planners
-from fanli.sales.selectors import import_batch_list
-from fanli.sales.uploads import upload_read, upload_store
+from fanli.imports.registry import import_kinds
+from fanli.imports.selectors import import_batch_list
+from fanli.imports.uploads import upload_read, upload_store
 
 from .views import staff_view
 
 
 def _kind_errors(request: HttpRequest, kind: str) -> list[str]:
-    if kind not in planners():
+    if kind not in import_kinds():
         return [_("choose what the file holds")]
     if kind == "customers" and not sees_all_customers(request.user):  # the import itself refuses it too
         return [_("importing customers needs a role that sees every customer")]
@@ -27,7 +27,7 @@ def _kind_errors(request: HttpRequest, kind: str) -> list[str]:
 
 def _page(request: HttpRequest, errors: dict[str, list[str]] | None = None, status: int = 200) -> HttpResponse:
     return render(request, "web/office/imports.html", {
-        "kinds": sorted(planners()), "batches": import_batch_list(limit=30), "errors": errors or {},
+        "kinds": sorted(import_kinds()), "batches": import_batch_list(limit=30), "errors": errors or {},
         "chosen": {"kind": request.POST.get("kind", "sales"), "partial": request.POST.get("partial") == "on",
                    "allow_unmatched_returns": request.POST.get("allow_unmatched_returns") == "on"},
     }, status=status)

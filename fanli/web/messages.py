@@ -186,7 +186,7 @@ _EXACT.update({
     "the line's discount already reaches the line's amount": lambda: _("the line's discount already reaches the line's amount"),
     "a quote needs at least one line": lambda: _("a quote needs at least one line"),
     "required": lambda: _("required"),
-    # import reasons (fanli/sales/tabular.py and the importers of each kind)
+    # import reasons (fanli/imports/tabular.py and the importers of each kind)
     "file contains a NUL byte; is it really a CSV file?": lambda: _("file contains a NUL byte; is it really a CSV file?"),
     "file is empty (no header row)": lambda: _("file is empty (no header row)"),
     "workbook is empty (no header row)": lambda: _("workbook is empty (no header row)"),
@@ -308,7 +308,7 @@ _PATTERNS[:0] = [
      lambda m: _("coupon %(code)s expired on %(day)s") % {"code": m.group(1), "day": m.group(2)}),
     (re.compile(r"^date (.+) is not a date: use YYYY-MM-DD$"),
      lambda m: _("date %(value)s is not a date: use YYYY-MM-DD") % {"value": m.group(1)}),
-    # reading a file (fanli/sales/tabular.py)
+    # reading a file (fanli/imports/tabular.py)
     (re.compile(r"^unsupported file type (.*) \(expected \.csv or \.xlsx\)$"),
      lambda m: _("unsupported file type %(suffix)s (expected .csv or .xlsx)") % {"suffix": m.group(1)}),
     (re.compile(r"^file is not UTF-8 text \(invalid byte at position (\d+)\)$"),
@@ -340,7 +340,7 @@ _PATTERNS[:0] = [
     (re.compile(r"^unknown column \(expected: (.+)\)$"),
      lambda m: _("unknown column (expected: %(columns)s)") % {"columns": m.group(1)}),
     (re.compile(r"^\.\.\. and (\d+) more errors$"), lambda m: _("... and %(count)s more errors") % {"count": m.group(1)}),
-    # cells (fanli/sales/tabular.py)
+    # cells (fanli/imports/tabular.py)
     (re.compile(r"^(.+) is not a number$"), lambda m: _("%(value)s is not a number") % {"value": _value(m.group(1))}),
     (re.compile(r"^(.+) has more than (\d+) decimal places$"),
      lambda m: _("%(value)s has more than %(places)s decimal places") % {"value": _value(m.group(1)),
@@ -360,7 +360,7 @@ _PATTERNS[:0] = [
     (re.compile(r"^(.+) is not yes/no$"), lambda m: _("%(value)s is not yes/no") % {"value": _value(m.group(1))}),
     (re.compile(r"^longer than (\d+) characters$"),
      lambda m: _("longer than %(limit)s characters") % {"limit": m.group(1)}),
-    # the import itself (fanli/sales/importing.py)
+    # the import itself (fanli/imports/services.py)
     (re.compile(r"^the import stopped on an unexpected error \((\w+)\); nothing was written; the server log has the "
                 r"details \(import (\d+)\)$"),
      lambda m: _("the import stopped on an unexpected error (%(error)s); nothing was written; the server log has "
@@ -461,7 +461,7 @@ _PATTERNS[:0] = [
     (re.compile(r"^category (\S+) has parent (.+) on line (\d+)$"),
      lambda m: _("category %(code)s has parent %(parent)s on line %(line)s")
      % {"code": m.group(1), "parent": m.group(2), "line": m.group(3)}),
-    # the upload (fanli/sales/uploads.py)
+    # the upload (fanli/imports/uploads.py)
     (re.compile(r"^(.+): only \.csv and \.xlsx files can be imported$"),
      lambda m: _("%(file)s: only .csv and .xlsx files can be imported") % {"file": m.group(1)}),
     (re.compile(r"^(.+) is larger than (\d+) MB$"),

@@ -287,8 +287,8 @@ def test_a_payout_is_never_dated_in_the_future(approved, people):
 
 
 def test_only_those_who_settle_may_switch_off_the_return_checks_of_an_import(people):
-    from fanli.sales.importing import import_file
-    from fanli.sales.models import ImportBatch
+    from fanli.imports.models import ImportBatch
+    from fanli.imports.services import import_file
 
     content = (b"document_number,kind,document_date,customer_code,reverses,line_number,sku,quantity,unit_price,"
                b"net_amount\nR-1,return,2026-05-04,C001,,1,TEA-1,1,120.00,120.00\n")
@@ -306,8 +306,8 @@ def test_only_those_who_settle_may_switch_off_the_return_checks_of_an_import(peo
 
 def test_contract_percents_recorded_discounts_points_and_imports_check_the_right_in_the_service(people):
     from fanli.discounts.services import discount_contract_set, invoice_discounts_record
+    from fanli.imports.services import import_file
     from fanli.loyalty.services import member_enrol, points_grant, points_redeem
-    from fanli.sales.importing import import_file
 
     auditor = people["auditor"]
     calls = [

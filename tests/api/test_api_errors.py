@@ -101,7 +101,7 @@ def test_an_uncaught_exception_in_an_operation_answers_500_internal_error_and_lo
     def broken(**kwargs):
         raise RuntimeError("secret table name sales_importbatch")
 
-    monkeypatch.setattr("fanli.sales.api.import_batch_list", broken)
+    monkeypatch.setattr("fanli.imports.api.import_batch_list", broken)
     with caplog.at_level(logging.ERROR, logger="fanli.api"):
         response = api.get("/api/imports")
     assert (response.status_code, response["Content-Type"]) == (500, "application/json; charset=utf-8")
@@ -163,7 +163,7 @@ def test_over_http_a_failing_operation_and_a_failing_page_show_no_traceback(live
     def broken(*args, **kwargs):
         raise RuntimeError("secret detail")
 
-    monkeypatch.setattr("fanli.sales.api.import_batch_list", broken)
+    monkeypatch.setattr("fanli.imports.api.import_batch_list", broken)
     monkeypatch.setattr("fanli.web.views.customer_balances", broken)
     user = User.objects.create_user("finance", password="x-secret-123", is_staff=True, is_superuser=True)
     token = api_token_create(user=user, name="test")

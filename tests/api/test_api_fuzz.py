@@ -58,9 +58,10 @@ def demo_data(transactional_db) -> dict[str, list[Any]]:
     from fanli.customers.models import Customer, ScoreCard
     from fanli.demo.services import demo_load
     from fanli.discounts.models import DiscountedInvoice
+    from fanli.imports.models import ImportBatch
+    from fanli.imports.registry import import_kinds
     from fanli.rebates.models import Policy, Statement
-    from fanli.sales.importing import planners
-    from fanli.sales.models import ImportBatch, SalesDocument
+    from fanli.sales.models import SalesDocument
 
     demo_load(customers=20, lines=400, seed=SEED % 1000, today=DATA_DAY)
 
@@ -73,7 +74,7 @@ def demo_data(transactional_db) -> dict[str, list[Any]]:
         "number": some(SalesDocument.objects, "number") + some(DiscountedInvoice.objects, "number"),
         "sku": some(Product.objects, "sku"),
         "batch_id": some(ImportBatch.objects, "id"),
-        "kind": sorted(planners()),
+        "kind": sorted(import_kinds()),
         "follow_up_id": some(FollowUp.objects, "id"),
         "complaint_id": some(Complaint.objects, "id"),
         "warning_id": some(Warning.objects, "id"),

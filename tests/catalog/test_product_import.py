@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fanli.catalog.models import Brand, Category, Product
-from fanli.sales.importing import import_file
+from fanli.imports.services import import_file
 from tests.sales.helpers import csv_bytes, row_counts, xlsx_bytes
 
 pytestmark = pytest.mark.django_db

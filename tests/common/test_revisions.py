@@ -12,7 +12,8 @@ import pytest
 
 from fanli.common.models import Revision
 from fanli.common.revisions import months_between, revisions_bump, revisions_read
-from fanli.sales.importing import DocumentInput, LineInput, import_file, import_preview, sales_document_submit
+from fanli.imports.services import import_file, import_preview
+from fanli.sales.importing import DocumentInput, LineInput, sales_document_submit
 from tests.sales.helpers import SALES_HEADER, csv_bytes, make_master_data, sales_row
 
 pytestmark = pytest.mark.django_db

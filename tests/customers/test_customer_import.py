@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from fanli.customers.models import Customer, Grade
-from fanli.sales.importing import import_file
+from fanli.imports.services import import_file
 from tests.sales.helpers import csv_bytes, row_counts, xlsx_bytes
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,8 @@ import pytest
 from django.db import connection
 
 from fanli.common.dbstats import analysed_rows, statistics_stale
+from fanli.imports.services import import_file
 from fanli.rebates.services import policy_apply, settlement_run
-from fanli.sales.importing import import_file
 from fanli.sales.models import SalesLine
 from tests.builders import catalog, customer
 from tests.sales.helpers import SALES_HEADER, csv_bytes, sales_row

@@ -68,3 +68,13 @@ def row_counts() -> dict[str, int]:
         model.__name__: model.objects.count()
         for model in (Grade, Customer, Category, Brand, Product, SalesDocument, SalesLine)
     }
+
+
+def sales_planner_wrap(monkeypatch: Any, wrap: Any) -> None:
+    """For one test, the sales kind plans with ``wrap(planner)`` instead of its planner."""
+    from dataclasses import replace
+
+    from fanli.imports import registry
+
+    kind = registry.import_kinds()["sales"]
+    monkeypatch.setitem(registry._KINDS, "sales", replace(kind, plan=wrap(kind.plan)))

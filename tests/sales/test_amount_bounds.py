@@ -17,9 +17,10 @@ from fanli.common.limits import DOCUMENT_AMOUNT_MAX_MINOR
 from fanli.crm.warnings import candidates
 from fanli.customers.models import Customer
 from fanli.customers.services import segments_recompute
+from fanli.imports.models import ImportBatch
+from fanli.imports.services import import_file
 from fanli.rebates.selectors import aggregate_sales
-from fanli.sales.importing import import_file
-from fanli.sales.models import ImportBatch, SalesDocument
+from fanli.sales.models import SalesDocument
 
 from .helpers import SALES_HEADER, csv_bytes, row_counts, sales_row
 

@@ -18,12 +18,14 @@ from django.db import connections
 from fanli.common.exceptions import Conflict
 from fanli.common.jobs import job_start
 from fanli.common.models import Job
+from fanli.imports import services
+from fanli.imports.models import ImportBatch
+from fanli.imports.services import import_file
+from fanli.imports.uploads import upload_store
 from fanli.sales import importing
-from fanli.sales.importing import import_file
-from fanli.sales.models import ImportBatch, SalesDocument, SalesLine
-from fanli.sales.uploads import upload_store
+from fanli.sales.models import SalesDocument, SalesLine
 
-from .helpers import SALES_HEADER, csv_bytes, make_master_data, sales_row
+from .helpers import SALES_HEADER, csv_bytes, make_master_data, sales_planner_wrap, sales_row
 
 CONTENT = csv_bytes(SALES_HEADER, [
     sales_row("INV-1", line=1), sales_row("INV-1", line=2, sku="SKU-2"), sales_row("INV-2", customer="C002"),
@@ -32,14 +34,15 @@ CONTENT = csv_bytes(SALES_HEADER, [
 
 def _both_plan_before_either_writes(monkeypatch: pytest.MonkeyPatch) -> None:
     barrier = threading.Barrier(2)
-    plan = importing.plan_sales
 
-    def plan_then_wait(**arguments: Any) -> importing.SalesPlan:
-        planned = plan(**arguments)
-        barrier.wait(timeout=30)
-        return planned
+    def then_wait(plan: Any) -> Any:
+        def plan_then_wait(**arguments: Any) -> importing.SalesPlan:
+            planned = plan(**arguments)
+            barrier.wait(timeout=30)
+            return planned
+        return plan_then_wait
 
-    monkeypatch.setattr(importing, "plan_sales", plan_then_wait)
+    sales_planner_wrap(monkeypatch, then_wait)
 
 
 def _run_twice_at_once(work: Any) -> tuple[list[Any], list[BaseException]]:
@@ -77,7 +80,7 @@ def test_two_identical_imports_at_once_end_with_one_winner_and_a_run_again_confl
     assert errors[0].message.startswith("sales.csv: another import wrote some of these records at the same time")
     loser = ImportBatch.objects.get(pk=errors[0].details["batch"])
     assert (loser.status, loser.rows_created, loser.finished_at is not None) == ("failed", 0, True)
-    assert loser.errors == [{"line": None, "column": None, "reason": importing.CONCURRENT_IMPORT_REASON}]
+    assert loser.errors == [{"line": None, "column": None, "reason": services.CONCURRENT_IMPORT_REASON}]
     assert not ImportBatch.objects.filter(status="running").exists()
     assert (SalesDocument.objects.count(), SalesLine.objects.count()) == (2, 3)
     monkeypatch.undo()
@@ -157,7 +160,7 @@ def test_an_unexpected_error_while_reading_the_file_ends_the_batch_failed(master
     def broken_read(**keywords: Any) -> None:
         raise MemoryError
 
-    monkeypatch.setattr(importing, "read_table", broken_read)
+    monkeypatch.setattr(services, "read_table", broken_read)
 
     with pytest.raises(MemoryError):
         import_file(kind="customers", content=b"code,name\n", filename="c.csv", actor=None)

@@ -15,8 +15,9 @@ from django.test import Client
 
 from fanli.common.models import AuditEvent
 from fanli.common.services import api_token_create
-from fanli.sales.importing import import_file
-from fanli.sales.models import ImportBatch, SalesDocument, SalesLine
+from fanli.imports.models import ImportBatch
+from fanli.imports.services import import_file
+from fanli.sales.models import SalesDocument, SalesLine
 
 from .helpers import SALES_HEADER, csv_bytes, row_counts, sales_row
 

@@ -24,14 +24,14 @@ from django.db import connection
 from django.utils import timezone
 
 from fanli.common.exceptions import Conflict
-from fanli.common.jobs import interrupted_fail_all
+from fanli.common.jobs import interrupted_fail_all, runner_here
 from fanli.common.models import AuditEvent
 from fanli.common.schedule import tick
-from fanli.sales import importing
-from fanli.sales.importing import INTERRUPTED_REASON, import_batches_interrupted_fail, import_file
-from fanli.sales.models import ImportBatch, SalesDocument, SalesLine
+from fanli.imports.models import ImportBatch
+from fanli.imports.services import INTERRUPTED_REASON, import_batches_interrupted_fail, import_file
+from fanli.sales.models import SalesDocument, SalesLine
 
-from .helpers import SALES_HEADER, csv_bytes, make_master_data, sales_row
+from .helpers import SALES_HEADER, csv_bytes, make_master_data, sales_planner_wrap, sales_row
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,10 +40,10 @@ import os, sys, time
 from pathlib import Path
 import django
 django.setup()
-from fanli.sales import importing
+from fanli.imports import services
 
 signals = Path(sys.argv[1])
-finish = importing._batch_finish
+finish = services.batch_finish
 
 def pause_before_finishing(**arguments):
     (signals / "written").touch()
@@ -51,8 +51,8 @@ def pause_before_finishing(**arguments):
         time.sleep(0.05)
     finish(**arguments)
 
-importing._batch_finish = pause_before_finishing
-batch = importing.import_file(kind="sales", path=Path(sys.argv[2]), filename="sales.csv", actor=None)
+services.batch_finish = pause_before_finishing
+batch = services.import_file(kind="sales", path=Path(sys.argv[2]), filename="sales.csv", actor=None)
 print(batch.status, batch.rows_created)
 """
 
@@ -139,7 +139,7 @@ def test_a_batch_of_another_host_or_of_no_recorded_process_ends_only_after_six_h
     elsewhere_old = running("old.csv", "other-host:4242", 6.1)
     running("recent.csv", "other-host:4242", 5.9)
     unrecorded_old = running("unrecorded.csv", "", 30)
-    running("here.csv", importing.runner_here(), 30)  # this process: alive, however long it runs
+    running("here.csv", runner_here(), 30)  # this process: alive, however long it runs
 
     assert sorted(import_batches_interrupted_fail()) == sorted([elsewhere_old.pk, unrecorded_old.pk])
     assert dict(ImportBatch.objects.values_list("source_name", "status")) == {
@@ -155,15 +155,16 @@ def test_a_batch_of_another_host_or_of_no_recorded_process_ends_only_after_six_h
 @pytest.mark.django_db(transaction=True)
 def test_an_import_whose_batch_the_sweep_ended_while_it_ran_writes_nothing(monkeypatch):
     make_master_data()
-    plan = importing.plan_sales
 
-    def swept_while_planning(**arguments: Any) -> importing.SalesPlan:
-        # as if it had run for hours on another host: the sweep ends it (committed) before it writes
-        ImportBatch.objects.update(runner="other-host:1", started_at=timezone.now() - timedelta(hours=7))
-        assert len(import_batches_interrupted_fail()) == 1
-        return plan(**arguments)
+    def swept_while_planning(plan: Any) -> Any:
+        def planner(**arguments: Any) -> Any:
+            # as if it had run for hours on another host: the sweep ends it (committed) before it writes
+            ImportBatch.objects.update(runner="other-host:1", started_at=timezone.now() - timedelta(hours=7))
+            assert len(import_batches_interrupted_fail()) == 1
+            return plan(**arguments)
+        return planner
 
-    monkeypatch.setattr(importing, "plan_sales", swept_while_planning)
+    sales_planner_wrap(monkeypatch, swept_while_planning)
     with pytest.raises(Conflict) as raised:
         import_file(kind="sales", content=csv_bytes(SALES_HEADER, [sales_row("INV-1")]), filename="late.csv",
                     actor=None)

@@ -11,8 +11,8 @@ import zipfile
 import pytest
 
 from fanli.common.limits import TABLE_MAX_CELL_CHARS
-from fanli.sales.importing import import_file
-from fanli.sales.models import ImportBatch
+from fanli.imports.models import ImportBatch
+from fanli.imports.services import import_file
 
 from .helpers import SALES_HEADER, csv_bytes, row_counts, sales_row, xlsx_bytes
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fanli.sales.importing import import_file
+from fanli.imports.services import import_file
 
 from .helpers import SALES_HEADER, csv_bytes, row_counts, xlsx_bytes
 

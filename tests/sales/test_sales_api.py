@@ -8,7 +8,8 @@ import pytest
 from django.test import Client
 
 from fanli.common.services import api_token_create
-from fanli.sales.models import ImportBatch, SalesDocument, SalesLine
+from fanli.imports.models import ImportBatch
+from fanli.sales.models import SalesDocument, SalesLine
 
 from .helpers import SALES_HEADER, csv_bytes, row_counts, sales_row
 

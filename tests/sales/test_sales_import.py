@@ -7,9 +7,10 @@ from datetime import date
 import pytest
 
 from fanli.common.models import AuditEvent
+from fanli.imports.models import ImportBatch
+from fanli.imports.services import import_file
 from fanli.sales.fingerprint import LineFacts, document_fingerprint
-from fanli.sales.importing import import_file
-from fanli.sales.models import ImportBatch, SalesDocument, SalesLine
+from fanli.sales.models import SalesDocument, SalesLine
 
 from .helpers import SALES_HEADER, csv_bytes, row_counts, sales_row, xlsx_bytes
 

@@ -6,8 +6,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from fanli.common.models import Job
-from fanli.sales.importing import import_preview
-from fanli.sales.models import ImportBatch, SalesDocument, SalesLine
+from fanli.imports.models import ImportBatch
+from fanli.imports.services import import_preview
+from fanli.sales.models import SalesDocument, SalesLine
 
 pytestmark = pytest.mark.django_db
 IMPORTERS = {"administrator", "channel_manager", "finance"}

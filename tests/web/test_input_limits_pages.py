@@ -9,8 +9,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from fanli.common.models import Job
+from fanli.imports.models import ImportBatch
 from fanli.rebates.models import Policy
-from fanli.sales.models import ImportBatch, SalesDocument
+from fanli.sales.models import SalesDocument
 from tests.sales.test_import_limits import COLUMN_REASON, _dimension_bomb
 from tests.web.test_policies import BASE_FORM, posted
 

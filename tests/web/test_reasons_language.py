@@ -19,8 +19,8 @@ from django.utils import translation
 
 from fanli.discounts.document import parse_discount_rule
 from fanli.discounts.engine import CouponOffer, QuoteLine, RuleInput, quote
+from fanli.imports.tabular import FileRefused, read_table
 from fanli.rebates.compile import CustomerFacts, ProductFacts
-from fanli.sales.tabular import FileRefused, read_table
 from fanli.web.messages import ui_message
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -240,10 +240,10 @@ IMPORT_CODES = {
 
 def import_reasons() -> list[str]:
     from fanli.customers.importing import GRADE_COLUMNS
-    from fanli.sales import importing
-    from fanli.sales.importing import import_preview
+    from fanli.imports import services
+    from fanli.imports.services import import_preview
+    from fanli.imports.tabular import resolve_columns
     from fanli.sales.models import SalesDocument
-    from fanli.sales.tabular import resolve_columns
 
     stored = SalesDocument.objects.filter(kind="invoice").first()
     sales = BAD_SALES.replace("S-10,", f"{stored.number},", 1)
@@ -269,7 +269,7 @@ def import_reasons() -> list[str]:
     with override_settings(FANLI_IMPORT_MAX_ROWS=2), pytest.raises(FileRefused) as refused:
         list(read_table(content=b"code,name\nA,a\nB,b\nC,c\n", filename="grades.csv").rows)
     reasons += [error.reason for error in refused.value.errors]
-    reasons += [importing.CONCURRENT_IMPORT_REASON, importing.INTERRUPTED_REASON, "... and 12 more errors",
+    reasons += [services.CONCURRENT_IMPORT_REASON, services.INTERRUPTED_REASON, "... and 12 more errors",
                 "the import stopped on an unexpected error (KeyError); nothing was written; the server log has the "
                 "details (import 7)"]
     return reasons

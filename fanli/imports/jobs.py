@@ -9,7 +9,7 @@ from django.utils.translation import gettext_noop
 
 from fanli.common.jobs import JobProgress, interrupted_sweep, job_handler
 
-from .importing import import_batches_interrupted_fail, import_file, import_preview
+from .services import import_batches_interrupted_fail, import_file, import_preview
 from .uploads import upload_read
 
 

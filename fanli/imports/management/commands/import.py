@@ -12,15 +12,16 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fanli.common.exceptions import FanliError
-from fanli.sales.importing import import_file, planners
-from fanli.sales.models import ImportBatch
+from fanli.imports.models import ImportBatch
+from fanli.imports.registry import import_kinds
+from fanli.imports.services import import_file
 
 
 class Command(BaseCommand):
     help = "Import a CSV or XLSX file of grades, customers, products or sales lines."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("kind", choices=sorted(planners()))
+        parser.add_argument("kind", choices=sorted(import_kinds()))
         parser.add_argument("file", type=Path)
         parser.add_argument(
             "--partial", action="store_true",

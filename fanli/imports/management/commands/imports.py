@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from fanli.sales.selectors import import_batch_list
+from fanli.imports.selectors import import_batch_list
 
 
 class Command(BaseCommand):
