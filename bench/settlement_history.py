@@ -63,9 +63,9 @@ def _measure(arguments: argparse.Namespace, results: dict[str, float]) -> dict[s
 
     from fanli.common.periods import PeriodKind, period_containing
     from fanli.customers.models import Customer
+    from fanli.imports.services import import_file
     from fanli.rebates.models import PolicyVersion, Statement
     from fanli.rebates.services import settlement_run
-    from fanli.sales.importing import import_file
     from fanli.sales.models import SalesLine
 
     today = date.fromisoformat(arguments.today)

@@ -15,10 +15,10 @@ from django.core.management import call_command
 from django.utils import translation
 
 from fanli.common.models import Revision
+from fanli.imports.services import import_file
 from fanli.rebates.models import Statement
 from fanli.rebates.rechecks import reasons_text
 from fanli.rebates.services import enrolment_set, policy_apply, settlement_run
-from fanli.sales.importing import import_file
 from tests.builders import catalog, customer, invoice
 from tests.sales.helpers import SALES_HEADER, csv_bytes, sales_row
 
