@@ -1,10 +1,16 @@
-"""Writing many plain rows fast, for the two places that load sales at volume (imports, demo data).
+"""Writing many plain rows fast: sales at volume (imports, demo data), and the statements and
+ledger entries a settlement writes.
 
-``bulk_create`` builds one model object per row; at a million sales lines that is most of the
-time. Here rows are tuples in the order of ``field_names``: PostgreSQL receives them through
+``bulk_create`` builds one model object per row and prepares every value through its field;
+at a million sales lines, or a thousand statements with their explanations, that is most of
+the time. Here rows are tuples in the order of ``field_names``: PostgreSQL receives them through
 ``COPY``, other databases through ``executemany`` of one prepared ``INSERT``. Values must be
-ready for the database (ids for foreign keys, dates adapted by the caller where needed).
-Database errors come out as Django's (``IntegrityError`` for a unique violation) either way.
+ready for the database (ids for foreign keys, dates adapted by the caller where needed, JSON as
+its text). Database errors come out as Django's (``IntegrityError`` for a unique violation)
+either way.
+
+Rows that others must point at get their ids first from ``ids_reserve``, then are written with
+them, so no read-back is needed.
 """
 
 from __future__ import annotations
@@ -115,6 +121,35 @@ def _sqlite_indexes_built_at_end(models: Sequence[type[Model]]) -> Iterator[None
     with connection.cursor() as cursor:
         for _name, definition in indexes:
             cursor.execute(definition)
+
+
+def ids_reserve(model: type[Model], count: int) -> list[int]:
+    """``count`` new primary keys for ``model``'s table, ascending, to insert rows with.
+
+    PostgreSQL draws them from the table's sequence, so concurrent writers never collide.
+    SQLite has one writer at a time: inside a transaction (which Fanli opens ``IMMEDIATE``,
+    holding the write lock) the ids after the highest ever used are free until it commits.
+    """
+    if count <= 0:
+        return []
+    table = model._meta.db_table
+    pk = model._meta.pk
+    assert pk is not None and pk.column
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                           [table, pk.column, count])
+            return sorted(int(row[0]) for row in cursor.fetchall())
+        if not connection.in_atomic_block:
+            raise RuntimeError("ids_reserve needs a transaction on this database")
+        quoted = connection.ops.quote_name(table)
+        cursor.execute(f"SELECT MAX({connection.ops.quote_name(pk.column)}) FROM {quoted}")
+        highest = cursor.fetchone()[0] or 0
+        if connection.vendor == "sqlite":  # AUTOINCREMENT never reuses an id, even of a deleted row
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            row = cursor.fetchone()
+            highest = max(highest, row[0] if row else 0)
+    return list(range(highest + 1, highest + 1 + count))
 
 
 def update_by_key(

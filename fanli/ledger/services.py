@@ -12,13 +12,14 @@ from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from fanli.accounts.controls import require, require_second_person
 from fanli.accounts.selectors import customers_for
 from fanli.catalog.models import Product
+from fanli.common.bulk import rows_insert
 from fanli.common.exceptions import Conflict, NotFound
 from fanli.common.money import split_proportionally
 from fanli.common.services import audit_record
@@ -55,32 +56,44 @@ class Posting:
         )
 
 
-def entries_post(*, postings: list[Posting], actor: Any = None) -> list[LedgerEntry]:
-    """Post many entries in one statement; all or nothing. Zero amounts are skipped."""
-    rows = []
-    for posting in postings:
-        p = posting.oriented()
-        if p is None:
-            continue
-        rows.append(
-            LedgerEntry(
-                effective_date=p.effective_date, kind=p.kind, debit_account=p.debit, credit_account=p.credit,
-                amount_minor=p.amount_minor, customer_id=p.customer_id, policy_id=p.policy_id,
-                period_key=p.period_key, statement_id=p.statement_id, payout_id=p.payout_id,
-                reason=p.reason, idempotency_key=p.idempotency_key, actor=actor if getattr(actor, "pk", None) else None,
-            )
-        )
-    if not rows:
+_ENTRY_FIELDS = (
+    "effective_date", "recorded_at", "kind", "debit_account", "credit_account", "amount_minor", "currency",
+    "customer", "policy", "period_key", "statement", "payout", "reason", "idempotency_key", "actor",
+)
+
+
+def entries_post(*, postings: list[Posting], actor: Any = None) -> list[Posting]:
+    """Post many entries in one statement; all or nothing. Zero amounts are skipped.
+
+    Answers the postings written, each oriented (positive amount, accounts swapped for a
+    negative one), so each row balances by construction; the database checks the amount is
+    positive and the accounts differ. The rows go in set-wise (``COPY`` on PostgreSQL,
+    ``executemany`` elsewhere): a settlement posts thousands at once. A key posted before makes
+    the database refuse the whole set, answered as ``LedgerError`` ``duplicate_posting``.
+    """
+    oriented = [p for p in (posting.oriented() for posting in postings) if p is not None]
+    if not oriented:
         return []
+    operations = connection.ops
+    adapt_date = operations.adapt_datefield_value
+    recorded_at = operations.adapt_datetimefield_value(timezone.now())
+    actor_id = getattr(actor, "pk", None)
+    currency = LedgerEntry._meta.get_field("currency").default
+    rows = [
+        (adapt_date(p.effective_date), recorded_at, str(p.kind), str(p.debit), str(p.credit), p.amount_minor, currency,
+         p.customer_id, p.policy_id, p.period_key, p.statement_id, p.payout_id, p.reason, p.idempotency_key, actor_id)
+        for p in oriented
+    ]
     try:
         with transaction.atomic():
-            return LedgerEntry.objects.bulk_create(rows, batch_size=500)
+            rows_insert(LedgerEntry, _ENTRY_FIELDS, rows)
     except IntegrityError as exc:
         raise LedgerError(
             "a ledger entry with the same idempotency key exists already: nothing was posted",
-            details={"keys": [r.idempotency_key for r in rows[:20]]},
+            details={"keys": [p.idempotency_key for p in oriented[:20]]},
             code="duplicate_posting",
         ) from exc
+    return oriented
 
 
 def entry_reverse(*, entry: LedgerEntry, reason: str, actor: Any, effective_date: date) -> LedgerEntry:

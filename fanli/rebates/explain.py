@@ -14,7 +14,7 @@ from django.utils.translation import gettext_noop
 from fanli.common.money import format_minor, round_minor
 
 from .engine import Result
-from .selectors import Computed
+from .selectors import Computed, PolicyPeriod
 
 ROUNDING_RULE = gettext_noop("computed exactly, rounded once per customer, policy and period to 0.01, half-up (四舍五入)")
 
@@ -55,29 +55,46 @@ def result_to_json(result: Result) -> dict[str, Any]:
     }
 
 
-def build_explanation(
-    computed: Computed, *, customer_code: str, previous: list[dict[str, Any]], earned_minor: int,
-    agreed_minor: int = 0,
-) -> dict[str, Any]:
-    item = computed.item
+def explanation_frame(item: PolicyPeriod) -> dict[str, Any]:
+    """What the explanations of one policy period share, whoever the customer: made once per
+    period by a settlement, not once per statement."""
     doc = item.document
     calc = doc.calculation
     tier_table = []
     if getattr(calc, "type", "") == "tiers":
-        tiers = computed.overrides.get("tiers") if computed.overrides and "tiers" in computed.overrides else None
-        source = tiers or [t.model_dump(mode="json", by_alias=True) for t in calc.tiers]  # type: ignore[union-attr]
-        for row in source:
+        for row in (t.model_dump(mode="json", by_alias=True) for t in calc.tiers):  # type: ignore[union-attr]
             tier_table.append({k: v for k, v in row.items() if v is not None})
-    settled_before = sum(p["amount_minor"] for p in previous)
     return {
         "policy": {"code": doc.code, "name": doc.name, "version": item.version.number},
-        "customer": customer_code,
         "period": {
             "key": item.period.key, "start": item.period.start.isoformat(), "end": item.period.end.isoformat(),
             "counted_from": item.counted_from.isoformat(), "counted_until": item.counted_until.isoformat(),
         },
-        "eligibility": computed.eligible_reason,
         "scope": doc.scope.model_dump(mode="json"),
+        "tier_table": tier_table,
+    }
+
+
+def build_explanation(
+    computed: Computed, *, customer_code: str, previous: list[dict[str, Any]], earned_minor: int,
+    agreed_minor: int = 0, frame: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The explanation of one statement. ``frame`` is ``explanation_frame(computed.item)``,
+    when the caller keeps it for many statements of the period."""
+    item = computed.item
+    doc = item.document
+    calc = doc.calculation
+    frame = frame or explanation_frame(item)
+    tier_table = frame["tier_table"]
+    if getattr(calc, "type", "") == "tiers" and computed.overrides and computed.overrides.get("tiers"):
+        tier_table = [{k: v for k, v in row.items() if v is not None} for row in computed.overrides["tiers"]]
+    settled_before = sum(p["amount_minor"] for p in previous)
+    return {
+        "policy": frame["policy"],
+        "customer": customer_code,
+        "period": frame["period"],
+        "eligibility": computed.eligible_reason,
+        "scope": frame["scope"],
         "basis_source": doc.basis_source.value,
         "basis": {
             "amount": _d(computed.basis.amount), "quantity": _d(computed.basis.quantity),

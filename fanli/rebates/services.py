@@ -18,6 +18,7 @@ posts only the change against what is already accrued and not yet settled.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -35,6 +36,7 @@ from pydantic import ValidationError as PydanticValidationError
 from fanli.accounts.controls import require
 from fanli.accounts.selectors import customers_for
 from fanli.catalog.models import Product
+from fanli.common.bulk import ids_reserve, rows_insert
 from fanli.common.exceptions import NotFound, StateError, ValidationFailed
 from fanli.common.periods import Period, PeriodKind, parse_period, period_containing
 from fanli.common.revisions import enrolments_key, revisions_bump, revisions_read
@@ -57,7 +59,7 @@ from .document import (
     load_policy_text,
     parse_policy_document,
 )
-from .explain import build_explanation
+from .explain import build_explanation, explanation_frame
 from .models import Enrolment, Policy, PolicyVersion, Run, SettlementLock, Statement
 from .selectors import Computed, PolicyPeriod, compute_results, parsed
 
@@ -445,7 +447,7 @@ def settlement_run(
         run = Run.objects.create(kind=Run.Kind.SETTLEMENT, period_key=period.key, as_of=today,
                                  actor=actor if getattr(actor, "pk", None) else None)
         rechecked = [check.plan for check in checks if check.reasons]
-        statements: list[Statement] = []
+        statements: list[_Written] = []
         if rechecked:
             statements = _settle(rechecked, run=run, run_period=period, today=today, actor=actor, stage=stage)
         _stamp([check for check in checks if check.reasons], locks, run=run)
@@ -590,7 +592,7 @@ def _stamp(checks: list[_Check], locks: dict[tuple[int, str], SettlementLock], *
 
 
 def _settle(plans: list[_Planned], *, run: Run, run_period: Period, today: date, actor: Any,
-            stage: Stage = _no_stage) -> list[Statement]:
+            stage: Stage = _no_stage) -> list[_Written]:
     keys = {(p.version.policy_id, p.period.key) for p in plans}
     history = _statement_history(keys)
     pinned = _pinned_versions(keys)
@@ -610,22 +612,20 @@ def _settle(plans: list[_Planned], *, run: Run, run_period: Period, today: date,
     computed = compute_results(items, include_customers=include)
     stage("writing statements")
     codes = dict(Customer.objects.filter(id__in={c.customer_id for c in computed}).values_list("id", "code"))
-    new: list[Statement] = []
+    changed: list[tuple[Computed, list[_Settled]]] = []
     for result in computed:
         item = result.item
         previous = history.get((item.version.policy_id, item.period.key, result.customer_id), [])
-        if result.amount_minor == _settled_by_rules(previous):
-            continue
-        is_final = final[(item.version.policy_id, item.period.key)]
-        new.append(_statement_for(result, previous, codes[result.customer_id], is_final, run, run_period))
-    created = Statement.objects.bulk_create(new, batch_size=500)
+        if result.amount_minor != _settled_by_rules(previous):
+            changed.append((result, previous))
+    written = _statements_write(changed, codes=codes, final=final, run=run, run_period=run_period)
     stage("posting the ledger")
-    _post_settlement(created, today=today, actor=actor)
+    _post_settlement(written, today=today, actor=actor)
     _release_leftover_accruals(
-        {key for key, is_final in final.items() if is_final}, {(s.policy_id, s.period_key, s.customer_id) for s in created},
+        {key for key, is_final in final.items() if is_final}, {(s.policy_id, s.period_key, s.customer_id) for s in written},
         run=run, today=today, actor=actor,
     )
-    return created
+    return written
 
 
 def _release_leftover_accruals(
@@ -645,43 +645,81 @@ def _release_leftover_accruals(
     entries_post(postings=postings, actor=actor)
 
 
-def _statement_for(
-    result: Computed, previous: list[_Settled], customer_code: str, is_final: bool, run: Run, run_period: Period
-) -> Statement:
-    item = result.item
-    document = item.document
-    previously_settled = sum(s.amount_minor for s in previous)
-    agreed = previously_settled - _settled_by_rules(previous)  # manual adjustments stay paid
-    if not is_final:
-        kind = Statement.Kind.INTERIM
-        due_from = item.as_of
-    elif any(s.kind not in (Statement.Kind.INTERIM, Statement.Kind.MANUAL) for s in previous):
-        kind = Statement.Kind.ADJUSTMENT
-        due_from = run_period.end
-    else:
-        kind = Statement.Kind.SETTLEMENT
-        due_from = item.period.end
-    prior = [
-        {"sequence": s.sequence, "kind": s.kind, "as_of": s.as_of.isoformat(), "amount_minor": s.amount_minor}
-        for s in previous
-    ]
-    return Statement(
-        customer_id=result.customer_id, policy_id=item.version.policy_id, policy_version=item.version,
-        period_key=item.period.key, period_start=item.period.start, period_end=item.period.end,
-        as_of=item.counted_until, sequence=len(previous) + 1, kind=kind, currency=document.currency,
-        basis_minor=int(result.basis.amount * 100), earned_minor=result.amount_minor + agreed,
-        previously_settled_minor=previously_settled, amount_minor=result.amount_minor + agreed - previously_settled,
-        due_date=due_from + timedelta(days=document.settlement.due_days),
-        explanation=build_explanation(result, customer_code=customer_code, previous=prior,
-                                      earned_minor=result.amount_minor + agreed, agreed_minor=agreed),
-        run=run,
-    )
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """A statement this run wrote, as its ledger postings and the run's summary need it."""
+
+    pk: int
+    customer_id: int
+    policy_id: int
+    period_key: str
+    kind: str
+    sequence: int
+    amount_minor: int
 
 
-def _post_settlement(statements: list[Statement], *, today: date, actor: Any) -> None:
+_STATEMENT_FIELDS = (
+    "id", "customer", "policy", "policy_version", "period_key", "period_start", "period_end", "as_of", "sequence",
+    "kind", "currency", "basis_minor", "earned_minor", "previously_settled_minor", "amount_minor", "state", "due_date",
+    "explanation", "run", "created_at",
+)
+
+
+def _statements_write(changed: list[tuple[Computed, list[_Settled]]], *, codes: dict[int, str],
+                      final: dict[tuple[int, str], bool], run: Run, run_period: Period) -> list[_Written]:
+    """Write one statement per changed result, set-wise: ids reserved first (the ledger entries
+    point at them), each explanation serialised to JSON text once, the rows sent in one go."""
+    ids = ids_reserve(Statement, len(changed))
+    adapt_date = connection.ops.adapt_datefield_value
+    created_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    frames: dict[int, dict[str, Any]] = {}
+    rows: list[tuple[Any, ...]] = []
+    written: list[_Written] = []
+    for pk, (result, previous) in zip(ids, changed, strict=True):
+        item = result.item
+        document = item.document
+        frame = frames.get(id(item))
+        if frame is None:
+            frame = frames[id(item)] = explanation_frame(item)
+        previously_settled = sum(s.amount_minor for s in previous)
+        agreed = previously_settled - _settled_by_rules(previous)  # manual adjustments stay paid
+        is_final = final[(item.version.policy_id, item.period.key)]
+        if not is_final:
+            kind = Statement.Kind.INTERIM.value
+            due_from = item.as_of
+        elif any(s.kind not in (Statement.Kind.INTERIM, Statement.Kind.MANUAL) for s in previous):
+            kind = Statement.Kind.ADJUSTMENT.value
+            due_from = run_period.end
+        else:
+            kind = Statement.Kind.SETTLEMENT.value
+            due_from = item.period.end
+        prior = [
+            {"sequence": s.sequence, "kind": s.kind, "as_of": s.as_of.isoformat(), "amount_minor": s.amount_minor}
+            for s in previous
+        ]
+        earned = result.amount_minor + agreed
+        explanation = build_explanation(result, customer_code=codes[result.customer_id], previous=prior,
+                                        earned_minor=earned, agreed_minor=agreed, frame=frame)
+        sequence = len(previous) + 1
+        rows.append((
+            pk, result.customer_id, item.version.policy_id, item.version.pk, item.period.key,
+            adapt_date(item.period.start), adapt_date(item.period.end), adapt_date(item.counted_until), sequence,
+            kind, document.currency, int(result.basis.amount * 100), earned, previously_settled,
+            earned - previously_settled, Statement.State.DRAFT.value,
+            adapt_date(due_from + timedelta(days=document.settlement.due_days)), json.dumps(explanation), run.pk,
+            created_at,
+        ))
+        written.append(_Written(pk, result.customer_id, item.version.policy_id, item.period.key, kind, sequence,
+                                earned - previously_settled))
+    if rows:
+        rows_insert(Statement, _STATEMENT_FIELDS, rows)
+    return written
+
+
+def _post_settlement(statements: list[_Written], *, today: date, actor: Any) -> None:
     """Release what was accrued for the period, then book the statement's amount as payable."""
     postings: list[Posting] = []
-    by_period: dict[tuple[int, str], list[Statement]] = defaultdict(list)
+    by_period: dict[tuple[int, str], list[_Written]] = defaultdict(list)
     for statement in statements:
         by_period[(statement.policy_id, statement.period_key)].append(statement)
     for (policy_id, period_key), group in by_period.items():
@@ -702,7 +740,7 @@ def _post_settlement(statements: list[Statement], *, today: date, actor: Any) ->
     entries_post(postings=postings, actor=actor)
 
 
-def _run_summary(statements: list[Statement], plans: list[_Planned], skipped: list[dict[str, str]],
+def _run_summary(statements: list[_Written], plans: list[_Planned], skipped: list[dict[str, str]],
                  checks: list[_Check]) -> dict[str, Any]:
     per_policy: dict[str, dict[str, int]] = {}
     codes = {p.version.policy_id: p.document.code for p in plans}
