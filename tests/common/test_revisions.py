@@ -165,3 +165,11 @@ def test_every_module_that_writes_what_settlement_reads_raises_revisions():
         if _WRITES.search(text) and "revisions_bump" not in text:
             missing.append(relative)
     assert missing == []
+
+
+def test_a_demo_load_raises_every_month_its_sales_cover_once():
+    from fanli.demo.services import demo_load
+
+    demo_load(customers=30, lines=600, today=date(2026, 11, 1), activity=False)
+    sales = {key: value for key, value in counters().items() if key.startswith("sales:")}
+    assert sales == {f"sales:{month}": 1 for month in months_between(date(2024, 11, 1), date(2026, 10, 31))}
