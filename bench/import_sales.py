@@ -1,118 +1,143 @@
-"""Benchmark: validate and insert a large sales CSV.
+"""Benchmark: ``fanli import sales FILE`` on a large sales CSV, against the plain-insert floor.
 
     .venv/bin/python bench/import_sales.py [--lines 1000000] [--lines-per-document 4]
 
-Creates a scratch SQLite database in a temporary directory (unless ``DATABASE_URL`` is set),
-generates customers, products and a sales CSV file of ``--lines`` lines (invoices with a few
-returns, written a document at a time), imports it from the file with ``import_file`` and prints
-lines per second and the process's peak resident memory (``ru_maxrss``, read before and after
-the import). It then imports the same file again, which must change nothing, and prints that
-time too. In the same run it measures the *floor*: the file read with Python's ``csv`` module and
-its lines written as plain rows into a bare table of the same columns, with ``executemany`` on
-SQLite and ``COPY`` on PostgreSQL (no checks, no indexes: the least a load can cost).
+Creates a scratch SQLite database in a temporary directory (unless ``DATABASE_URL`` is set, then
+that empty database is used), migrated by ``fanli migrate``, with customers and products. Writes a
+sales CSV of ``--lines`` lines (invoices, every 20th document a return of one unit of each line of
+the invoice before it) to a file, then in one run:
+
+1. the floor: the same documents and lines written straight into the sales tables with the bulk
+   layer (``executemany`` of one prepared ``INSERT`` on SQLite, ``COPY`` on PostgreSQL), no
+   validation, in a transaction that is rolled back;
+2. ``fanli import sales FILE`` as a command of its own (every check, the database as the command
+   leaves it); its lines per second and its peak resident memory;
+3. the same command again, which must change nothing.
+
+A file of more than 2,000,000 lines needs ``FANLI_IMPORT_MAX_ROWS``; the benchmark sets it.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import resource
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from scratch import django_on_scratch_database  # the script's own folder is on sys.path
 
 CUSTOMERS = 2_000
 PRODUCTS = 5_000
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def peak_rss_mb() -> float:
-    """The process's peak resident set size so far, in MB (Linux reports kilobytes)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
-
-
-def generate_csv(path: Path, *, lines: int, lines_per_document: int) -> None:
-    """A sales file of ``lines`` lines, written a document at a time; every 20th document returns
-    one unit of each line of the invoice before it."""
-    with path.open("w", encoding="utf-8", newline="") as buffer:
-        _csv_write(buffer, lines=lines, lines_per_document=lines_per_document)
-
-
-def _csv_write(buffer, *, lines: int, lines_per_document: int) -> None:  # type: ignore[no-untyped-def]
-    buffer.write(
-        "document_number,kind,document_date,customer_code,currency,reverses,due_date,paid_amount,"
-        "line_number,sku,quantity,unit_price,net_amount\n"
-    )
+def documents(*, lines: int, lines_per_document: int) -> Iterator[tuple[int, str, str, str, str, list[tuple]]]:
+    """``(document, number, kind, date, customer, reverses, lines)`` of the benchmark's file, where
+    each line is ``(line_number, sku, quantity, unit_price_minor, net_minor)``. Every 20th document
+    returns one unit of each line of the invoice before it."""
     written = 0
     document = 0
     while written < lines:
         document += 1
-        customer = f"C{document % CUSTOMERS:05d}"
-        day = 1 + document % 28
-        month = 1 + document % 12
         is_return = document % 20 == 0
-        number = f"RET-{document:08d}" if is_return else f"INV-{document:08d}"
-        kind = "return" if is_return else "invoice"
-        reverses = f"INV-{document - 1:08d}" if is_return else ""
-        if is_return:
-            customer = f"C{(document - 1) % CUSTOMERS:05d}"
-        # A return takes back one unit of each line of the invoice before it: same SKU and price.
         source = document - 1 if is_return else document
+        customer = f"C{source % CUSTOMERS:05d}"
+        number = f"RET-{document:08d}" if is_return else f"INV-{document:08d}"
+        reverses = f"INV-{document - 1:08d}" if is_return else ""
+        document_date = f"2025-{1 + document % 12:02d}-{1 + document % 28:02d}"
         count = min(lines_per_document, lines - written)
+        items = []
         for line_number in range(1, count + 1):
             sku = f"SKU-{(source * 7 + line_number) % PRODUCTS:05d}"
             quantity = 1 if is_return else 1 + (document + line_number) % 9
             unit_price_minor = 500 + (source * 13 + line_number) % 20_000
-            net_minor = quantity * unit_price_minor * 95 // 100
-            buffer.write(
-                f"{number},{kind},2025-{month:02d}-{day:02d},{customer},CNY,{reverses},,,{line_number},{sku},"
-                f"{quantity},{unit_price_minor // 100}.{unit_price_minor % 100:02d},"
-                f"{net_minor // 100}.{net_minor % 100:02d}\n"
-            )
+            items.append((line_number, sku, quantity, unit_price_minor, quantity * unit_price_minor * 95 // 100))
+        yield document, number, "return" if is_return else "invoice", document_date, customer, reverses, items
         written += count
 
 
-def floor_lines_per_second(path: Path) -> float:
-    """The file's lines read with ``csv`` and written as plain rows into a bare table."""
-    from django.db import connection
+def write_csv(path: Path, *, lines: int, lines_per_document: int) -> None:
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write("document_number,kind,document_date,customer_code,currency,reverses,due_date,paid_amount,"
+                  "line_number,sku,quantity,unit_price,net_amount\n")
+        for _document, number, kind, document_date, customer, reverses, items in documents(
+            lines=lines, lines_per_document=lines_per_document
+        ):
+            out.writelines(
+                f"{number},{kind},{document_date},{customer},CNY,{reverses},,,{line_number},{sku},{quantity},"
+                f"{unit_price_minor // 100}.{unit_price_minor % 100:02d},{net_minor // 100}.{net_minor % 100:02d}\n"
+                for line_number, sku, quantity, unit_price_minor, net_minor in items
+            )
 
+
+def floor_seconds(*, lines: int, lines_per_document: int) -> float:
+    """The same rows written with the bulk layer and no checks, rolled back: the floor."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from fanli.catalog.models import Product
+    from fanli.common.bulk import rows_insert
+    from fanli.customers.models import Customer
+    from fanli.sales.models import SalesDocument, SalesLine
+
+    customers = dict(Customer.objects.values_list("code", "id"))
+    products = dict(Product.objects.values_list("sku", "id"))
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    document_fields = ["number", "kind", "document_date", "basis_date", "customer", "currency", "reverses",
+                       "total_minor", "paid_minor", "content_sha256", "recorded_at"]
+    line_fields = ["document", "line_number", "product", "quantity_milli", "unit_price_minor", "net_amount_minor",
+                   "customer", "basis_date", "is_return"]
+    chunk = 10_000
     started = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TEMPORARY TABLE bench_floor (number VARCHAR(64), line_number INTEGER, sku VARCHAR(64), "
-                       "basis_date DATE, quantity_milli BIGINT, unit_price_minor BIGINT, net_amount_minor BIGINT)")
-        with path.open(encoding="utf-8", newline="") as source:
-            reader = csv.reader(source)
-            next(reader)
-            rows = ((r[0], int(r[8]), r[9], r[2], int(r[10]) * 1000, _minor(r[11]), _minor(r[12])) for r in reader)
-            if connection.vendor == "postgresql":
-                with cursor.cursor.copy("COPY bench_floor FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                while True:
-                    chunk = [row for _, row in zip(range(50_000), rows, strict=False)]
-                    if not chunk:
-                        break
-                    cursor.executemany("INSERT INTO bench_floor VALUES (%s, %s, %s, %s, %s, %s, %s)", chunk)
-        cursor.execute("SELECT COUNT(*) FROM bench_floor")
-        count = cursor.fetchone()[0]
-        cursor.execute("DROP TABLE bench_floor")
-    return count / (time.perf_counter() - started)
+    with transaction.atomic():
+        first_id = (SalesDocument.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
+        document_rows: list[tuple] = []
+        line_rows: list[tuple] = []
+        for document, number, kind, document_date, customer, _reverses, items in documents(
+            lines=lines, lines_per_document=lines_per_document
+        ):
+            sign = -1 if kind == "return" else 1
+            document_id = first_id + document - 1
+            document_rows.append((number, kind, document_date, document_date, customers[customer], "CNY", None,
+                                  sign * sum(item[4] for item in items), 0, "", now))
+            line_rows.extend(
+                (document_id, line_number, products[sku], sign * quantity * 1000, unit_price_minor, sign * net_minor,
+                 customers[customer], document_date, kind == "return")
+                for line_number, sku, quantity, unit_price_minor, net_minor in items
+            )
+            if len(line_rows) >= chunk:
+                rows_insert(SalesDocument, document_fields, document_rows)
+                rows_insert(SalesLine, line_fields, line_rows)
+                document_rows, line_rows = [], []
+        rows_insert(SalesDocument, document_fields, document_rows)
+        rows_insert(SalesLine, line_fields, line_rows)
+        seconds = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return seconds
 
 
-def _minor(text: str) -> int:
-    yuan, _, fen = text.partition(".")
-    return int(yuan) * 100 + int(fen or 0)
+def command(arguments: list[str], environment: dict[str, str]) -> tuple[float, str]:
+    started = time.perf_counter()
+    completed = subprocess.run([sys.executable, "-m", "fanli.cli", *arguments], cwd=ROOT, env=environment,
+                               capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if completed.returncode != 0:
+        raise SystemExit(f"fanli {' '.join(arguments)} failed:\n{completed.stdout}\n{completed.stderr}")
+    return seconds, completed.stdout
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--lines-per-document", type=int, default=4)
     arguments = parser.parse_args(argv)
+    lines = arguments.lines
+    if lines >= 2_000_000:
+        os.environ["FANLI_IMPORT_MAX_ROWS"] = str(lines + 1)
 
     scratch = django_on_scratch_database()
     from datetime import date
@@ -121,7 +146,6 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     from fanli.catalog.models import Category, Product
     from fanli.customers.models import Customer
-    from fanli.imports.services import import_file
     from fanli.sales.models import SalesLine
 
     Customer.objects.bulk_create(
@@ -134,45 +158,36 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         [Product(sku=f"SKU-{number:05d}", name=f"Product {number}", category=category) for number in range(PRODUCTS)],
         ignore_conflicts=True,
     )
-    path = Path(scratch.name) / "bench.csv"
-    generate_csv(path, lines=arguments.lines, lines_per_document=arguments.lines_per_document)
+    path = Path(scratch.name) / "sales.csv"
+    write_csv(path, lines=lines, lines_per_document=arguments.lines_per_document)
     lines_before = SalesLine.objects.count()
-    rss_before = peak_rss_mb()
 
-    started = time.perf_counter()
-    batch = import_file(kind="sales", path=path, filename="bench.csv", actor=None)
-    first_seconds = time.perf_counter() - started
-    rss_after = peak_rss_mb()
-    started = time.perf_counter()
-    again = import_file(kind="sales", path=path, filename="bench.csv", actor=None)
-    second_seconds = time.perf_counter() - started
+    floor = floor_seconds(lines=lines, lines_per_document=arguments.lines_per_document)
+    connection.close()  # the command is the only writer while it runs
+    environment = dict(os.environ)
+    first_seconds, _output = command(["import", "sales", str(path)], environment)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    second_seconds, output = command(["import", "sales", str(path)], environment)
+    peak_mb = max(peak_mb, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
 
-    if batch.status != "done" or batch.rows_created != arguments.lines:
-        raise SystemExit(f"import failed: {batch.status}, {batch.rows_created} created, errors {batch.errors[:5]}")
-    if again.rows_unchanged != arguments.lines or SalesLine.objects.count() != lines_before + arguments.lines:
-        raise SystemExit("re-import changed something")
-    floor = floor_lines_per_second(path)
+    if SalesLine.objects.count() != lines_before + lines or f"{lines} unchanged" not in output:
+        raise SystemExit(f"the import did not create every line once: {output}")
     result = {
-        "lines": float(arguments.lines),
+        "lines": float(lines),
         "seconds": first_seconds,
-        "lines_per_second": arguments.lines / first_seconds,
-        "reimport_lines_per_second": arguments.lines / second_seconds,
-        "peak_rss_mb": rss_after,
-        "floor_lines_per_second": floor,
+        "lines_per_second": lines / first_seconds,
+        "reimport_lines_per_second": lines / second_seconds,
+        "floor_lines_per_second": lines / floor,
+        "peak_rss_mb": peak_mb,
     }
-    print(
-        f"{arguments.lines:,} lines imported in {first_seconds:.2f}s: {result['lines_per_second']:,.0f} lines/s "
-        f"(re-import, all unchanged: {result['reimport_lines_per_second']:,.0f} lines/s) "
-        f"on {connection.vendor}"
-    )
-    print(f"peak RSS: {rss_after:,.0f} MB after the import ({rss_before:,.0f} MB before it; file "
-          f"{os.path.getsize(path) / 1e6:,.0f} MB)")
     floor_kind = "COPY" if connection.vendor == "postgresql" else "executemany"
-    print(f"floor: csv read + plain {floor_kind} into a bare table: {floor:,.0f} lines/s "
-          f"(import at {result['lines_per_second'] / floor:.0%} of it)")
-    print(f"\n| `fanli import sales`, {'PostgreSQL' if connection.vendor == 'postgresql' else 'SQLite'}, "
-          f"{arguments.lines:,} lines | {result['lines_per_second']:,.0f} lines/s, peak RSS {rss_after:,.0f} MB "
-          f"| plain {floor_kind}: {floor:,.0f} lines/s |")
+    print(
+        f"{lines:,} lines imported in {first_seconds:.2f}s: {result['lines_per_second']:,.0f} lines/s, "
+        f"peak RSS {peak_mb:,.0f} MB (re-import, all unchanged: {result['reimport_lines_per_second']:,.0f} lines/s) "
+        f"on {connection.vendor}; floor (plain {floor_kind} of the same rows, no checks): "
+        f"{result['floor_lines_per_second']:,.0f} lines/s in {floor:.2f}s; import / floor: "
+        f"{result['lines_per_second'] / result['floor_lines_per_second']:.2f}"
+    )
     scratch.cleanup()
     return result
 

@@ -40,15 +40,28 @@ def insert_statement(model: type[Model], field_names: Sequence[str]) -> str:
 
 def rows_insert(model: type[Model], field_names: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
     """Insert ``rows`` into ``model``'s table: ``COPY`` on PostgreSQL, else ``executemany``."""
+    columns = []
+    for name in field_names:
+        field = model._meta.get_field(name)
+        assert isinstance(field, Field) and field.column
+        columns.append(field.column)
+    table_rows_insert(model._meta.db_table, columns, rows)
+
+
+def table_rows_insert(table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` into the table named ``table`` (a model's, or a temporary one) by column
+    names: ``COPY`` on PostgreSQL, else ``executemany`` of one prepared ``INSERT``."""
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(column) for column in columns)
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
-            cursor.executemany(insert_statement(model, field_names), list(rows))
+            placeholders = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({placeholders})",
+                               rows if isinstance(rows, list) else list(rows))
             return
-        table = connection.ops.quote_name(model._meta.db_table)
         # The raw psycopg cursor bypasses Django's error translation: without this a unique
         # violation would surface as psycopg's error, not as django.db.IntegrityError.
-        statement = f"COPY {table} ({_columns(model, field_names)}) FROM STDIN"
-        with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
+        with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
 

@@ -85,8 +85,9 @@ def import_file(
     if content is None:
         if path is None:
             raise ValidationFailed("give either a path or the file content", code="no_import_source")
-        content = path.read_bytes()
-    sha256 = hashlib.sha256(content).hexdigest()
+        sha256 = _file_sha256(path)  # the file is read as a stream, never held whole
+    else:
+        sha256 = hashlib.sha256(content).hexdigest()
     options = _options(import_kind, actor, unmatched)
     batch = ImportBatch.objects.create(
         kind=kind,
@@ -99,7 +100,8 @@ def import_file(
         runner=runner_here(),
     )
     try:
-        return _import_into(batch=batch, planner=import_kind.plan, content=content, filename=filename, actor=actor,
+        return _import_into(batch=batch, planner=import_kind.plan, content=content, path=path, filename=filename,
+                            actor=actor,
                             partial=partial, progress=progress, options=options)
     except BaseException as error:
         _batch_fail_after_error(batch=batch, actor=actor, error=error)
@@ -107,14 +109,24 @@ def import_file(
 
 
 def _import_into(
-    *, batch: ImportBatch, planner: Callable[..., ImportPlan], content: bytes, filename: str, actor: Any,
+    *, batch: ImportBatch, planner: Callable[..., ImportPlan], content: bytes | None, path: Path | None,
+    filename: str, actor: Any,
     partial: bool, progress: Progress | None, options: dict[str, Any],
 ) -> ImportBatch:
     try:
-        table = read_table(content=content, filename=filename)
+        table = read_table(content=content, path=path, filename=filename)
         plan = planner(table=table, partial=partial, progress=progress, **options)
     except FileRefused as refused:
         return _batch_refuse(batch=batch, actor=actor, errors=[error.as_dict() for error in refused.errors])
+    try:
+        return _plan_apply(batch=batch, plan=plan, actor=actor, partial=partial, progress=progress)
+    finally:
+        plan.close()
+
+
+def _plan_apply(
+    *, batch: ImportBatch, plan: ImportPlan, actor: Any, partial: bool, progress: Progress | None
+) -> ImportBatch:
     if plan.errors and not partial:
         return _batch_refuse(
             batch=batch, actor=actor, errors=plan.errors.as_list(), rows_total=plan.rows_total
@@ -139,6 +151,14 @@ def _import_into(
 
 
 PREVIEW_ROWS = 50
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        while chunk := source.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def unmatched_returns_right(actor: Any, asked: bool) -> None:
@@ -187,10 +207,13 @@ def import_preview(
         except FileRefused as refused:
             result.update(refused=True, would_import=False, errors=[error.as_dict() for error in refused.errors])
             return result
-        batch = ImportBatch.objects.create(kind=kind, source_name=filename[:255], partial=partial,
-                                           source_sha256=hashlib.sha256(content).hexdigest())
-        counts = plan.apply(batch=batch)
-        transaction.set_rollback(True)  # a preview writes nothing
+        try:
+            batch = ImportBatch.objects.create(kind=kind, source_name=filename[:255], partial=partial,
+                                               source_sha256=hashlib.sha256(content).hexdigest())
+            counts = plan.apply(batch=batch)
+            transaction.set_rollback(True)  # a preview writes nothing
+        finally:
+            plan.close()
     errors = plan.errors.as_list()
     lines_with_errors = {error["line"] for error in errors if error.get("line") is not None}
     for row in first_rows:

@@ -2,8 +2,10 @@
 
 Design overview
 ---------------
-- ``read_table`` turns uploaded bytes into a ``Table``: the header (names normalised to lower
-  case) and a stream of ``Row`` objects, each carrying its line number in the file (the
+- ``read_table`` turns a file (bytes in memory or a path) into a ``Table``: the header (names
+  normalised to lower case) and a stream of ``Row`` objects read as they are needed (a file is
+  never held whole in memory: a CSV file is checked in one pass over its bytes, then read row by
+  row; ``Table.again`` reads the rows once more), each carrying its line number in the file (the
   spreadsheet row number for XLSX), its cells as text, and a ``problem`` when the row itself is
   malformed (wrong number of cells). Problems with the whole file (not UTF-8, not a workbook,
   no header) raise ``FileRefused`` with row errors in the common shape.
@@ -20,15 +22,17 @@ validation on it, so reading and cell parsing exist once.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from fanli.common.limits import LINE_NUMBER_MAX, TABLE_MAX_CELL_CHARS, table_max_columns, table_max_rows
 
@@ -78,6 +82,8 @@ class Table:
     header_line: int
     rows: Iterator[Row]
     estimated_row_count: int
+    # The rows after the header once more, from the start of the file (a planner's second pass).
+    again: Callable[[], Iterator[Row]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,29 +112,73 @@ class Columns:
 # --------------------------------------------------------------------------- reading
 
 
-def read_table(*, content: bytes, filename: str) -> Table:
-    """Open ``content`` as CSV or XLSX according to ``filename``'s extension."""
+READ_CHUNK_BYTES = 1024 * 1024
+
+
+def read_table(*, content: bytes | None = None, path: Path | None = None, filename: str) -> Table:
+    """Open ``content`` (or the file at ``path``) as CSV or XLSX according to ``filename``'s extension."""
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if content is None and path is None:
+        raise ValueError("read_table needs content or a path")
+
+    def opened() -> IO[bytes]:
+        return io.BytesIO(content) if content is not None else path.open("rb")  # type: ignore[union-attr]
+
     if suffix in {"xlsx", "xlsm"}:
-        return _read_xlsx(content)
+        size = len(content) if content is not None else path.stat().st_size  # type: ignore[union-attr]
+        table = _read_xlsx(opened(), size)
+        table.again = lambda: _read_xlsx(opened(), size).rows
+        return table
     if suffix in {"csv", "txt", ""}:
-        return _read_csv(content)
+        newlines = _csv_check(opened)
+        table = _read_csv(opened(), newlines)
+        table.again = lambda: _read_csv(opened(), newlines).rows
+        return table
     raise FileRefused([RowError(None, None, f"unsupported file type .{suffix} (expected .csv or .xlsx)")])
 
 
-def _read_csv(content: bytes) -> Table:
+def _csv_check(opened: Callable[[], IO[bytes]]) -> tuple[int, bool]:
+    """One pass over the bytes before any row is read: the file is UTF-8 text without NUL
+    characters, or it is refused as a whole (an invalid byte wins over a NUL, wherever they are).
+    Answers the number of line feeds and whether the text ends with one (to estimate the rows)."""
+    offset = 0  # bytes read so far, after a byte-order mark
+    newlines = 0
+    first_nul: int | None = None  # the line of the first NUL character
+    carry = b""  # the start of a character cut by the end of a chunk
+    ends_with_newline = False
+    with opened() as source:
+        chunk = source.read(READ_CHUNK_BYTES)
+        if chunk.startswith(codecs.BOM_UTF8):
+            chunk = chunk[len(codecs.BOM_UTF8):]
+        while chunk:
+            data = carry + chunk
+            try:
+                _text, consumed = codecs.utf_8_decode(data, "strict", False)
+            except UnicodeDecodeError as error:
+                line = newlines + data[: error.start].count(b"\n") + 1
+                raise _not_utf8(line, offset - len(carry) + error.start) from None
+            if first_nul is None and b"\x00" in chunk:
+                first_nul = newlines + chunk[: chunk.index(b"\x00")].count(b"\n") + 1
+            newlines += chunk.count(b"\n")
+            offset += len(chunk)
+            carry = data[consumed:]
+            ends_with_newline = chunk.endswith(b"\n")
+            chunk = source.read(READ_CHUNK_BYTES)
+    if carry:  # the text ends inside a character
+        raise _not_utf8(newlines + 1, offset - len(carry))
+    if first_nul is not None:
+        raise FileRefused([RowError(first_nul, None, "file contains a NUL byte; is it really a CSV file?")])
+    return newlines, ends_with_newline
+
+
+def _not_utf8(line: int, position: int) -> FileRefused:
+    return FileRefused([RowError(line, None, f"file is not UTF-8 text (invalid byte at position {position})")])
+
+
+def _read_csv(source: IO[bytes], newlines: tuple[int, bool]) -> Table:
     max_rows, max_columns = table_max_rows(), table_max_columns()
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = content[: error.start].count(b"\n") + 1
-        raise FileRefused(
-            [RowError(line, None, f"file is not UTF-8 text (invalid byte at position {error.start})")]
-        ) from None
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        raise FileRefused([RowError(line, None, "file contains a NUL byte; is it really a CSV file?")])
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
+    reader = csv.reader(text, strict=True)
     header_line = 0
     try:
         header: list[str] | None = None
@@ -139,11 +189,14 @@ def _read_csv(content: bytes) -> Table:
                 header_line = reader.line_num
                 break
     except csv.Error as error:
+        text.close()
         raise FileRefused([RowError(reader.line_num, None, _csv_reason(error))]) from None
     if header is None:
+        text.close()
         raise FileRefused([RowError(1, None, "file is empty (no header row)")])
-    estimated = max(text.count("\n") - header_line + (0 if text.endswith("\n") else 1), 0)
-    return Table(_normalise_header(header), header_line, _csv_rows(reader, len(header), max_rows, max_columns),
+    line_feeds, ends_with_newline = newlines
+    estimated = max(line_feeds - header_line + (0 if ends_with_newline else 1), 0)
+    return Table(_normalise_header(header), header_line, _csv_rows(text, reader, len(header), max_rows, max_columns),
                  min(estimated, max_rows))
 
 
@@ -162,9 +215,14 @@ def _check_csv_row(line: int, cells: list[str], max_columns: int) -> None:
             raise FileRefused([RowError(line, None, f"a cell is longer than {TABLE_MAX_CELL_CHARS:,} characters")])
 
 
-def _csv_rows(reader: Any, width: int, max_rows: int, max_columns: int) -> Iterator[Row]:
+def _csv_rows(text: IO[str], reader: Any, width: int, max_rows: int, max_columns: int) -> Iterator[Row]:
     """The rows after the header. A row of more than the file's columns is reported, not read
     on; the line limit counts every row read, blank ones too."""
+    with text:
+        yield from _csv_rows_of(reader, width, max_rows, max_columns)
+
+
+def _csv_rows_of(reader: Any, width: int, max_rows: int, max_columns: int) -> Iterator[Row]:
     previous_end = reader.line_num
     rows_read = 0
     while True:
@@ -214,7 +272,7 @@ def _unreadable(error: BaseException) -> FileRefused:
     return FileRefused([RowError(None, None, f"not a readable XLSX workbook ({name})")])
 
 
-def _read_xlsx(content: bytes) -> Table:
+def _read_xlsx(content: IO[bytes], size: int) -> Table:
     """A workbook's first worksheet, read row by row as the XML really has them: the dimension a
     file declares (``A1:XFD1048576``) is never used, rows and columns are counted as they are
     read, and nothing outside the rows is built."""
@@ -223,7 +281,7 @@ def _read_xlsx(content: bytes) -> Table:
 
     max_rows, max_columns = table_max_rows(), table_max_columns()
     try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
+        archive = zipfile.ZipFile(content)
         parts = archive.infolist()
         if len(parts) > _XLSX_MAX_PARTS:
             raise FileRefused([RowError(None, None, f"not a readable XLSX workbook ({len(parts):,} parts)")])
@@ -231,7 +289,7 @@ def _read_xlsx(content: bytes) -> Table:
             if part.file_size > _XLSX_PART_MAX_BYTES and not part.filename.startswith("xl/worksheets/"):
                 raise FileRefused([RowError(None, None, f"not a readable XLSX workbook: part {part.filename} "
                                                         f"unpacks to more than {_XLSX_PART_MAX_BYTES:,} bytes")])
-        reader = ExcelReader(io.BytesIO(content), read_only=True, data_only=True)
+        reader = ExcelReader(content, read_only=True, data_only=True)
         reader.read_manifest()
         reader.read_strings()
         reader.read_workbook()
@@ -257,7 +315,7 @@ def _read_xlsx(content: bytes) -> Table:
     if header is None:
         source.close()
         raise FileRefused([RowError(1, None, "workbook is empty (no header row)")])
-    estimated = max(min(len(content) // 16, max_rows) - header_line, 0)  # progress only: about 16 bytes a row
+    estimated = max(min(size // 16, max_rows) - header_line, 0)  # progress only: about 16 bytes a row
     return Table(_normalise_header(header), header_line, _xlsx_rows(source, rows, len(header)), estimated)
 
 
@@ -524,11 +582,9 @@ class ErrorLog:
         self.limit = limit
         self.errors: list[RowError] = []
         self.total = 0
-        self.lines: set[int | None] = set()
 
     def add(self, line: int | None, column: str | None, reason: str) -> None:
         self.total += 1
-        self.lines.add(line)
         if len(self.errors) < self.limit:
             self.errors.append(RowError(line, column, reason))
 
@@ -572,6 +628,9 @@ class ImportPlan:
 
     def apply(self, *, batch: Any) -> ImportCounts:  # pragma: no cover - every kind overrides it
         raise NotImplementedError
+
+    def close(self) -> None:
+        """Let go of what planning holds in the database (a stage); called once, when the import ends."""
 
 
 def chunked(items: list, size: int) -> Iterator[list]:

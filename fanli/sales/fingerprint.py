@@ -58,10 +58,28 @@ def document_fingerprint(
     numbers, dates) it is written directly, byte for byte the same, because importing or loading
     millions of lines computes one fingerprint per document.
     """
-    items = sorted(
-        (line.line_number, line.sku, line.quantity_milli, line.unit_price_minor, line.net_amount_minor)
-        for line in lines
+    return items_fingerprint(
+        number=number, kind=kind, document_date=document_date, customer_code=customer_code, currency=currency,
+        reverses_number=reverses_number, due_date=due_date,
+        items=[(line.line_number, line.sku, line.quantity_milli, line.unit_price_minor, line.net_amount_minor)
+               for line in lines],
     )
+
+
+def items_fingerprint(
+    *,
+    number: str,
+    kind: str,
+    document_date: date,
+    customer_code: str,
+    currency: str,
+    reverses_number: str | None,
+    due_date: date | None,
+    items: list[tuple[Any, ...]],
+) -> str:
+    """``document_fingerprint`` of lines given as ``(line_number, sku, quantity_milli,
+    unit_price_minor, net_amount_minor)`` tuples, in any order (an import's hot path)."""
+    items = sorted(items)
     texts = (number, kind, customer_code, currency)
     if all(type(text) is str for text in texts) and (reverses_number is None or type(reverses_number) is str) and all(
         type(n) is int and type(sku) is str and type(q) is int and type(p) is int and type(a) is int

@@ -26,16 +26,18 @@ last units. An import that allows unmatched returns skips these checks (and says
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -43,7 +45,7 @@ from django.utils import timezone
 from fanli.accounts.controls import require
 from fanli.accounts.selectors import customers_for
 from fanli.catalog.models import Product
-from fanli.common.bulk import rows_insert
+from fanli.common.bulk import keys_and_indexes_built_at_end, table_rows_insert
 from fanli.common.exceptions import Conflict, ValidationFailed
 from fanli.common.jobs import runner_here
 from fanli.common.limits import DOCUMENT_AMOUNT_MAX_MINOR, QUANTITY_MAX_MILLI
@@ -71,7 +73,7 @@ from fanli.imports.tabular import (
     resolve_columns,
 )
 
-from .fingerprint import LineFacts, document_fingerprint
+from .fingerprint import items_fingerprint
 from .models import DocumentKind, SalesDocument, SalesLine
 from .selectors import sales_document_get
 
@@ -79,7 +81,6 @@ Progress = Callable[[int, int], None]
 
 log = logging.getLogger(__name__)
 
-WRITE_CHUNK_ROWS = 5_000
 LOOKUP_CHUNK_NUMBERS = 5_000
 
 SALES_COLUMNS = ColumnSpec(
@@ -118,16 +119,15 @@ class DocumentDraft:
     line_numbers: dict[int, int] = field(default_factory=dict)
     row_count: int = 0
     rejected: bool = False
-    # Decided after every row was read.
-    basis_date: date | None = None
-    reverses_id: int | None = None
-    fingerprint: str = ""
-    outcome: str = ""  # create | unchanged | update_paid | conflict
-    existing_id: int | None = None
+    # (line, column, reason) of this document's rows, reported once the document is complete
+    errors: list[tuple[int | None, str | None, str]] = field(default_factory=list)
 
     @property
     def total_minor(self) -> int:
         return sum(line[5] for line in self.lines)
+
+    def error(self, line: int | None, column: str | None, reason: str) -> None:
+        self.errors.append((line, column, reason))
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,117 +141,272 @@ class StoredDocument:
     paid_minor: int
 
 
+# The stage: temporary tables of one sales import (they live as long as the database connection
+# and are dropped when the import ends). One row per document, or per run of lines of a document
+# whose lines are not next to each other in the file until those runs are merged; one row per line
+# of a document without errors. ``line_from``..``line_to`` are the document's lines' ids.
+_DOCUMENTS = "fanli_import_document"
+_LINES = "fanli_import_line"
+_CLAIMS = "fanli_import_claim"
+_DOCUMENT_COLUMNS = (
+    "key", "number", "first_line", "kind", "document_date", "basis_date", "customer_id", "customer_code", "currency",
+    "reverses_number", "due_date", "paid_minor", "total_minor", "fingerprint", "row_count", "line_count", "rejected",
+    "errors", "line_from", "line_to",
+)
+_LINE_COLUMNS = ("id", "key", "line_number", "product_id", "quantity_milli", "unit_price_minor", "net_amount_minor",
+                 "line")
+STAGE_CHUNK_LINES = 10_000
+SPLIT_NUMBERS_AT_ONCE = 20_000
+RETURN_INVOICES_AT_ONCE = 2_000
+BULK_LINES_MIN = 100_000  # see ``_bulk_load``
+
+
+def _stage_create() -> None:
+    integer_key = "INTEGER PRIMARY KEY" if connection.vendor == "sqlite" else "bigint PRIMARY KEY"
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite" and not connection.in_atomic_block:
+            # A large file's stage goes to temporary files, not into the process's memory.
+            cursor.execute("PRAGMA temp_store=FILE")
+        for table in (_DOCUMENTS, _LINES, _CLAIMS):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {_DOCUMENTS} (key {integer_key}, number varchar(200) NOT NULL, "
+            "first_line integer NOT NULL, kind varchar(20) NOT NULL, document_date date, basis_date date, "
+            "customer_id bigint, customer_code varchar(200), currency varchar(10), reverses_number varchar(200), "
+            "due_date date, paid_minor bigint NOT NULL, total_minor bigint NOT NULL, fingerprint varchar(64), "
+            "row_count integer NOT NULL, line_count integer NOT NULL, rejected boolean NOT NULL, errors text, "
+            "line_from bigint, line_to bigint, outcome varchar(20), existing_id bigint, reverses_id bigint, "
+            "document_id bigint)"
+        )
+        line_id = "INTEGER PRIMARY KEY" if connection.vendor == "sqlite" else "bigint NOT NULL"
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {_LINES} (id {line_id}, key bigint NOT NULL, line_number integer NOT NULL, "
+            "product_id bigint NOT NULL, quantity_milli bigint NOT NULL, unit_price_minor bigint NOT NULL, "
+            "net_amount_minor bigint NOT NULL, line integer NOT NULL)"
+        )
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {_CLAIMS} (invoice_id bigint NOT NULL, product_id bigint NOT NULL, "
+            "quantity_milli bigint NOT NULL, amount_minor bigint NOT NULL)"
+        )
+
+
+def _stage_drop() -> None:
+    with connection.cursor() as cursor:
+        for table in (_DOCUMENTS, _LINES, _CLAIMS):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        if connection.vendor == "sqlite" and not connection.in_atomic_block:
+            cursor.execute(f"PRAGMA temp_store={_SQLITE_TEMP_STORE}")
+
+
+_SQLITE_TEMP_STORE = "MEMORY"  # as the connection is configured (``fanli.settings``)
+
+
+def _fetch(sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return cursor.fetchall()
+
+
+def _execute(sql: str, params: Iterable[Any] = ()) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return cursor.rowcount
+
+
+def _placeholders(values: list[Any]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+class _Stager:
+    """Receives complete documents from the row reader and writes them to the stage in chunks."""
+
+    def __init__(self, plan: SalesPlan) -> None:
+        self.plan = plan
+        self.documents: list[tuple[Any, ...]] = []
+        self.lines: list[tuple[Any, ...]] = []
+        self.adapt_date = connection.ops.adapt_datefield_value
+
+    def document(self, draft: DocumentDraft) -> None:
+        """Check what needs the whole document (its total, its paid amount) and stage it."""
+        if not draft.rejected and len(draft.lines) >= 2:
+            total = draft.total_minor
+            if total > DOCUMENT_AMOUNT_MAX_MINOR or total < -DOCUMENT_AMOUNT_MAX_MINOR:
+                draft.rejected = True
+                draft.error(draft.first_line, "net_amount",
+                            f"document {draft.number} totals {money_text(abs(total))}: a document's total lies "
+                            f"within ±{money_text(DOCUMENT_AMOUNT_MAX_MINOR)}; split it into several documents")
+        total_minor = draft.total_minor
+        if draft.paid_minor and not draft.rejected and abs(draft.paid_minor) > abs(total_minor):
+            what = "return" if draft.kind == DocumentKind.RETURN else "invoice"
+            draft.error(draft.first_line, "paid_amount",
+                        f"paid amount {minor_to_major(abs(draft.paid_minor))} is more than the {what} total "
+                        f"{minor_to_major(abs(total_minor))} of document {draft.number}")
+            draft.rejected = True
+        plan = self.plan
+        key = plan.next_key
+        plan.next_key += 1
+        fingerprint = None
+        line_from = line_to = None
+        if not draft.rejected:
+            assert draft.document_date is not None  # a draft without a valid date is rejected
+            fingerprint = items_fingerprint(
+                number=draft.number, kind=draft.kind, document_date=draft.document_date,
+                customer_code=draft.customer_code, currency=draft.currency, reverses_number=draft.reverses_number,
+                due_date=draft.due_date,
+                items=[(number, sku, quantity, price, amount) for number, sku, _id, quantity, price, amount in draft.lines],
+            )
+            line_from = plan.next_line
+            line_numbers = draft.line_numbers
+            append = self.lines.append
+            line_id = line_from
+            for line_number, _sku, product_id, quantity_milli, unit_price_minor, net_amount_minor in draft.lines:
+                append((line_id, key, line_number, product_id, quantity_milli, unit_price_minor, net_amount_minor,
+                        line_numbers[line_number]))
+                line_id += 1
+            plan.next_line = line_id
+            line_to = line_id - 1
+        adapt_date = self.adapt_date
+        document_date = adapt_date(draft.document_date)
+        self.documents.append((
+            key, draft.number, draft.first_line, draft.kind, document_date, document_date, draft.customer_id or None,
+            draft.customer_code, draft.currency, draft.reverses_number, adapt_date(draft.due_date), draft.paid_minor,
+            total_minor, fingerprint, draft.row_count, len(draft.lines), draft.rejected,
+            json.dumps(draft.errors) if draft.errors else None, line_from, line_to,
+        ))
+        if len(self.lines) >= STAGE_CHUNK_LINES or len(self.documents) >= STAGE_CHUNK_LINES:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.documents:
+            table_rows_insert(_DOCUMENTS, _DOCUMENT_COLUMNS, self.documents)
+            self.documents = []
+        if self.lines:
+            table_rows_insert(_LINES, _LINE_COLUMNS, self.lines)
+            self.lines = []
+
+
 class SalesPlan(ImportPlan):
+    """A sales file checked into the stage; ``apply`` writes what it accepted, set-wise."""
+
     tables_written = (SalesDocument, SalesLine)
 
     def __init__(self) -> None:
         super().__init__()
-        self.drafts: dict[str, DocumentDraft] = {}
-        self.conflicts: list[str] = []
-        # What the new returns take from stored invoices: (invoice id, product id) -> [quantity, amount].
-        self.return_claims: dict[tuple[int, int], list[int]] = {}
+        self.conflicts: list[str] = []  # numbers imported before with other content (the first 100)
+        self.has_claims = False
+        self.next_key = 1
+        self.next_line = 1
+        self.staged = False
+
+    def close(self) -> None:
+        if self.staged:
+            self.staged = False
+            try:
+                _stage_drop()
+            except DatabaseError:  # a failed transaction rolls the stage back with it
+                log.warning("the import stage could not be dropped", exc_info=True)
+
+    def document_outcome(self, number: str) -> tuple[str, str]:
+        """``(outcome, fingerprint)`` of the document ``number`` (create, update_paid, unchanged)."""
+        rows = _fetch(f"SELECT outcome, fingerprint FROM {_DOCUMENTS} WHERE number = %s AND NOT rejected", [number])
+        return rows[0][0], rows[0][1]
 
     def apply(self, *, batch: ImportBatch) -> ImportCounts:
         counts = ImportCounts()
-        if self.return_claims:
-            _claims_still_hold(self.return_claims)
-        accepted = [draft for draft in self.drafts.values() if not draft.rejected]
-        new_drafts = [draft for draft in accepted if draft.outcome == "create"]
-        # Invoices first, so that a return of the same file can point at its invoice's new id.
-        new_drafts.sort(key=lambda draft: draft.kind != DocumentKind.INVOICE)
-        created_ids = _insert_documents(new_drafts, batch=batch)
-        _insert_lines(new_drafts, created_ids)
-        counts.created = sum(len(draft.lines) for draft in new_drafts)
-        paid_updates = [
-            SalesDocument(pk=draft.existing_id, paid_minor=draft.paid_minor)
-            for draft in accepted
-            if draft.outcome == "update_paid"
-        ]
-        for chunk in chunked(paid_updates, WRITE_CHUNK_ROWS):
-            SalesDocument.objects.bulk_update(chunk, ["paid_minor"])
-        _revisions_bump(batch=batch, paid_ids=[draft.pk for draft in paid_updates])
-        for draft in accepted:
-            if draft.outcome == "update_paid":
-                counts.updated += len(draft.lines)
-            elif draft.outcome == "unchanged":
-                counts.unchanged += len(draft.lines)
+        if self.has_claims:
+            _claims_still_hold()
+        new_lines = _fetch(f"SELECT COALESCE(SUM(line_count), 0) FROM {_DOCUMENTS} "
+                           "WHERE outcome = 'create' AND NOT rejected")[0][0]
+        if _bulk_load(int(new_lines)):
+            with keys_and_indexes_built_at_end(SalesLine):
+                _insert_documents(batch=batch)
+                _insert_lines()
+        else:
+            _insert_documents(batch=batch)
+            _insert_lines()
+        _execute(
+            "UPDATE sales_salesdocument SET paid_minor = (SELECT stage.paid_minor FROM "
+            f"{_DOCUMENTS} stage WHERE stage.existing_id = sales_salesdocument.id AND stage.outcome = 'update_paid' "
+            "AND NOT stage.rejected) WHERE id IN (SELECT existing_id FROM "
+            f"{_DOCUMENTS} WHERE outcome = 'update_paid' AND NOT rejected)"
+        )
+        _revisions_bump(batch=batch)
+        for outcome, lines in _fetch(f"SELECT outcome, SUM(line_count) FROM {_DOCUMENTS} WHERE NOT rejected "
+                                     "GROUP BY outcome"):
+            if outcome == "create":
+                counts.created = int(lines)
+            elif outcome == "update_paid":
+                counts.updated = int(lines)
+            elif outcome == "unchanged":
+                counts.unchanged = int(lines)
         return counts
 
 
-def _revisions_bump(*, batch: ImportBatch, paid_ids: list[int]) -> None:
+def _bulk_load(new_lines: int) -> bool:
+    """A load of at least ``BULK_LINES_MIN`` lines and at least half as many as the line table
+    holds is written with the line table's plain indexes (and on PostgreSQL its foreign keys)
+    built once at the end (``keys_and_indexes_built_at_end``) instead of row by row."""
+    if new_lines < BULK_LINES_MIN:
+        return False
+    held = _fetch("SELECT MAX(id) FROM sales_salesline")[0][0] or 0
+    return new_lines * 2 >= held
+
+
+def _revisions_bump(*, batch: ImportBatch) -> None:
     """Tell settlement which months changed: the basis months of the batch's new documents, and
     (for paid-basis policies) those of documents whose paid amount changed. Grouped queries over
     the documents, one counter raise per month whatever the number of lines."""
     revisions_bump_sales(
         SalesDocument.objects.filter(batch=batch).order_by().values_list("basis_date", flat=True).distinct()
     )
-    paid_days: set[date] = set()
-    for chunk in chunked(paid_ids, LOOKUP_CHUNK_NUMBERS):
-        paid_days.update(SalesDocument.objects.filter(pk__in=chunk).order_by().values_list("basis_date", flat=True)
-                         .distinct())
-    revisions_bump_sales(paid_days, paid=True)
+    paid_days = _fetch(
+        "SELECT DISTINCT document.basis_date FROM sales_salesdocument document WHERE document.id IN "
+        f"(SELECT existing_id FROM {_DOCUMENTS} WHERE outcome = 'update_paid' AND NOT rejected)"
+    )
+    revisions_bump_sales({_as_date(day) for (day,) in paid_days}, paid=True)
 
 
-_DOCUMENT_FIELDS = [
-    "number", "kind", "document_date", "basis_date", "customer", "currency", "reverses", "total_minor",
-    "due_date", "paid_minor", "content_sha256", "batch", "recorded_at",
-]
-_LINE_FIELDS = [
-    "document", "line_number", "product", "quantity_milli", "unit_price_minor", "net_amount_minor", "customer",
-    "basis_date", "is_return",
-]
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def _insert_documents(drafts: list[DocumentDraft], *, batch: ImportBatch) -> dict[str, int]:
-    """Insert new documents in chunks; answer their ids by number.
-
-    A plain ``executemany`` of one prepared statement (``bulk_create`` builds one model object
-    and one SQL text per chunk, several times slower at a million lines). Ids are read back by
-    batch: every document inserted here carries this batch's id. Invoices come first so that
-    returns of the same file find their invoice's id.
-    """
-    operations = connection.ops
-    adapt_date = operations.adapt_datefield_value
-    recorded_at = operations.adapt_datetimefield_value(timezone.now())
-    created_ids: dict[str, int] = {}
-    invoices = [draft for draft in drafts if draft.kind == DocumentKind.INVOICE]
-    returns = [draft for draft in drafts if draft.kind != DocumentKind.INVOICE]
-    for group in (invoices, returns):
-        if not group:
-            continue
-        for chunk in chunked(group, WRITE_CHUNK_ROWS):
-            rows_insert(SalesDocument, _DOCUMENT_FIELDS, [
-                (
-                    draft.number, draft.kind, adapt_date(draft.document_date), adapt_date(draft.basis_date),
-                    draft.customer_id, draft.currency,
-                    draft.reverses_id or (created_ids.get(draft.reverses_number) if draft.reverses_number else None),
-                    draft.total_minor, adapt_date(draft.due_date), draft.paid_minor, draft.fingerprint,
-                    batch.pk, recorded_at,
-                )
-                for draft in chunk
-            ])
-        created_ids.update(SalesDocument.objects.filter(batch=batch).values_list("number", "id"))
-    return created_ids
+def _insert_documents(*, batch: ImportBatch) -> None:
+    """Insert the new documents in one statement; their ids go back to the stage by number. A
+    return of an invoice of the same file points at it once both are in."""
+    recorded_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    _execute(
+        "INSERT INTO sales_salesdocument (number, kind, document_date, basis_date, customer_id, currency, reverses_id, "
+        "total_minor, due_date, paid_minor, content_sha256, batch_id, recorded_at) "
+        "SELECT number, kind, document_date, basis_date, customer_id, currency, reverses_id, total_minor, due_date, "
+        f"paid_minor, fingerprint, %s, %s FROM {_DOCUMENTS} WHERE outcome = 'create' AND NOT rejected "
+        "ORDER BY first_line",
+        [batch.pk, recorded_at],
+    )
+    _execute(
+        f"UPDATE {_DOCUMENTS} SET document_id = (SELECT document.id FROM sales_salesdocument document "
+        f"WHERE document.number = {_DOCUMENTS}.number) WHERE outcome = 'create' AND NOT rejected"
+    )
+    _execute(
+        "UPDATE sales_salesdocument SET reverses_id = (SELECT invoice.document_id FROM "
+        f"{_DOCUMENTS} stage JOIN {_DOCUMENTS} invoice ON invoice.number = stage.reverses_number "
+        "WHERE stage.number = sales_salesdocument.number) "
+        f"WHERE id IN (SELECT document_id FROM {_DOCUMENTS} WHERE outcome = 'create' AND NOT rejected "
+        "AND reverses_id IS NULL AND reverses_number IS NOT NULL)"
+    )
 
 
-def _insert_lines(drafts: list[DocumentDraft], created_ids: dict[str, int]) -> None:
-    adapt_date = connection.ops.adapt_datefield_value
-    rows: list[tuple[Any, ...]] = []
-    for draft in drafts:
-        document_id = created_ids[draft.number]
-        customer_id = draft.customer_id
-        basis_date = adapt_date(draft.basis_date)
-        is_return = draft.kind == DocumentKind.RETURN
-        rows.extend(
-            (document_id, line_number, product_id, quantity_milli, unit_price_minor, net_amount_minor,
-             customer_id, basis_date, is_return)
-            for line_number, _sku, product_id, quantity_milli, unit_price_minor, net_amount_minor in draft.lines
-        )
-        if len(rows) >= WRITE_CHUNK_ROWS:
-            rows_insert(SalesLine, _LINE_FIELDS, rows)
-            rows = []
-    if rows:
-        rows_insert(SalesLine, _LINE_FIELDS, rows)
+def _insert_lines() -> None:
+    """Every line of the new documents, in one ``INSERT … SELECT`` from the stage."""
+    is_return = "stage.kind = 'return'"
+    _execute(
+        "INSERT INTO sales_salesline (document_id, line_number, product_id, quantity_milli, unit_price_minor, "
+        "net_amount_minor, customer_id, basis_date, is_return) "
+        "SELECT stage.document_id, line.line_number, line.product_id, line.quantity_milli, line.unit_price_minor, "
+        f"line.net_amount_minor, stage.customer_id, stage.basis_date, {is_return} "
+        f"FROM {_DOCUMENTS} stage JOIN {_LINES} line ON line.key = stage.key "
+        "AND line.id BETWEEN stage.line_from AND stage.line_to "
+        "WHERE stage.outcome = 'create' AND NOT stage.rejected"
+    )
 
 
 def plan_sales(
@@ -260,50 +415,114 @@ def plan_sales(
 ) -> SalesPlan:
     columns = resolve_columns(table, SALES_COLUMNS)
     return plan_sales_rows(rows=table.rows, columns=columns, estimated_rows=table.estimated_row_count,
-                           progress=progress, customers=customers, allow_unmatched_returns=allow_unmatched_returns)
+                           progress=progress, customers=customers, allow_unmatched_returns=allow_unmatched_returns,
+                           rows_again=table.again)
 
 
 def plan_sales_rows(
     *, rows: Iterable[Row], columns: Columns, estimated_rows: int, progress: Progress | None = None,
     customers: QuerySet[Customer] | None = None, allow_unmatched_returns: bool = False,
+    rows_again: Callable[[], Iterable[Row]] | None = None,
 ) -> SalesPlan:
-    """Validate sales lines and decide each document's outcome; reads, never writes. ``customers``:
-    those the importing user may reach (default all); a row naming any other reads as unknown."""
+    """Validate sales lines and decide each document's outcome into the stage; writes nothing
+    but the stage (the caller closes the plan). ``customers``: those the importing user may
+    reach (default all); a row naming any other reads as unknown. ``rows_again`` reads the rows
+    once more (a file whose documents' lines are apart is read twice); default: ``rows`` again."""
     plan = SalesPlan()
-    reader = _SalesRowReader(plan=plan, columns=columns, customers=customers)
-    done = 0
-    for row in rows:
-        reader.read(row)
-        done += 1
-        if progress is not None and done % PROGRESS_EVERY_ROWS == 0:
-            progress(done, max(done, estimated_rows))
-    plan.rows_total = done
-    _check_totals(plan)
-    _check_paid(plan)
-    _decide_outcomes(plan)
-    _resolve_reversals(plan, reachable_ids=set(reader.customers.values()))
-    if not allow_unmatched_returns:
-        _check_returns(plan)
-    plan.rows_rejected = reader.rows_without_document + sum(
-        draft.row_count for draft in plan.drafts.values() if draft.rejected
-    )
+    _stage_create()
+    plan.staged = True
+    try:
+        stager = _Stager(plan)
+        reader = _SalesRowReader(plan=plan, columns=columns, customers=customers, stager=stager)
+        done = 0
+        read = reader.read
+        for row in rows:
+            read(row)
+            done += 1
+            if progress is not None and done % PROGRESS_EVERY_ROWS == 0:
+                progress(done, max(done, estimated_rows))
+        reader.finish()
+        stager.flush()
+        plan.rows_total = done
+        _stage_index()
+        _merge_split_documents(plan, reader=reader, again=rows_again or (lambda: rows))
+        _report_document_errors(plan)
+        _decide_outcomes(plan)
+        _resolve_reversals(plan, reachable_ids=set(reader.customers.values()))
+        if not allow_unmatched_returns:
+            _check_returns(plan, skus={product_id: sku for sku, product_id in reader.products.items()})
+        rejected = _fetch(f"SELECT COALESCE(SUM(row_count), 0) FROM {_DOCUMENTS} WHERE rejected")[0][0]
+        plan.rows_rejected = reader.rows_without_document + int(rejected)
+    except BaseException:
+        plan.close()
+        raise
     return plan
+
+
+def _stage_index() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE INDEX {_DOCUMENTS}_number ON {_DOCUMENTS} (number)")
+        cursor.execute(f"CREATE INDEX {_DOCUMENTS}_first_line ON {_DOCUMENTS} (first_line)")
+        cursor.execute(f"CREATE INDEX {_DOCUMENTS}_reverses ON {_DOCUMENTS} (reverses_number) "
+                       "WHERE reverses_number IS NOT NULL")
+
+
+def _merge_split_documents(plan: SalesPlan, *, reader: _SalesRowReader, again: Callable[[], Iterable[Row]]) -> None:
+    """A document whose lines are apart in the file was staged as several runs: read the file once
+    more for such documents (a slice of them at a time) and stage each one whole instead."""
+    while True:
+        numbers = [number for (number,) in _fetch(
+            f"SELECT number FROM {_DOCUMENTS} GROUP BY number HAVING COUNT(*) > 1 ORDER BY number "
+            f"LIMIT {SPLIT_NUMBERS_AT_ONCE}")]
+        if not numbers:
+            return
+        for chunk in chunked(numbers, LOOKUP_CHUNK_NUMBERS):
+            marks = _placeholders(chunk)
+            _execute(f"DELETE FROM {_LINES} WHERE key IN (SELECT key FROM {_DOCUMENTS} WHERE number IN ({marks}))",
+                     chunk)
+            _execute(f"DELETE FROM {_DOCUMENTS} WHERE number IN ({marks})", chunk)
+        stager = _Stager(plan)
+        whole = _SalesRowReader(plan=plan, columns=reader.columns, customers=None, stager=stager, only=set(numbers),
+                                lookups=reader)
+        for row in again():
+            whole.read(row)
+        whole.finish()
+        stager.flush()
+
+
+def _report_document_errors(plan: SalesPlan) -> None:
+    for (errors,) in _fetch(f"SELECT errors FROM {_DOCUMENTS} WHERE errors IS NOT NULL ORDER BY first_line"):
+        for line, column, reason in json.loads(errors):
+            plan.errors.add(line, column, reason)
 
 
 class _SalesRowReader:
     """Turns rows into ``DocumentDraft``s; the hot loop of a sales import.
+
+    A document is complete when a row of another document follows (``only`` None: the usual
+    file, each document's lines together) or at the end of the rows (``only``: the documents
+    read again because their lines are apart); each complete document goes to the stager.
 
     Cell texts repeat (dates, prices, quantities), so each parser keeps a dict from text to
     result (an int, a date or the ``CellError`` to report); the lines of one document repeat
     their header cells, which are compared as raw text before anything is parsed again.
     """
 
-    def __init__(self, *, plan: SalesPlan, columns: Columns, customers: QuerySet[Customer] | None = None) -> None:
+    def __init__(self, *, plan: SalesPlan, columns: Columns, customers: QuerySet[Customer] | None = None,
+                 stager: _Stager, only: set[str] | None = None, lookups: _SalesRowReader | None = None) -> None:
         self.plan = plan
-        self.errors = plan.errors
-        self.drafts = plan.drafts
-        self.customers = dict((Customer.objects.all() if customers is None else customers).values_list("code", "id"))
-        self.products = dict(Product.objects.values_list("sku", "id"))
+        self.stager = stager
+        self.only = only
+        self.columns = columns
+        self.drafts: dict[str, DocumentDraft] = {}
+        self.customers: dict[str, int]
+        self.products: dict[str, int]
+        if lookups is not None:
+            self.customers, self.products = lookups.customers, lookups.products
+        else:
+            self.customers = dict((Customer.objects.all() if customers is None else customers)
+                                  .values_list("code", "id"))
+            self.products = dict(Product.objects.values_list("sku", "id"))
         self.default_currency = getattr(settings, "FANLI_CURRENCY", "CNY")
         self.parse_money = CachedParser(_parse_money)
         self.parse_date = CachedParser(parse_date)
@@ -320,28 +539,43 @@ class _SalesRowReader:
         )
         self.rows_without_document = 0
 
+    def finish(self) -> None:
+        for draft in self.drafts.values():
+            self.stager.document(draft)
+        self.drafts = {}
+
+    def _open(self, number: str, line: int, header_texts: tuple[str, ...] | None,
+              raw_header: tuple[str, ...] | None) -> DocumentDraft:
+        if self.only is None and self.drafts:
+            self.finish()  # the lines of the document before are complete
+        draft = DocumentDraft(number=number, first_line=line, header_texts=header_texts, raw_header=raw_header)
+        self.drafts[number] = draft
+        return draft
+
     def read(self, row: Row) -> None:
         cells = row.cells
         line = row.line
         if row.problem is not None:
             number = cells[self.number_index].strip() if self.number_index < len(cells) else ""
-            self.errors.add(line, None, row.problem)
-            self._reject(number, line)
+            if self.only is not None and number not in self.only:
+                return
+            self._reject(number, line, row.problem)
             return
         raw_header = self.raw_header(cells)
         number = raw_header[0].strip()
+        if self.only is not None and number not in self.only:
+            return
         if not number:
-            self.errors.add(line, "document_number", "required")
+            self.plan.errors.add(line, "document_number", "required")
             self.rows_without_document += 1
             return
         draft = self.drafts.get(number)
         if draft is None:
             header_texts = tuple(cells[i].strip() if i >= 0 else "" for i in self.header_indexes)
-            draft = DocumentDraft(number=number, first_line=line, header_texts=header_texts, raw_header=raw_header)
-            self.drafts[number] = draft
+            draft = self._open(number, line, header_texts, raw_header)
             self._read_header(draft, line, header_texts)
             if len(number) > NUMBER_MAX_LENGTH:
-                self.errors.add(line, "document_number", f"longer than {NUMBER_MAX_LENGTH} characters")
+                draft.error(line, "document_number", f"longer than {NUMBER_MAX_LENGTH} characters")
                 draft.rejected = True
         elif raw_header != draft.raw_header:
             header_texts = tuple(cells[i].strip() if i >= 0 else "" for i in self.header_indexes)
@@ -350,7 +584,7 @@ class _SalesRowReader:
             elif header_texts != draft.header_texts:
                 for name, mine, theirs in zip(DOCUMENT_COLUMNS, header_texts, draft.header_texts, strict=True):
                     if mine != theirs:
-                        self.errors.add(
+                        draft.error(
                             line, name,
                             f"{mine!r} differs from {theirs!r} on line {draft.first_line} of document {number}",
                         )
@@ -393,65 +627,66 @@ class _SalesRowReader:
                 return
         self._read_line(draft, line, self.line_cells(cells))
 
-    def _reject(self, number: str, line: int) -> None:
+    def _reject(self, number: str, line: int, problem: str) -> None:
         if not number:
+            self.plan.errors.add(line, None, problem)
             self.rows_without_document += 1
             return
         draft = self.drafts.get(number)
         if draft is None:
-            draft = DocumentDraft(number=number, first_line=line, header_texts=None)
-            self.drafts[number] = draft
+            draft = self._open(number, line, None, None)
+        draft.error(line, None, problem)
         draft.row_count += 1
         draft.rejected = True
 
     def _read_header(self, draft: DocumentDraft, line: int, texts: tuple[str, ...]) -> None:
         kind_text, date_text, customer_text, currency_text, reverses_text, due_text, paid_text = texts
-        errors = self.errors
+        error = draft.error
         ok = True
         kind = kind_text.lower()
         if kind not in (DocumentKind.INVOICE, DocumentKind.RETURN):
-            errors.add(line, "kind", f"{kind_text!r} is not invoice or return")
+            error(line, "kind", f"{kind_text!r} is not invoice or return")
             ok = False
         draft.kind = kind
         try:
             draft.document_date = self.parse_date(date_text)
-        except CellError as error:
-            errors.add(line, "document_date", str(error))
+        except CellError as problem:
+            error(line, "document_date", str(problem))
             ok = False
         customer_id = self.customers.get(customer_text)
         if customer_id is None:
-            errors.add(line, "customer_code", f"unknown customer {customer_text!r}" if customer_text else "required")
+            error(line, "customer_code", f"unknown customer {customer_text!r}" if customer_text else "required")
             ok = False
         else:
             draft.customer_id = customer_id
             draft.customer_code = customer_text
         currency = currency_text.upper() or self.default_currency
         if not _CURRENCY_CODE.fullmatch(currency):
-            errors.add(line, "currency", f"{currency_text!r} is not a three-letter currency code")
+            error(line, "currency", f"{currency_text!r} is not a three-letter currency code")
             ok = False
         draft.currency = currency
         if reverses_text:
             if kind == DocumentKind.INVOICE:
-                errors.add(line, "reverses", "an invoice cannot reverse another document; only a return can")
+                error(line, "reverses", "an invoice cannot reverse another document; only a return can")
                 ok = False
             draft.reverses_number = reverses_text
         if due_text:
             try:
                 draft.due_date = self.parse_date(due_text)
-            except CellError as error:
-                errors.add(line, "due_date", str(error))
+            except CellError as problem:
+                error(line, "due_date", str(problem))
                 ok = False
         if paid_text:
             try:
                 paid_minor = self.parse_money(paid_text)
-            except CellError as error:
-                errors.add(line, "paid_amount", str(error))
+            except CellError as problem:
+                error(line, "paid_amount", str(problem))
                 ok = False
             else:
                 if kind == DocumentKind.RETURN:
                     paid_minor = -abs(paid_minor)
                 elif paid_minor < 0:
-                    errors.add(line, "paid_amount", "paid amount of an invoice must not be negative")
+                    error(line, "paid_amount", "paid amount of an invoice must not be negative")
                     ok = False
                 draft.paid_minor = paid_minor
         if not ok:
@@ -460,20 +695,20 @@ class _SalesRowReader:
     def _read_line(self, draft: DocumentDraft, line: int, line_cells: tuple[str, ...]) -> None:
         """Every check of one line, reporting each problem (the slow path of ``read``)."""
         line_number_text, sku_text, quantity_text, unit_price_text, net_amount_text = line_cells
-        errors = self.errors
+        error = draft.error
         ok = True
         is_return = draft.kind == DocumentKind.RETURN
         is_invoice = draft.kind == DocumentKind.INVOICE
         line_number = 0
         try:
             line_number = parse_positive_int(line_number_text)
-        except CellError as error:
-            errors.add(line, "line_number", str(error))
+        except CellError as problem:
+            error(line, "line_number", str(problem))
             ok = False
         else:
             first = draft.line_numbers.get(line_number)
             if first is not None:
-                errors.add(
+                error(
                     line, "line_number",
                     f"duplicate line: document {draft.number} line {line_number} is already on line {first}",
                 )
@@ -483,11 +718,11 @@ class _SalesRowReader:
         sku = sku_text.strip()
         product_id = self.products.get(sku)
         if product_id is None:
-            errors.add(line, "sku", f"unknown SKU {sku!r}" if sku else "required")
+            error(line, "sku", f"unknown SKU {sku!r}" if sku else "required")
             ok = False
-        quantity_milli = self._signed_cell(line, "quantity", quantity_text, _parse_quantity, draft.kind)
-        unit_price_minor = self._signed_cell(line, "unit_price", unit_price_text, _parse_money, None)
-        net_amount_minor = self._signed_cell(line, "net_amount", net_amount_text, _parse_money, draft.kind)
+        quantity_milli = self._signed_cell(draft, line, "quantity", quantity_text, _parse_quantity, draft.kind)
+        unit_price_minor = self._signed_cell(draft, line, "unit_price", unit_price_text, _parse_money, None)
+        net_amount_minor = self._signed_cell(draft, line, "net_amount", net_amount_text, _parse_money, draft.kind)
         if quantity_milli is None or unit_price_minor is None or net_amount_minor is None:
             ok = False
         if ok and (is_invoice or is_return):
@@ -497,14 +732,14 @@ class _SalesRowReader:
             draft.rejected = True
 
     def _signed_cell(
-        self, line: int, column: str, text: str, parse: Callable[[str], int], kind: str | None
+        self, draft: DocumentDraft, line: int, column: str, text: str, parse: Callable[[str], int], kind: str | None
     ) -> int | None:
         """A number cell: negative on a return whatever its sign, never negative on an invoice;
         ``kind`` None (unit price) must simply not be negative. None when the cell is wrong."""
         try:
             value = parse(text)
-        except CellError as error:
-            self.errors.add(line, column, str(error))
+        except CellError as problem:
+            draft.error(line, column, str(problem))
             return None
         if kind == DocumentKind.RETURN:
             return -abs(value)
@@ -512,7 +747,7 @@ class _SalesRowReader:
             label = column.replace("_", " ")
             where = "" if kind is None else " on an invoice"
             hint = "" if kind is None else " (use a return)"
-            self.errors.add(line, column, f"{label}{where} must not be negative{hint}")
+            draft.error(line, column, f"{label}{where} must not be negative{hint}")
             return None
         return value
 
@@ -523,20 +758,6 @@ def _parse_money(text: str) -> int:
 
 def _parse_quantity(text: str) -> int:
     return parse_bounded(text, places=3, largest=QUANTITY_MAX_MILLI, what="a quantity")
-
-
-def _check_totals(plan: SalesPlan) -> None:
-    """A document's total within the bound of one amount (``DOCUMENT_AMOUNT_MAX_MINOR``): lines
-    each within it can still add up beyond it."""
-    for draft in plan.drafts.values():
-        if draft.rejected or len(draft.lines) < 2:
-            continue
-        total = draft.total_minor
-        if total > DOCUMENT_AMOUNT_MAX_MINOR or total < -DOCUMENT_AMOUNT_MAX_MINOR:
-            draft.rejected = True
-            plan.errors.add(draft.first_line, "net_amount",
-                            f"document {draft.number} totals {money_text(abs(total))}: a document's total lies "
-                            f"within ±{money_text(DOCUMENT_AMOUNT_MAX_MINOR)}; split it into several documents")
 
 
 def _parse_into(cache: dict[str, Any], text: str, parse: Callable[[str], Any]) -> Any:
@@ -562,93 +783,83 @@ def _stored_documents(numbers: Iterable[str]) -> dict[str, StoredDocument]:
 
 
 def _decide_outcomes(plan: SalesPlan) -> None:
-    candidates = [draft for draft in plan.drafts.values() if not draft.rejected]
-    for draft in candidates:
-        assert draft.document_date is not None  # a draft without a valid date is rejected
-        draft.fingerprint = document_fingerprint(
-            number=draft.number, kind=draft.kind, document_date=draft.document_date,
-            customer_code=draft.customer_code, currency=draft.currency, reverses_number=draft.reverses_number,
-            due_date=draft.due_date,
-            lines=[LineFacts(line[0], line[1], line[3], line[4], line[5]) for line in draft.lines],
-        )
-    stored = _stored_documents(draft.number for draft in candidates)
-    for draft in candidates:
-        existing = stored.get(draft.number)
-        if existing is None:
-            draft.outcome = "create"
-        elif existing.content_sha256 != draft.fingerprint:
-            draft.outcome = "conflict"
-            draft.rejected = True
-            plan.conflicts.append(draft.number)
-            plan.errors.add(
-                draft.first_line, "document_number",
-                f"document {draft.number} already imported with different content",
-            )
-        else:
-            draft.existing_id = existing.id
-            draft.outcome = "update_paid" if existing.paid_minor != draft.paid_minor else "unchanged"
+    """Per staged document, set-wise: new (create), stored with the same content (unchanged, or
+    update_paid when only the paid amount differs), or stored with other content (a conflict)."""
+    _execute(
+        f"UPDATE {_DOCUMENTS} SET existing_id = stored.id, outcome = CASE "
+        f"WHEN stored.content_sha256 <> {_DOCUMENTS}.fingerprint THEN 'conflict' "
+        f"WHEN stored.paid_minor <> {_DOCUMENTS}.paid_minor THEN 'update_paid' ELSE 'unchanged' END "
+        f"FROM sales_salesdocument stored WHERE stored.number = {_DOCUMENTS}.number AND NOT {_DOCUMENTS}.rejected"
+    )
+    _execute(f"UPDATE {_DOCUMENTS} SET outcome = 'create' WHERE outcome IS NULL AND NOT rejected")
+    last = 0
+    while True:
+        conflicts = _fetch(f"SELECT first_line, number FROM {_DOCUMENTS} WHERE outcome = 'conflict' "
+                           f"AND first_line > %s ORDER BY first_line LIMIT {LOOKUP_CHUNK_NUMBERS}", [last])
+        if not conflicts:
+            break
+        for first_line, number in conflicts:
+            if len(plan.conflicts) < 100:
+                plan.conflicts.append(number)
+            plan.errors.add(first_line, "document_number", f"document {number} already imported with different content")
+        last = conflicts[-1][0]
+    _execute(f"UPDATE {_DOCUMENTS} SET rejected = TRUE WHERE outcome = 'conflict'")
 
 
 def _resolve_reversals(plan: SalesPlan, *, reachable_ids: set[int]) -> None:
     """Link new returns to the invoice they reverse and take its date as their basis date. A stored
-    invoice of a customer the importing user may not reach reads as unknown."""
-    drafts = plan.drafts
-    new_drafts = [draft for draft in drafts.values() if not draft.rejected and draft.outcome == "create"]
-    outside = {
-        draft.reverses_number
-        for draft in new_drafts
-        if draft.reverses_number and draft.reverses_number not in drafts
-    }
-    stored = _stored_documents(outside)
-    for draft in new_drafts:
-        draft.basis_date = draft.document_date
-        if not draft.reverses_number:
-            continue
-        target_number = draft.reverses_number
-        in_file = drafts.get(target_number)
-        if in_file is not None:
-            kind, target_date, customer_id = in_file.kind, in_file.document_date, in_file.customer_id
-            if in_file.rejected:
-                reason = f"reverses invoice {target_number}, which is rejected in this file"
-                _reject_draft(plan, draft, reason)
-                continue
-            draft.reverses_id = in_file.existing_id
-        elif target_number in stored and stored[target_number].customer_id in reachable_ids:
-            target = stored[target_number]
-            kind, target_date, customer_id = target.kind, target.document_date, target.customer_id
-            draft.reverses_id = target.id
-        else:
-            _reject_draft(plan, draft, f"reverses unknown invoice {target_number!r}")
-            continue
-        if kind != DocumentKind.INVOICE:
-            _reject_draft(plan, draft, f"reverses {target_number}, which is not an invoice")
-        elif customer_id != draft.customer_id:
-            _reject_draft(plan, draft, f"reverses invoice {target_number} of another customer")
-        else:
-            draft.basis_date = target_date
-
-
-def _reject_draft(plan: SalesPlan, draft: DocumentDraft, reason: str) -> None:
-    draft.rejected = True
-    plan.errors.add(draft.first_line, "reverses", reason)
-
-
-def _check_paid(plan: SalesPlan) -> None:
-    """What is paid of a document (a cumulative figure) stays within its total; on a return,
-    what is refunded within what is returned."""
-    for draft in plan.drafts.values():
-        paid_minor = draft.paid_minor
-        if not paid_minor or draft.rejected:
-            continue
-        total_minor = draft.total_minor
-        if abs(paid_minor) > abs(total_minor):
-            what = "return" if draft.kind == DocumentKind.RETURN else "invoice"
-            plan.errors.add(
-                draft.first_line, "paid_amount",
-                f"paid amount {minor_to_major(abs(paid_minor))} is more than the {what} total "
-                f"{minor_to_major(abs(total_minor))} of document {draft.number}",
-            )
-            draft.rejected = True
+    invoice of a customer the importing user may not reach reads as unknown. Returns are taken in
+    the order of the file, a slice at a time."""
+    adapt_date = connection.ops.adapt_datefield_value
+    rejected_here: set[str] = set()
+    last = 0
+    while True:
+        returns = _fetch(
+            f"SELECT key, number, first_line, customer_id, reverses_number FROM {_DOCUMENTS} "
+            "WHERE NOT rejected AND outcome = 'create' AND reverses_number IS NOT NULL AND first_line > %s "
+            f"ORDER BY first_line LIMIT {LOOKUP_CHUNK_NUMBERS}", [last])
+        if not returns:
+            return
+        last = returns[-1][2]
+        targets = sorted({row[4] for row in returns})
+        in_file: dict[str, tuple[Any, ...]] = {}
+        for chunk in chunked(targets, LOOKUP_CHUNK_NUMBERS):
+            for row in _fetch(f"SELECT number, kind, document_date, customer_id, rejected, existing_id FROM {_DOCUMENTS} "
+                              f"WHERE number IN ({_placeholders(chunk)})", chunk):
+                in_file[row[0]] = row
+        stored = _stored_documents(number for number in targets if number not in in_file)
+        linked: list[tuple[Any, ...]] = []
+        rejected: list[tuple[int]] = []
+        for key, number, first_line, customer_id, target_number in returns:
+            reason = None
+            target = in_file.get(target_number)
+            if target is not None:
+                _number, kind, target_date, target_customer_id, target_rejected, reverses_id = target
+                if target_rejected or target_number in rejected_here:
+                    reason = f"reverses invoice {target_number}, which is rejected in this file"
+            elif target_number in stored and stored[target_number].customer_id in reachable_ids:
+                document = stored[target_number]
+                kind, target_date, target_customer_id = document.kind, adapt_date(document.document_date), \
+                    document.customer_id
+                reverses_id = document.id
+            else:
+                reason = f"reverses unknown invoice {target_number!r}"
+            if reason is None:
+                if kind != DocumentKind.INVOICE:
+                    reason = f"reverses {target_number}, which is not an invoice"
+                elif target_customer_id != customer_id:
+                    reason = f"reverses invoice {target_number} of another customer"
+            if reason is None:
+                linked.append((target_date, reverses_id, key))
+            else:
+                plan.errors.add(first_line, "reverses", reason)
+                rejected_here.add(number)
+                rejected.append((key,))
+        with connection.cursor() as cursor:
+            if linked:
+                cursor.executemany(f"UPDATE {_DOCUMENTS} SET basis_date = %s, reverses_id = %s WHERE key = %s", linked)
+            if rejected:
+                cursor.executemany(f"UPDATE {_DOCUMENTS} SET rejected = TRUE WHERE key = %s", rejected)
 
 
 @dataclass(slots=True)
@@ -660,73 +871,97 @@ class _Returnable:
     invoiced: bool = False  # the SKU is on the invoice at all
 
 
-def _check_returns(plan: SalesPlan) -> None:
+_NEW_RETURNS = "kind = 'return' AND NOT rejected AND outcome = 'create'"
+
+
+def _check_returns(plan: SalesPlan, *, skus: dict[int, str]) -> None:
     """Each new return names its invoice and takes back, per SKU, no more quantity and no more
     amount than the invoice still has after the returns before it (stored, then earlier in the
-    file). A return with any line beyond that is rejected as a whole, its error on each such line."""
-    drafts = plan.drafts
-    returns = [draft for draft in drafts.values()
-               if not draft.rejected and draft.outcome == "create" and draft.kind == DocumentKind.RETURN]
-    if not returns:
-        return
-    stored_ids = {draft.reverses_id for draft in returns if draft.reverses_id is not None}
-    returnable: dict[tuple[str, int], _Returnable] = {}
-    numbers = {draft.reverses_id: draft.reverses_number or "" for draft in returns if draft.reverses_id is not None}
-    for (invoice_id, product_id), stored_left in _returnable_stored(stored_ids).items():
-        returnable[(numbers[invoice_id], product_id)] = stored_left
-    in_file = {draft.reverses_number for draft in returns if draft.reverses_id is None and draft.reverses_number}
-    for invoice_number in in_file:
-        invoice = drafts[invoice_number]  # _resolve_reversals rejected returns of any other invoice
-        for _line_number, _sku, product_id, quantity_milli, _price, amount_minor in invoice.lines:
-            line_left = returnable.setdefault((invoice_number, product_id), _Returnable())
-            line_left.quantity_milli += quantity_milli
-            line_left.amount_minor += amount_minor
-            line_left.invoiced = True
+    file). A return with any line beyond that is rejected as a whole, its error on each such line.
+    Returns are taken invoice by invoice (a slice of invoices at a time), in file order within one."""
     errors = plan.errors
-    for draft in returns:
-        number = draft.reverses_number
-        if not number:
-            draft.rejected = True
-            errors.add(draft.first_line, "reverses",
-                       "a return must name the invoice it reverses (unless the import allows unmatched returns)")
-            continue
-        taken: dict[int, list[int]] = {}
-        ok = True
-        for line_number, sku, product_id, quantity_milli, _price, amount_minor in draft.lines:
-            line = draft.line_numbers[line_number]
-            left = returnable.get((number, product_id))
-            if left is None or not left.invoiced:
-                errors.add(line, "sku", f"SKU {sku} is not on invoice {number}")
-                ok = False
+    for key, first_line in _fetch(f"SELECT key, first_line FROM {_DOCUMENTS} WHERE {_NEW_RETURNS} "
+                                  "AND reverses_number IS NULL ORDER BY first_line"):
+        errors.add(first_line, "reverses",
+                   "a return must name the invoice it reverses (unless the import allows unmatched returns)")
+        _execute(f"UPDATE {_DOCUMENTS} SET rejected = TRUE WHERE key = %s", [key])
+    last = ""
+    rejected: list[tuple[int]] = []
+    claims: list[tuple[int, int, int, int]] = []
+    while True:
+        invoices = [number for (number,) in _fetch(
+            f"SELECT DISTINCT reverses_number FROM {_DOCUMENTS} WHERE {_NEW_RETURNS} AND reverses_number > %s "
+            f"ORDER BY reverses_number LIMIT {RETURN_INVOICES_AT_ONCE}", [last])]
+        if not invoices:
+            break
+        last = invoices[-1]
+        marks = _placeholders(invoices)
+        lines = _fetch(
+            "SELECT stage.key, stage.reverses_number, stage.reverses_id, line.line_number, line.product_id, "
+            f"line.quantity_milli, line.net_amount_minor, line.line FROM {_DOCUMENTS} stage JOIN {_LINES} line "
+            "ON line.key = stage.key AND line.id BETWEEN stage.line_from AND stage.line_to "
+            f"WHERE stage.reverses_number IN ({marks}) AND stage.kind = 'return' AND NOT stage.rejected "
+            "AND stage.outcome = 'create' "
+            "ORDER BY stage.reverses_number, stage.first_line, line.id", invoices)
+        returnable: dict[tuple[str, int], _Returnable] = {}
+        stored_ids = {row[2]: row[1] for row in lines if row[2] is not None}
+        for (invoice_id, product_id), stored_left in _returnable_stored(set(stored_ids)).items():
+            returnable[(stored_ids[invoice_id], product_id)] = stored_left
+        in_file = sorted({row[1] for row in lines if row[2] is None})
+        if in_file:
+            for number, product_id, quantity_milli, amount_minor in _fetch(
+                f"SELECT invoice.number, line.product_id, SUM(line.quantity_milli), SUM(line.net_amount_minor) "
+                f"FROM {_DOCUMENTS} invoice JOIN {_LINES} line ON line.key = invoice.key "
+                "AND line.id BETWEEN invoice.line_from AND invoice.line_to "
+                f"WHERE invoice.number IN ({_placeholders(in_file)}) AND invoice.kind = 'invoice' "
+                "GROUP BY invoice.number, line.product_id", in_file):
+                returnable[(number, product_id)] = _Returnable(int(quantity_milli), int(amount_minor), True)
+        for (key, number, reverses_id), return_lines in groupby(lines, key=itemgetter(0, 1, 2)):
+            taken: dict[int, list[int]] = {}
+            ok = True
+            for _key, _number, _id, _line_number, product_id, quantity_milli, amount_minor, line in return_lines:
+                sku = skus.get(product_id, "")
+                left = returnable.get((number, product_id))
+                if left is None or not left.invoiced:
+                    errors.add(line, "sku", f"SKU {sku} is not on invoice {number}")
+                    ok = False
+                    continue
+                so_far = taken.setdefault(product_id, [0, 0])
+                quantity_left = left.quantity_milli - so_far[0]
+                amount_left = left.amount_minor - so_far[1]
+                line_ok = True
+                if -quantity_milli > quantity_left:
+                    errors.add(line, "quantity", f"returns {_quantity_text(-quantity_milli)} units of SKU {sku} but "
+                                                 f"invoice {number} has {_quantity_text(max(quantity_left, 0))} left")
+                    line_ok = False
+                if -amount_minor > amount_left:
+                    errors.add(line, "net_amount", f"returns {minor_to_major(-amount_minor)} of SKU {sku} but "
+                                                   f"invoice {number} has {minor_to_major(max(amount_left, 0))} left")
+                    line_ok = False
+                if line_ok:  # a later line of the return is measured against what the good ones took
+                    so_far[0] -= quantity_milli
+                    so_far[1] -= amount_minor
+                else:
+                    ok = False
+            if not ok:
+                rejected.append((key,))
                 continue
-            so_far = taken.setdefault(product_id, [0, 0])
-            quantity_left = left.quantity_milli - so_far[0]
-            amount_left = left.amount_minor - so_far[1]
-            line_ok = True
-            if -quantity_milli > quantity_left:
-                errors.add(line, "quantity", f"returns {_quantity_text(-quantity_milli)} units of SKU {sku} but "
-                                             f"invoice {number} has {_quantity_text(max(quantity_left, 0))} left")
-                line_ok = False
-            if -amount_minor > amount_left:
-                errors.add(line, "net_amount", f"returns {minor_to_major(-amount_minor)} of SKU {sku} but invoice "
-                                               f"{number} has {minor_to_major(max(amount_left, 0))} left")
-                line_ok = False
-            if line_ok:  # a later line of the return is measured against what the good ones took
-                so_far[0] -= quantity_milli
-                so_far[1] -= amount_minor
-            else:
-                ok = False
-        if not ok:
-            draft.rejected = True
-            continue
-        for product_id, (quantity_milli, amount_minor) in taken.items():
-            kept = returnable[(number, product_id)]
-            kept.quantity_milli -= quantity_milli
-            kept.amount_minor -= amount_minor
-            if draft.reverses_id is not None:
-                claim = plan.return_claims.setdefault((draft.reverses_id, product_id), [0, 0])
-                claim[0] += quantity_milli
-                claim[1] += amount_minor
+            for product_id, (quantity_milli, amount_minor) in taken.items():
+                kept = returnable[(number, product_id)]
+                kept.quantity_milli -= quantity_milli
+                kept.amount_minor -= amount_minor
+                if reverses_id is not None:
+                    claims.append((reverses_id, product_id, quantity_milli, amount_minor))
+        if len(claims) >= STAGE_CHUNK_LINES:
+            table_rows_insert(_CLAIMS, ("invoice_id", "product_id", "quantity_milli", "amount_minor"), claims)
+            plan.has_claims = True
+            claims = []
+    if claims:
+        table_rows_insert(_CLAIMS, ("invoice_id", "product_id", "quantity_milli", "amount_minor"), claims)
+        plan.has_claims = True
+    if rejected:
+        with connection.cursor() as cursor:
+            cursor.executemany(f"UPDATE {_DOCUMENTS} SET rejected = TRUE WHERE key = %s", rejected)
 
 
 def _returnable_stored(invoice_ids: set[int]) -> dict[tuple[int, int], _Returnable]:
@@ -747,16 +982,25 @@ def _returnable_stored(invoice_ids: set[int]) -> dict[tuple[int, int], _Returnab
     return found
 
 
-def _claims_still_hold(claims: dict[tuple[int, int], list[int]]) -> None:
+def _claims_still_hold() -> None:
     """Inside the write: lock the invoices that new returns take from (in id order) and check
     again that they still have it, as another import may have returned the same goods since."""
-    invoice_ids = sorted({invoice_id for invoice_id, _product_id in claims})
-    list(SalesDocument.objects.select_for_update().filter(pk__in=invoice_ids).order_by("pk").values_list("pk"))
-    now = _returnable_stored(set(invoice_ids))
-    for key, (quantity_milli, amount_minor) in claims.items():
-        left = now.get(key)
-        if left is None or quantity_milli > left.quantity_milli or amount_minor > left.amount_minor:
-            raise ImportRaceLost(f"invoice {key[0]} no longer has product {key[1]} to return")
+    last = 0
+    while True:
+        invoice_ids = [invoice_id for (invoice_id,) in _fetch(
+            f"SELECT DISTINCT invoice_id FROM {_CLAIMS} WHERE invoice_id > %s ORDER BY invoice_id "
+            f"LIMIT {LOOKUP_CHUNK_NUMBERS}", [last])]
+        if not invoice_ids:
+            return
+        last = invoice_ids[-1]
+        list(SalesDocument.objects.select_for_update().filter(pk__in=invoice_ids).order_by("pk").values_list("pk"))
+        now = _returnable_stored(set(invoice_ids))
+        for invoice_id, product_id, quantity_milli, amount_minor in _fetch(
+            f"SELECT invoice_id, product_id, SUM(quantity_milli), SUM(amount_minor) FROM {_CLAIMS} "
+            f"WHERE invoice_id IN ({_placeholders(invoice_ids)}) GROUP BY invoice_id, product_id", invoice_ids):
+            left = now.get((invoice_id, product_id))
+            if left is None or quantity_milli > left.quantity_milli or amount_minor > left.amount_minor:
+                raise ImportRaceLost(f"invoice {invoice_id} no longer has product {product_id} to return")
 
 
 def _quantity_text(quantity_milli: int) -> str:
@@ -823,6 +1067,13 @@ def sales_document_submit(*, document: DocumentInput, actor: Any) -> SubmitResul
         rows.append(Row(position, [values[name] for name in names]))
     plan = plan_sales_rows(rows=rows, columns=columns, estimated_rows=len(rows), customers=customers_for(actor),
                            allow_unmatched_returns=document.allow_unmatched_returns)
+    try:
+        return _document_record(plan=plan, document=document, actor=actor)
+    finally:
+        plan.close()
+
+
+def _document_record(*, plan: SalesPlan, document: DocumentInput, actor: Any) -> SubmitResult:
     if plan.conflicts:
         raise Conflict(
             f"document {document.number} already imported with different content",
@@ -834,12 +1085,13 @@ def sales_document_submit(*, document: DocumentInput, actor: Any) -> SubmitResul
             f"sales document {document.number} has {plan.errors.total} error(s)",
             details={"errors": plan.errors.as_list()},
         )
-    draft = plan.drafts[document.number.strip()]
+    number = document.number.strip()
+    outcome, fingerprint = plan.document_outcome(number)
     with transaction.atomic():
         batch = None
-        if draft.outcome != "unchanged":
+        if outcome != "unchanged":
             batch = ImportBatch.objects.create(
-                kind="sales", source_name=f"api:{draft.number}"[:255], source_sha256=draft.fingerprint,
+                kind="sales", source_name=f"api:{number}"[:255], source_sha256=fingerprint,
                 actor=actor if getattr(actor, "pk", None) else None, status=ImportBatch.Status.RUNNING,
                 unmatched_returns_allowed=document.allow_unmatched_returns, runner=runner_here(),
             )
@@ -848,14 +1100,14 @@ def sales_document_submit(*, document: DocumentInput, actor: Any) -> SubmitResul
                     counts = plan.apply(batch=batch)
             except (IntegrityError, ImportRaceLost):
                 raise Conflict(
-                    f"document {draft.number} was recorded at the same time by another request",
-                    details={"number": draft.number},
+                    f"document {number} was recorded at the same time by another request",
+                    details={"number": number},
                     code="document_conflict",
                 ) from None
             batch.status = ImportBatch.Status.DONE
             batch_finish(batch=batch, actor=actor, plan=plan, counts=counts)
-    outcome = {"create": "created", "update_paid": "updated", "unchanged": "unchanged"}[draft.outcome]
-    return SubmitResult(outcome=outcome, document=sales_document_get(number=draft.number))
+    answer = {"create": "created", "update_paid": "updated", "unchanged": "unchanged"}[outcome]
+    return SubmitResult(outcome=answer, document=sales_document_get(number=number))
 
 
 def _sales_options(actor: Any) -> dict[str, Any]:
