@@ -226,6 +226,8 @@ FANLI_FOUR_EYES = os.environ.get("FANLI_FOUR_EYES", "1") != "0"
 
 # Largest file the import page accepts.
 FANLI_UPLOAD_MAX_BYTES = int(os.environ.get("FANLI_UPLOAD_MAX_MB", "50")) * 1024 * 1024
+if os.environ.get("FANLI_IMPORT_MAX_ROWS"):  # the most rows an import file may have (fanli.common.limits)
+    FANLI_IMPORT_MAX_ROWS = int(os.environ["FANLI_IMPORT_MAX_ROWS"])
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
