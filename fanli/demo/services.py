@@ -469,8 +469,8 @@ def _payouts_made(*, approver: Any, payer: Any, today: date, rng: random.Random)
     before it fell due (or today when that is still ahead), never before its period ended; one
     person approved and another paid (four eyes). The rest wait for review, approval or payment,
     a few of them overdue, as in any real month."""
-    from fanli.ledger.services import payout_record
     from fanli.rebates.models import Statement
+    from fanli.rebates.payouts import payout_record
     from fanli.rebates.services import statement_approve
 
     for statement in Statement.objects.filter(state=Statement.State.DRAFT).order_by("id"):

@@ -16,8 +16,8 @@ from fanli.catalog.models import Brand, Category, Product
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.common.limits import DOCUMENT_AMOUNT_MAX, DOCUMENT_AMOUNT_MAX_MINOR
 from fanli.common.money import major_to_minor_exact
-from fanli.ledger.services import credit_offer
 from fanli.rebates.compile import CustomerFacts, ProductFacts
+from fanli.rebates.payouts import credit_offer
 from fanli.rebates.selectors import customer_facts
 
 from .document import QUANTITY_MAX, DiscountRuleDocument, parse_discount_rule

@@ -5,7 +5,6 @@ from django.db import models
 
 from fanli.catalog.models import Product
 from fanli.customers.models import Customer
-from fanli.rebates.models import Policy, Statement
 
 
 class Account(models.TextChoices):
@@ -38,9 +37,9 @@ class LedgerEntry(models.Model):
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=3, default="CNY")
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries")
-    policy = models.ForeignKey(Policy, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    policy = models.ForeignKey("rebates.Policy", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     period_key = models.CharField(max_length=10, blank=True)
-    statement = models.ForeignKey(Statement, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries")
+    statement = models.ForeignKey("rebates.Statement", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries")
     payout = models.ForeignKey("Payout", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries")
     reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
     reason = models.CharField(max_length=200, blank=True)
@@ -76,7 +75,7 @@ class PayoutForm(models.TextChoices):
 class Payout(models.Model):
     """Payment of one statement, in the form its policy names."""
 
-    statement = models.OneToOneField(Statement, on_delete=models.PROTECT, related_name="payout")
+    statement = models.OneToOneField("rebates.Statement", on_delete=models.PROTECT, related_name="payout")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payouts")
     form = models.CharField(max_length=20, choices=PayoutForm.choices)
     amount_minor = models.BigIntegerField(help_text="The statement's amount; negative recovers a clawback.")

@@ -88,15 +88,15 @@ def trial_balance() -> dict[str, int]:
 def ledger_check() -> dict[str, Any]:
     """Prove the books: every account adds up to zero, every statement's amount is booked as
     payable exactly once, every payout pays exactly its statement, no credit balance is negative."""
-    from fanli.rebates.models import Statement
-
+    statement_model = LedgerEntry._meta.get_field("statement").related_model  # the ledger's own reference
+    assert statement_model is not None and not isinstance(statement_model, str)
     problems: list[str] = []
     balances = trial_balance()
     if sum(balances.values()) != 0:
         problems.append(f"debits and credits differ by {sum(balances.values())}")
     booked = _net_by_statement("settlement", Account.REBATES_PAYABLE)
     paid = _net_by_statement("payout", Account.REBATES_PAYABLE, sign=-1)
-    statements = Statement.objects.values_list("id", "amount_minor", "state")
+    statements = statement_model._default_manager.values_list("id", "amount_minor", "state")
     for statement_id, amount, state in statements.iterator(chunk_size=5000):
         if booked.get(statement_id, 0) != amount:
             problems.append(f"statement {statement_id}: amount {amount} but {booked.get(statement_id, 0)} booked as payable")

@@ -23,12 +23,13 @@ from fanli.common.schemas import errors
 from fanli.customers.models import Customer
 from fanli.ledger.models import Payout
 from fanli.ledger.selectors import account_balances, customer_balances, ledger_check
-from fanli.ledger.services import credit_expire, payout_record, rebate_credit_use
+from fanli.ledger.services import credit_expire
 
 from .document import load_policy_text, policy_json_schema
 from .effectiveness import percent, policy_effectiveness
 from .explain import explanation_text
 from .models import Policy, PolicyVersion, Run, Statement
+from .payouts import payout_record, rebate_credit_use
 from .preview import what_if
 from .selectors import UNPAID, customer_progress, reconcile, statement_lines, statements_overdue
 from .services import (

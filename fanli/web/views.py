@@ -36,10 +36,10 @@ from fanli.crm.selectors import customer_contacts, survey_answered_lately
 from fanli.customers.models import Customer, CustomerSegment, DealerScore, Grade, Relationship
 from fanli.ledger.models import Payout
 from fanli.ledger.selectors import customer_balances
-from fanli.ledger.services import payout_record
 from fanli.loyalty.selectors import member_summaries
 from fanli.rebates.explain import explanation_text
 from fanli.rebates.models import Policy, Statement
+from fanli.rebates.payouts import payout_record
 from fanli.rebates.selectors import customer_progress, statement_lines, statements_overdue
 from fanli.rebates.services import statement_approve, statement_dispute
 from fanli.sales.selectors import customer_sales_by_month

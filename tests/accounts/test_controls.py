@@ -16,10 +16,10 @@ from fanli.common.models import AuditEvent
 from fanli.customers.models import ScoreCard
 from fanli.customers.services import scorecard_apply, scorecard_publish, scorecard_reject
 from fanli.ledger.models import LedgerEntry, Payout
-from fanli.ledger.services import payout_record
 from fanli.loyalty.models import Programme
 from fanli.loyalty.services import programme_apply, programme_publish
 from fanli.rebates.models import PolicyVersion, Statement
+from fanli.rebates.payouts import payout_record
 from fanli.rebates.services import (
     policy_apply,
     policy_draft_save,
@@ -229,9 +229,9 @@ def test_the_approvals_command_lists_and_decides_as_the_named_person(people, cap
 
 def test_credit_use_and_dispute_adjustments_check_the_right_in_the_service(approved, people):
     from fanli.ledger.models import OrderOffset
-    from fanli.ledger.services import rebate_credit_use
     from fanli.rebates.disputes import dispute_adjustment_decide, dispute_adjustment_propose
     from fanli.rebates.models import Dispute
+    from fanli.rebates.payouts import rebate_credit_use
 
     with pytest.raises(Forbidden) as credit:
         rebate_credit_use(customer_id=approved.customer_id, order_reference="SO-1", line_amounts_minor=[10_000],

@@ -26,10 +26,10 @@ from fanli.customers.services import scorecard_apply
 from fanli.discounts.models import DiscountContract, DiscountedInvoice
 from fanli.discounts.services import discount_rule_apply
 from fanli.ledger.models import OrderOffset
-from fanli.ledger.services import payout_record
 from fanli.loyalty.models import Member, Redemption
 from fanli.loyalty.services import member_enrol, programme_apply
 from fanli.rebates.models import Enrolment
+from fanli.rebates.payouts import payout_record
 from fanli.rebates.services import policy_apply, settlement_run, statement_approve
 from fanli.sales.models import SalesDocument
 from tests.api.test_rebates_api import POLICY

@@ -172,8 +172,8 @@ def test_two_invoices_racing_for_the_last_use_only_one_gets_the_discount():
 
 
 def test_a_quote_offers_rebate_credit_within_the_policys_cap_per_order(shop):
-    from fanli.ledger.services import payout_record
     from fanli.rebates.models import Statement
+    from fanli.rebates.payouts import payout_record
     from fanli.rebates.services import policy_apply, settlement_run, statement_approve
     from tests.builders import invoice
 

@@ -248,8 +248,8 @@ def test_spending_again_during_the_grace_keeps_the_tier():
 def test_a_rebate_paid_in_points_lands_in_the_members_points_ledger():
     from fanli.common.exceptions import NotFound
     from fanli.ledger.selectors import ledger_check
-    from fanli.ledger.services import payout_record
     from fanli.rebates.models import Statement
+    from fanli.rebates.payouts import payout_record
     from fanli.rebates.services import policy_apply, settlement_run, statement_approve
 
     catalog()

@@ -16,8 +16,8 @@ from django.db import connections
 from fanli.common.exceptions import Conflict
 from fanli.ledger.models import CreditUse, LedgerEntry, OrderOffset
 from fanli.ledger.selectors import customer_balances
-from fanli.ledger.services import payout_record, rebate_credit_use
 from fanli.rebates.models import Statement
+from fanli.rebates.payouts import payout_record, rebate_credit_use
 from fanli.rebates.services import policy_apply, settlement_run, statement_approve
 from tests.builders import catalog, customer, invoice
 

@@ -9,8 +9,8 @@ import pytest
 from fanli.common.exceptions import StateError, ValidationFailed
 from fanli.ledger.models import Account, LedgerEntry, Payout
 from fanli.ledger.selectors import account_balances, customer_balances, ledger_check
-from fanli.ledger.services import payout_record, rebate_credit_use
 from fanli.rebates.models import Statement
+from fanli.rebates.payouts import payout_record, rebate_credit_use
 from fanli.rebates.selectors import customer_progress, reconcile, statement_lines
 from fanli.rebates.services import enrolment_set, policy_apply, settlement_run, statement_approve, statement_dispute
 from fanli.sales.models import SalesDocument

@@ -21,8 +21,8 @@ from fanli.common.models import AuditEvent
 from fanli.common.services import api_token_create
 from fanli.customers.models import Grade
 from fanli.ledger.models import OrderOffset
-from fanli.ledger.services import payout_record
 from fanli.rebates.models import Enrolment, Policy, Statement
+from fanli.rebates.payouts import payout_record
 from fanli.rebates.services import statement_approve
 from tests.web.browsing import PASSWORD
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from fanli.customers.models import Customer
-from fanli.ledger.services import payout_record
+from fanli.rebates.payouts import payout_record
 from fanli.rebates.services import statement_approve
 from fanli.sales.selectors import customer_sales_by_month
 from tests.builders import credit_note

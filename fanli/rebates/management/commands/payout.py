@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from fanli.common.command import FanliCommand, parse_day
 from fanli.common.money import format_minor
-from fanli.ledger.services import payout_record
+from fanli.rebates.payouts import payout_record
 
 
 class Command(FanliCommand):

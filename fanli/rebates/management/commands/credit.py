@@ -13,7 +13,8 @@ from fanli.common.command import FanliCommand, parse_day
 from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.common.money import format_minor, major_to_minor_exact
 from fanli.ledger.selectors import customer_balances
-from fanli.ledger.services import credit_expire, rebate_credit_use
+from fanli.ledger.services import credit_expire
+from fanli.rebates.payouts import rebate_credit_use
 
 
 def _minor(text: str, name: str) -> int:
