@@ -116,7 +116,7 @@ def test_a_settlement_job_and_a_scheduled_task_run_in_a_celery_worker_not_in_the
 
 
 def test_a_due_task_runs_once_with_two_workers_and_two_beats(broker):
-    workers = [broker.start("worker", f"worker{n}", "--concurrency", "2") for n in (1, 2)]
+    workers = [broker.start("worker", f"worker{n}", "--concurrency", "1") for n in (1, 2)]
     beats = [broker.start("beat", f"beat{n}") for n in (1, 2)]
 
     def ticked(log: Path) -> int:
