@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,7 +24,7 @@ from fanli.common.models import AuditEvent, Job, ScheduledRun
 from fanli.rebates.models import Statement
 from fanli.rebates.services import policy_apply
 from tests.builders import catalog, customer, invoice
-from tests.processes import fanli_env, fanli_start, stop, wait_for
+from tests.processes import ROOT, fanli_env, fanli_start, stop, wait_for
 
 BROKER_URL = "redis://127.0.0.1:6379/11"  # a database of its own; each test its own queue, removed after
 ONLY_SEGMENTS = {"points-expiry": "off", "warnings": "off", "month-end-accruals": "off"}  # segments: 02:00 daily
@@ -158,3 +160,16 @@ def test_worker_and_beat_refuse_to_start_without_a_broker(settings):
     for command in ("worker", "beat"):
         with pytest.raises(CommandError, match="set FANLI_BROKER_URL"):
             call_command(command)
+
+
+def test_with_a_broker_the_web_processes_leave_the_schedule_to_beat_unless_told_otherwise():
+    def scheduler(**extra: str) -> str:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("FANLI_")}
+        env.update(FANLI_VAR_DIR=os.environ.get("FANLI_VAR_DIR") or str(ROOT / "var"),
+                   DJANGO_SETTINGS_MODULE="fanli.settings", **extra)
+        return subprocess.run([sys.executable, "-c", "from django.conf import settings; print(settings.FANLI_SCHEDULER)"],
+                              env=env, capture_output=True, text=True, check=True, cwd=ROOT).stdout.strip()
+
+    assert scheduler() == "embedded"
+    assert scheduler(FANLI_BROKER_URL=BROKER_URL) == "off"
+    assert scheduler(FANLI_BROKER_URL=BROKER_URL, FANLI_SCHEDULER="embedded") == "embedded"
