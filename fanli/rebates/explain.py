@@ -19,12 +19,27 @@ from .selectors import Computed, PolicyPeriod
 ROUNDING_RULE = gettext_noop("computed exactly, rounded once per customer, policy and period to 0.01, half-up (四舍五入)")
 
 
+_DECIMAL_TEXTS: dict[str, str] = {}
+
+
 def _d(value: Decimal | None) -> str | None:
+    """A decimal as explanations store it. The same values (rates, thresholds, band edges) recur
+    in every statement of a period, so each text is made once, keyed by the exact value (1.5 and
+    1.50 are equal decimals but different texts)."""
     if value is None:
         return None
-    if value.is_infinite():
-        return "infinite"
-    return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
+    key = str(value)
+    text = _DECIMAL_TEXTS.get(key)
+    if text is None:
+        if value.is_infinite():
+            text = "infinite"
+        elif value == value.to_integral_value():
+            text = format(value.normalize(), "f")
+        else:
+            text = format(value, "f")
+        if len(_DECIMAL_TEXTS) < 100_000:
+            _DECIMAL_TEXTS[key] = text
+    return text
 
 
 def result_to_json(result: Result) -> dict[str, Any]:

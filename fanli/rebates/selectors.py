@@ -455,8 +455,10 @@ def _policy_results(
         elif customer_id in settled:
             eligible[customer_id] = f"settled for this period before ({reason} now)"
 
+    policy_terms = terms_for(doc)  # the same for every customer without an agreement of their own
+
     def run(terms_basis: Basis, overrides: dict | None) -> Result:
-        terms = terms_for(doc, overrides)
+        terms = terms_for(doc, overrides) if overrides else policy_terms
         if projected:
             elapsed = (item.counted_until - item.counted_from).days + 1
             total = (item.period.end - item.counted_from).days + 1

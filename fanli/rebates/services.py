@@ -725,17 +725,18 @@ def _post_settlement(statements: list[_Written], *, today: date, actor: Any) -> 
     for (policy_id, period_key), group in by_period.items():
         accrued = accrued_by_customer(policy_id=policy_id, period_key=period_key,
                                       customer_ids={s.customer_id for s in group})
-        for statement in group:
-            common: dict[str, Any] = {"customer_id": statement.customer_id, "policy_id": policy_id, "period_key": period_key,
-                      "statement_id": statement.pk, "effective_date": today}
-            postings.append(Posting(
-                EntryKind.ACCRUAL_RELEASE, Account.ACCRUED_REBATES, Account.REBATE_EXPENSE,
-                accrued.get(statement.customer_id, 0), f"statement:{statement.pk}:release",
-                reason="accrual released at settlement", **common,
-            ))
+        for statement in group:  # positional: (kind, debit, credit, amount, key, day, customer, policy, period, statement)
+            released = accrued.get(statement.customer_id, 0)
+            if released:  # nothing accrued: no release entry (a zero posting writes nothing anyway)
+                postings.append(Posting(
+                    EntryKind.ACCRUAL_RELEASE, Account.ACCRUED_REBATES, Account.REBATE_EXPENSE, released,
+                    f"statement:{statement.pk}:release", today, statement.customer_id, policy_id, period_key,
+                    statement.pk, reason="accrual released at settlement",
+                ))
             postings.append(Posting(
                 EntryKind.SETTLEMENT, Account.REBATE_EXPENSE, Account.REBATES_PAYABLE, statement.amount_minor,
-                f"statement:{statement.pk}:settle", reason=f"{statement.kind} #{statement.sequence}", **common,
+                f"statement:{statement.pk}:settle", today, statement.customer_id, policy_id, period_key, statement.pk,
+                reason=f"{statement.kind} #{statement.sequence}",
             ))
     entries_post(postings=postings, actor=actor)
 
