@@ -120,7 +120,10 @@ def _database() -> dict[str, Any]:
     if not url:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{VAR_DIR / 'fanli.sqlite3'}"
-    config = dj_database_url.parse(url, conn_max_age=0)
+    # A web process may keep its connection between requests (``fanli serve`` does, 60 s by default):
+    # opening one to PostgreSQL costs more than most pages' queries. Checked before reuse.
+    max_age = int(os.environ.get("FANLI_DB_CONN_MAX_AGE") or 0)
+    config = dj_database_url.parse(url, conn_max_age=max_age, conn_health_checks=max_age > 0)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = {
             # Writers queue instead of failing; WAL lets readers run beside one writer.

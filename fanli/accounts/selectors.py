@@ -29,9 +29,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 
 
 def user_roles(user: Any) -> set[str]:
+    """The user's roles. Its groups are read once per user object (a request's user is loaded for
+    that request), as Django keeps a user's permissions: a page asks ``can`` many times."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return set()
-    roles = {name for name in user.groups.values_list("name", flat=True) if name in PERMISSIONS}
+    names = getattr(user, "_fanli_group_names", None)
+    if names is None:
+        names = user._fanli_group_names = frozenset(user.groups.values_list("name", flat=True))
+    roles = {name for name in names if name in PERMISSIONS}
     if user.is_superuser:
         roles.add(Role.ADMINISTRATOR)
     return roles

@@ -76,6 +76,7 @@ def staff_user_role_set(*, username: str, role: str, actor: Any) -> Any:
         before = sorted(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
         user.groups.remove(*user.groups.filter(name__in=Role.values))
         user.groups.add(Group.objects.get_or_create(name=role)[0])
+        user.__dict__.pop("_fanli_group_names", None)  # this object's remembered roles (user_roles) are gone
         if not user.is_staff:
             user.is_staff = True
             user.save(update_fields=["is_staff"])

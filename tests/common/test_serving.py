@@ -60,3 +60,14 @@ def test_fanli_serve_answers_pages_and_static_files_over_http_from_gunicorn_work
     assert sum("Booting worker" in line for line in lines) == 2
     assert any("Using worker: gthread" in line for line in lines)
     assert any('"GET /static/vendor/plotly.min.js HTTP/1.1" 200' in line for line in lines), lines
+
+
+def test_a_process_keeps_its_database_connection_between_requests_only_when_told(monkeypatch):
+    from fanli.settings import _database
+
+    monkeypatch.setenv("FANLI_DB_CONN_MAX_AGE", "60")  # what fanli serve sets unless told otherwise
+    kept = _database()
+    monkeypatch.delenv("FANLI_DB_CONN_MAX_AGE")
+    fresh = _database()
+    assert (kept["CONN_MAX_AGE"], kept["CONN_HEALTH_CHECKS"]) == (60, True)
+    assert (fresh["CONN_MAX_AGE"], fresh["CONN_HEALTH_CHECKS"]) == (0, False)

@@ -30,5 +30,6 @@ class Command(BaseCommand):
             if options[name] is not None:
                 command += [f"--{name}", str(options[name])]
         command += [*options["gunicorn_options"], "fanli.wsgi:application"]
+        os.environ.setdefault("FANLI_DB_CONN_MAX_AGE", "60")  # each web thread keeps its database connection
         sys.stdout.flush()
         os.execv(sys.executable, command)
