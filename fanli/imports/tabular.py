@@ -147,9 +147,9 @@ def _csv_check(opened: Callable[[], IO[bytes]]) -> tuple[int, bool]:
     carry = b""  # the start of a character cut by the end of a chunk
     ends_with_newline = False
     with opened() as source:
-        chunk = source.read(READ_CHUNK_BYTES)
-        if chunk.startswith(codecs.BOM_UTF8):
-            chunk = chunk[len(codecs.BOM_UTF8):]
+        chunk = source.read(len(codecs.BOM_UTF8))
+        if chunk == codecs.BOM_UTF8:
+            chunk = source.read(READ_CHUNK_BYTES)
         while chunk:
             data = carry + chunk
             try:

@@ -164,9 +164,12 @@ BULK_LINES_MIN = 100_000  # see ``_bulk_load``
 def _stage_create() -> None:
     integer_key = "INTEGER PRIMARY KEY" if connection.vendor == "sqlite" else "bigint PRIMARY KEY"
     with connection.cursor() as cursor:
-        if connection.vendor == "sqlite" and not connection.in_atomic_block:
-            # A large file's stage goes to temporary files, not into the process's memory.
-            cursor.execute("PRAGMA temp_store=FILE")
+        if connection.vendor == "sqlite":
+            # The import's memory stays small whatever the file: its page cache is bounded, and
+            # (outside a transaction, where it may be changed) its stage goes to temporary files.
+            cursor.execute(f"PRAGMA cache_size = -{_SQLITE_IMPORT_CACHE_KIB}")
+            if not connection.in_atomic_block:
+                cursor.execute("PRAGMA temp_store=FILE")
         for table in (_DOCUMENTS, _LINES, _CLAIMS):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(
@@ -194,11 +197,16 @@ def _stage_drop() -> None:
     with connection.cursor() as cursor:
         for table in (_DOCUMENTS, _LINES, _CLAIMS):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        if connection.vendor == "sqlite" and not connection.in_atomic_block:
-            cursor.execute(f"PRAGMA temp_store={_SQLITE_TEMP_STORE}")
+        if connection.vendor == "sqlite":
+            cursor.execute(f"PRAGMA cache_size = {_SQLITE_CACHE_SIZE}")
+            if not connection.in_atomic_block:
+                cursor.execute(f"PRAGMA temp_store={_SQLITE_TEMP_STORE}")
 
 
-_SQLITE_TEMP_STORE = "MEMORY"  # as the connection is configured (``fanli.settings``)
+# How the connection is configured (``fanli.settings``), restored when an import ends.
+_SQLITE_TEMP_STORE = "MEMORY"
+_SQLITE_CACHE_SIZE = -200_000
+_SQLITE_IMPORT_CACHE_KIB = 32_000
 
 
 def _fetch(sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
