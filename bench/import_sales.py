@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -74,8 +73,9 @@ def write_csv(path: Path, *, lines: int, lines_per_document: int) -> None:
             )
 
 
-def floor_seconds(*, lines: int, lines_per_document: int) -> float:
-    """The same rows written with the bulk layer and no checks, rolled back: the floor."""
+def floor_seconds(*, lines: int, lines_per_document: int) -> tuple[float, float]:
+    """The same rows written with the bulk layer and no checks, rolled back: the floor's elapsed
+    and CPU seconds (of this process)."""
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -93,6 +93,7 @@ def floor_seconds(*, lines: int, lines_per_document: int) -> float:
                    "customer", "basis_date", "is_return"]
     chunk = 10_000
     started = time.perf_counter()
+    cpu_started = time.process_time()
     with transaction.atomic():
         first_id = (SalesDocument.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
         document_rows: list[tuple] = []
@@ -116,18 +117,33 @@ def floor_seconds(*, lines: int, lines_per_document: int) -> float:
         rows_insert(SalesDocument, document_fields, document_rows)
         rows_insert(SalesLine, line_fields, line_rows)
         seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
         transaction.set_rollback(True)
-    return seconds
+    return seconds, cpu
 
 
-def command(arguments: list[str], environment: dict[str, str]) -> tuple[float, str]:
+# Runs the command and reports its own peak memory and CPU time. A process started from this one
+# would count this process's memory at the fork in its peak (Linux keeps the larger of the two
+# across exec); a small process in between starts the command from its own few megabytes.
+_MEASURED = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.call(sys.argv[1:])\n"
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(f'{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}', file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def command(arguments: list[str], environment: dict[str, str]) -> tuple[float, float, float, str]:
+    """Run ``fanli ARGUMENTS``; answer its elapsed seconds, CPU seconds, peak RSS (MB) and output."""
     started = time.perf_counter()
-    completed = subprocess.run([sys.executable, "-m", "fanli.cli", *arguments], cwd=ROOT, env=environment,
-                               capture_output=True, text=True, check=False)
+    completed = subprocess.run([sys.executable, "-c", _MEASURED, sys.executable, "-m", "fanli.cli", *arguments],
+                               cwd=ROOT, env=environment, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
     if completed.returncode != 0:
         raise SystemExit(f"fanli {' '.join(arguments)} failed:\n{completed.stdout}\n{completed.stderr}")
-    return seconds, completed.stdout
+    peak_kib, cpu = completed.stderr.strip().splitlines()[-1].split()
+    return seconds, float(cpu), int(peak_kib) / 1024, completed.stdout
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -162,13 +178,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     write_csv(path, lines=lines, lines_per_document=arguments.lines_per_document)
     lines_before = SalesLine.objects.count()
 
-    floor = floor_seconds(lines=lines, lines_per_document=arguments.lines_per_document)
+    floor, floor_cpu = floor_seconds(lines=lines, lines_per_document=arguments.lines_per_document)
     connection.close()  # the command is the only writer while it runs
     environment = dict(os.environ)
-    first_seconds, _output = command(["import", "sales", str(path)], environment)
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    second_seconds, output = command(["import", "sales", str(path)], environment)
-    peak_mb = max(peak_mb, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+    first_seconds, first_cpu, peak_mb, _output = command(["import", "sales", str(path)], environment)
+    second_seconds, _second_cpu, second_peak_mb, output = command(["import", "sales", str(path)], environment)
+    peak_mb = max(peak_mb, second_peak_mb)
 
     if SalesLine.objects.count() != lines_before + lines or f"{lines} unchanged" not in output:
         raise SystemExit(f"the import did not create every line once: {output}")
@@ -179,13 +194,15 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         "reimport_lines_per_second": lines / second_seconds,
         "floor_lines_per_second": lines / floor,
         "peak_rss_mb": peak_mb,
+        "cpu_seconds": first_cpu,
     }
     floor_kind = "COPY" if connection.vendor == "postgresql" else "executemany"
     print(
-        f"{lines:,} lines imported in {first_seconds:.2f}s: {result['lines_per_second']:,.0f} lines/s, "
+        f"{lines:,} lines imported in {first_seconds:.2f}s: {result['lines_per_second']:,.0f} lines/s "
+        f"(the command's own CPU time {first_cpu:.2f}s), "
         f"peak RSS {peak_mb:,.0f} MB (re-import, all unchanged: {result['reimport_lines_per_second']:,.0f} lines/s) "
         f"on {connection.vendor}; floor (plain {floor_kind} of the same rows, no checks): "
-        f"{result['floor_lines_per_second']:,.0f} lines/s in {floor:.2f}s; import / floor: "
+        f"{result['floor_lines_per_second']:,.0f} lines/s in {floor:.2f}s (CPU {floor_cpu:.2f}s); import / floor: "
         f"{result['lines_per_second'] / result['floor_lines_per_second']:.2f}"
     )
     scratch.cleanup()
