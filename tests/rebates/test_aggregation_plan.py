@@ -125,17 +125,19 @@ def _sales_line_access(sql: str, params: list) -> list[tuple[str, str]]:
     return reads
 
 
-def test_after_an_import_every_aggregation_of_a_settlement_is_driven_by_the_basis_date_index(
-        django_capture_on_commit_callbacks):
+# The import commits before the settlement reads, as with the CLI: an index a large load rebuilds
+# inside its transaction may be unusable to that same transaction on PostgreSQL (pg_index.indcheckxmin
+# when the table holds broken HOT chains), never to a later one.
+@pytest.mark.django_db(transaction=True)
+def test_after_an_import_every_aggregation_of_a_settlement_is_driven_by_the_basis_date_index():
     products = catalog()
     customers = [customer(f"C{n:03d}").code for n in range(40)]
     for text in POLICIES:
         policy_apply(text=text, actor=None)
     assert analysed_rows(SalesLine) is None or connection.vendor == "postgresql"
 
-    with django_capture_on_commit_callbacks(execute=True):
-        batch = import_file(kind="sales", content=_sales_csv(customers, list(products), LINES), filename="s.csv",
-                            actor=None)
+    batch = import_file(kind="sales", content=_sales_csv(customers, list(products), LINES), filename="s.csv",
+                        actor=None)  # committed; its statistics refresh ran after the commit
     assert (batch.status, batch.rows_created) == ("done", LINES)
     analysed = analysed_rows(SalesLine)  # the import refreshed the statistics itself
     assert analysed is not None and abs(analysed - LINES) <= LINES * 0.2
@@ -182,5 +184,8 @@ def test_a_small_import_leaves_the_statistics_as_they_are(django_capture_on_comm
     with connection.execute_wrapper(capture), django_capture_on_commit_callbacks(execute=True) as callbacks:
         import_file(kind="sales", content=small, filename="small.csv", actor=None)
     assert len(callbacks) == 1  # the refresh was asked for, found nothing stale and analysed nothing
-    assert [sql for sql in executed if re.match(r"\s*ANALYZE\b", sql, re.IGNORECASE)] == []
+    # (the import's own temporary stage tables are analysed on PostgreSQL as they are filled)
+    analysed_tables = [sql for sql in executed if re.match(r"\s*ANALYZE\b", sql, re.IGNORECASE)
+                       and "fanli_import_" not in sql]
+    assert analysed_tables == []
     assert analysed_rows(SalesLine) == before
