@@ -24,7 +24,8 @@ def test_a_crafted_workbook_uploaded_on_the_imports_page_is_refused_with_its_rea
     started = time.perf_counter()
     response = client.post("/office/imports/upload/", {"kind": "sales",
                                                        "file": SimpleUploadedFile("bomb.xlsx", _dimension_bomb())})
-    assert time.perf_counter() - started < 1
+    # Not a benchmark: read without the bounds the bomb takes minutes; 10 s holds on a loaded machine.
+    assert time.perf_counter() - started < 10
 
     job = Job.objects.get(kind="import_preview")
     assert response["Location"] == f"/office/jobs/{job.pk}/"
