@@ -134,7 +134,7 @@ def test_after_an_import_every_aggregation_of_a_settlement_is_driven_by_the_basi
     customers = [customer(f"C{n:03d}").code for n in range(40)]
     for text in POLICIES:
         policy_apply(text=text, actor=None)
-    assert analysed_rows(SalesLine) is None or connection.vendor == "postgresql"
+    # (earlier committed tests may have left statistics of a few rows: the import must refresh them)
 
     batch = import_file(kind="sales", content=_sales_csv(customers, list(products), LINES), filename="s.csv",
                         actor=None)  # committed; its statistics refresh ran after the commit
