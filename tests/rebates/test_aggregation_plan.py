@@ -134,13 +134,14 @@ def test_after_an_import_every_aggregation_of_a_settlement_is_driven_by_the_basi
     customers = [customer(f"C{n:03d}").code for n in range(40)]
     for text in POLICIES:
         policy_apply(text=text, actor=None)
-    # (earlier committed tests may have left statistics of a few rows: the import must refresh them)
+    before = analysed_rows(SalesLine)  # earlier committed tests may have left statistics of a few rows
 
     batch = import_file(kind="sales", content=_sales_csv(customers, list(products), LINES), filename="s.csv",
                         actor=None)  # committed; its statistics refresh ran after the commit
     assert (batch.status, batch.rows_created) == ("done", LINES)
     analysed = analysed_rows(SalesLine)  # the import refreshed the statistics itself
-    assert analysed is not None and abs(analysed - LINES) <= LINES * 0.2
+    # SQLite estimates the count from its bounded sample (PRAGMA analysis_limit): roughly, not exactly
+    assert analysed is not None and analysed != before and LINES // 4 <= analysed <= LINES * 2
 
     statements: list[tuple[str, list]] = []
 

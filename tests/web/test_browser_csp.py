@@ -89,4 +89,8 @@ def test_an_injected_inline_script_is_refused_and_reported(page, world):
     with contextlib.suppress(PlaywrightError):  # Playwright may report the refused script as an error too
         page.add_script_tag(content="window.injected = true;")
     assert page.evaluate("window.injected === undefined")
+    for _ in range(50):  # the page's violation listener logs asynchronously, after the browser's own message
+        if any("CSP violation: script-src-elem blocked inline" in text for text in problems):
+            break
+        page.wait_for_timeout(100)
     assert any("CSP violation: script-src-elem blocked inline" in text for text in problems), problems
