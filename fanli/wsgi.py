@@ -1,6 +1,5 @@
 """WSGI entry point."""
 
-import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -13,8 +12,10 @@ from fanli.common.schedule import embedded_start  # noqa: E402  (needs the apps 
 
 embedded_start()
 
-# Objects made while starting (settings, URL patterns, templates, app registries) live as long as
-# the process: keep them out of the garbage collector's full scans, which otherwise cost tens of
-# milliseconds on whichever request happens to trigger one.
-gc.collect()
-gc.freeze()
+# Objects made while starting, and the caches the first requests fill, live as long as the
+# process: keep them out of the garbage collector's full scans (fanli/common/heap.py).
+from django.core.signals import request_finished  # noqa: E402
+
+from fanli.common.heap import settle_while_warming  # noqa: E402
+
+settle_while_warming(request_finished)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import worker_process_init
 from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fanli.settings")
@@ -34,6 +35,14 @@ TICK_TASK = "fanli.schedule_tick"
 
 app = Celery("fanli")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+@worker_process_init.connect
+def _heap_settle(**_: object) -> None:
+    """A worker process lives long: its start-up objects leave the collector's scans (``heap``)."""
+    from .heap import settle
+
+    settle()
 
 
 @app.task(name=JOB_TASK, ignore_result=True)
