@@ -151,7 +151,7 @@ _CLAIMS = "fanli_import_claim"
 _DOCUMENT_COLUMNS = (
     "key", "number", "first_line", "kind", "document_date", "basis_date", "customer_id", "customer_code", "currency",
     "reverses_number", "due_date", "paid_minor", "total_minor", "fingerprint", "row_count", "line_count", "rejected",
-    "errors", "line_from", "line_to",
+    "errors", "line_from", "line_to", "outcome",
 )
 _LINE_COLUMNS = ("id", "key", "line_number", "product_id", "quantity_milli", "unit_price_minor", "net_amount_minor",
                  "line")
@@ -178,8 +178,7 @@ def _stage_create() -> None:
             "customer_id bigint, customer_code varchar(200), currency varchar(10), reverses_number varchar(200), "
             "due_date date, paid_minor bigint NOT NULL, total_minor bigint NOT NULL, fingerprint varchar(64), "
             "row_count integer NOT NULL, line_count integer NOT NULL, rejected boolean NOT NULL, errors text, "
-            "line_from bigint, line_to bigint, outcome varchar(20), existing_id bigint, reverses_id bigint, "
-            "document_id bigint)"
+            "line_from bigint, line_to bigint, outcome varchar(20), existing_id bigint, reverses_id bigint)"
         )
         line_id = "INTEGER PRIMARY KEY" if connection.vendor == "sqlite" else "bigint NOT NULL"
         cursor.execute(
@@ -280,6 +279,7 @@ class _Stager:
             draft.customer_code, draft.currency, draft.reverses_number, adapt_date(draft.due_date), draft.paid_minor,
             total_minor, fingerprint, draft.row_count, len(draft.lines), draft.rejected,
             json.dumps(draft.errors) if draft.errors else None, line_from, line_to,
+            None if draft.rejected else "create",  # until _decide_outcomes finds it stored
         ))
         if len(self.lines) >= STAGE_CHUNK_LINES or len(self.documents) >= STAGE_CHUNK_LINES:
             self.flush()
@@ -328,10 +328,10 @@ class SalesPlan(ImportPlan):
         if _bulk_load(int(new_lines)):
             with keys_and_indexes_built_at_end(SalesLine):
                 _insert_documents(batch=batch)
-                _insert_lines()
+                _insert_lines(batch=batch)
         else:
             _insert_documents(batch=batch)
-            _insert_lines()
+            _insert_lines(batch=batch)
         _execute(
             "UPDATE sales_salesdocument SET paid_minor = (SELECT stage.paid_minor FROM "
             f"{_DOCUMENTS} stage WHERE stage.existing_id = sales_salesdocument.id AND stage.outcome = 'update_paid' "
@@ -379,8 +379,8 @@ def _as_date(value: Any) -> date:
 
 
 def _insert_documents(*, batch: ImportBatch) -> None:
-    """Insert the new documents in one statement; their ids go back to the stage by number. A
-    return of an invoice of the same file points at it once both are in."""
+    """Insert the new documents in one statement. A return of an invoice of the same file points
+    at it once both are in (found by number: the stage never reads the new ids back)."""
     recorded_at = connection.ops.adapt_datetimefield_value(timezone.now())
     _execute(
         "INSERT INTO sales_salesdocument (number, kind, document_date, basis_date, customer_id, currency, reverses_id, "
@@ -391,29 +391,29 @@ def _insert_documents(*, batch: ImportBatch) -> None:
         [batch.pk, recorded_at],
     )
     _execute(
-        f"UPDATE {_DOCUMENTS} SET document_id = (SELECT document.id FROM sales_salesdocument document "
-        f"WHERE document.number = {_DOCUMENTS}.number) WHERE outcome = 'create' AND NOT rejected"
-    )
-    _execute(
-        "UPDATE sales_salesdocument SET reverses_id = (SELECT invoice.document_id FROM "
-        f"{_DOCUMENTS} stage JOIN {_DOCUMENTS} invoice ON invoice.number = stage.reverses_number "
+        "UPDATE sales_salesdocument SET reverses_id = (SELECT invoice.id FROM "
+        f"{_DOCUMENTS} stage JOIN sales_salesdocument invoice ON invoice.number = stage.reverses_number "
         "WHERE stage.number = sales_salesdocument.number) "
-        f"WHERE id IN (SELECT document_id FROM {_DOCUMENTS} WHERE outcome = 'create' AND NOT rejected "
-        "AND reverses_id IS NULL AND reverses_number IS NOT NULL)"
+        f"WHERE batch_id = %s AND number IN (SELECT number FROM {_DOCUMENTS} WHERE outcome = 'create' "
+        "AND NOT rejected AND reverses_id IS NULL AND reverses_number IS NOT NULL)",
+        [batch.pk],
     )
 
 
-def _insert_lines() -> None:
-    """Every line of the new documents, in one ``INSERT … SELECT`` from the stage."""
+def _insert_lines(*, batch: ImportBatch) -> None:
+    """Every line of the new documents, in one ``INSERT … SELECT`` from the stage, each joined to
+    its new document by number."""
     is_return = "stage.kind = 'return'"
     _execute(
         "INSERT INTO sales_salesline (document_id, line_number, product_id, quantity_milli, unit_price_minor, "
         "net_amount_minor, customer_id, basis_date, is_return) "
-        "SELECT stage.document_id, line.line_number, line.product_id, line.quantity_milli, line.unit_price_minor, "
+        "SELECT document.id, line.line_number, line.product_id, line.quantity_milli, line.unit_price_minor, "
         f"line.net_amount_minor, stage.customer_id, stage.basis_date, {is_return} "
-        f"FROM {_DOCUMENTS} stage JOIN {_LINES} line ON line.key = stage.key "
+        f"FROM {_DOCUMENTS} stage JOIN sales_salesdocument document ON document.number = stage.number "
+        f"AND document.batch_id = %s JOIN {_LINES} line ON line.key = stage.key "
         "AND line.id BETWEEN stage.line_from AND stage.line_to "
-        "WHERE stage.outcome = 'create' AND NOT stage.rejected"
+        "WHERE stage.outcome = 'create' AND NOT stage.rejected",
+        [batch.pk],
     )
 
 
@@ -803,7 +803,6 @@ def _decide_outcomes(plan: SalesPlan) -> None:
         f"WHEN stored.paid_minor <> {_DOCUMENTS}.paid_minor THEN 'update_paid' ELSE 'unchanged' END "
         f"FROM sales_salesdocument stored WHERE stored.number = {_DOCUMENTS}.number AND NOT {_DOCUMENTS}.rejected"
     )
-    _execute(f"UPDATE {_DOCUMENTS} SET outcome = 'create' WHERE outcome IS NULL AND NOT rejected")
     last = 0
     while True:
         conflicts = _fetch(f"SELECT first_line, number FROM {_DOCUMENTS} WHERE outcome = 'conflict' "
