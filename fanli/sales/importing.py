@@ -326,7 +326,7 @@ class SalesPlan(ImportPlan):
         new_lines = _fetch(f"SELECT COALESCE(SUM(line_count), 0) FROM {_DOCUMENTS} "
                            "WHERE outcome = 'create' AND NOT rejected")[0][0]
         if _bulk_load(int(new_lines)):
-            with keys_and_indexes_built_at_end(SalesLine):
+            with keys_and_indexes_built_at_end(SalesDocument, SalesLine):
                 _insert_documents(batch=batch)
                 _insert_lines(batch=batch)
         else:
@@ -352,8 +352,9 @@ class SalesPlan(ImportPlan):
 
 def _bulk_load(new_lines: int) -> bool:
     """A load of at least ``BULK_LINES_MIN`` lines and at least half as many as the line table
-    holds is written with the line table's plain indexes (and on PostgreSQL its foreign keys)
-    built once at the end (``keys_and_indexes_built_at_end``) instead of row by row."""
+    holds is written with the document and line tables' plain indexes (and on PostgreSQL their
+    foreign keys) built once at the end (``keys_and_indexes_built_at_end``) instead of row by row;
+    the unique document numbers and (document, line number) pairs are checked as rows arrive."""
     if new_lines < BULK_LINES_MIN:
         return False
     held = _fetch("SELECT MAX(id) FROM sales_salesline")[0][0] or 0

@@ -79,3 +79,34 @@ def test_a_file_read_in_chunks_reports_a_bad_byte_or_a_nul_as_a_whole_read_does(
     assert (table.header, [row.cells for row in table.rows]) == (
         ["document_number", "sku"], [["INV-1", "茶叶"], ["INV-2", "SKU"]])
     assert table.again is not None and [row.line for row in table.again()] == [2, 3]
+
+
+def test_a_large_load_writes_the_same_documents_and_lines_and_leaves_the_schema_as_it_was(
+        master_data, tmp_path, monkeypatch):
+    """With the bulk path (the tables' plain indexes and foreign keys built at the end) forced on a
+    small file: returns point at their invoices, lines at their documents, and the schema is back."""
+    from django.db import connection
+
+    from fanli.sales import importing
+
+    def schema() -> set:
+        with connection.cursor() as cursor:
+            return {(table, name, tuple(c["columns"]), c["unique"], bool(c["foreign_key"]))
+                    for table in ("sales_salesdocument", "sales_salesline")
+                    for name, c in connection.introspection.get_constraints(cursor, table).items()}
+
+    before = schema()
+    monkeypatch.setattr(importing, "BULK_LINES_MIN", 1)
+    content = csv_bytes(SALES_HEADER, [
+        sales_row("INV-1", line=1), sales_row("INV-1", line=2, sku="SKU-2"), sales_row("INV-2", customer="C002"),
+        sales_row("RET-1", kind="return", reverses="INV-1", quantity="1", net_amount="100.00"),
+    ])
+
+    batch = _import(content, tmp_path)
+
+    assert (batch.status, batch.rows_created, batch.errors) == ("done", 4, [])
+    invoice = SalesDocument.objects.get(number="INV-1")
+    assert SalesDocument.objects.get(number="RET-1").reverses == invoice
+    assert sorted(SalesLine.objects.values_list("document__number", "line_number", "customer__code")) == [
+        ("INV-1", 1, "C001"), ("INV-1", 2, "C001"), ("INV-2", 1, "C002"), ("RET-1", 1, "C001")]
+    assert schema() == before
