@@ -73,9 +73,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     scratch = django_on_scratch_database()
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.db import connection
     from django.core.handlers.wsgi import WSGIHandler
     from django.core.signals import request_finished
+    from django.db import connection
 
     from fanli.catalog.models import Brand, Category, Product
     from fanli.common.heap import settle_while_warming

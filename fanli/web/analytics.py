@@ -86,7 +86,10 @@ def effectiveness_export(request: HttpRequest, code: str) -> HttpResponse:
         (_("Participants"), result.participants, False), (_("With a rebate"), result.paid, False),
         (_("Rebate"), minor_to_major(result.rebate_minor), True),
         (_("Net sales of the participants"), minor_to_major(result.sales_minor), True),
-        (_("Rebate as % of sales"), result.cost_of_sales, False), (_("Rebate as % of the basis"), result.cost_of_basis, False),
+        # xgettext:no-python-format
+        (_("Rebate as % of sales"), result.cost_of_sales, False),
+        # xgettext:no-python-format
+        (_("Rebate as % of the basis"), result.cost_of_basis, False),
         (_("Participants' growth on a year earlier (%)"), percent(result.panel.growth), False),
         (_("Comparison group's growth (%)"), percent(result.comparison.growth), False),
         (_("Comparison group (customers)"), result.comparison.customers, False),

@@ -50,7 +50,10 @@ CHOICES = {
               ("incremental", gettext_lazy("Incremental: each band at its own rate")),
               ("rolling", gettext_lazy("Rolling: tier from the trailing periods")),
               ("total", gettext_lazy("Total: the tier's amount as a whole"))],
-    "tier_units": [("rate_percent", gettext_lazy("% of the basis")), ("amount_per_unit", gettext_lazy("¥ per unit"))],
+    "tier_units": [("rate_percent",
+                    # xgettext:no-python-format
+                    gettext_lazy("% of the basis")),
+                   ("amount_per_unit", gettext_lazy("¥ per unit"))],
     "poolings": [("none", gettext_lazy("Each customer on its own")),
                  ("parent", gettext_lazy("A parent's branches count together"))],
     "payout_forms": [("rebate_account", gettext_lazy("Rebate account credit")), ("cash", gettext_lazy("Cash")),
