@@ -156,13 +156,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     balances = account_balances(customer__in=customers) if customers is not None else account_balances()
     data = snapshot(today, force=request.GET.get("refresh") == "1" and request.method == "GET")
     visible = set(customers.values_list("id", flat=True)) if customers is not None else None
-    due = Statement.objects.filter(state__in=UNPAID, due_date__gte=today).select_related("policy", "customer")
+    # Overdue first (the earliest due dates), then what falls due next: the list never says
+    # "nothing due" while statements are past their date.
+    due = Statement.objects.filter(state__in=UNPAID).select_related("policy", "customer")
     if customers is not None:
         due = due.filter(customer__in=customers)
     context = {
         "figures": statement_figures(today, customers=customers),
         "accrued_minor": balances.get("accrued_rebates", 0), "payable_minor": balances.get("rebates_payable", 0),
-        "credit_minor": balances.get("rebate_account", 0), "due_soon": due.order_by("due_date")[:10], "today": today,
+        "credit_minor": balances.get("rebate_account", 0), "due_soon": due.order_by("due_date", "id")[:10], "today": today,
         "charts": charts(data, visible) if data else None, "restricted": restricted,
         "open_warnings": visible_warnings(request.user).filter(acknowledged_at__isnull=True).count(),
         "my_follow_ups": FollowUp.objects.filter(owner_id=request.user.pk, done_at__isnull=True,

@@ -92,7 +92,7 @@ def statements_export(request: HttpRequest) -> HttpResponse:
     """Exactly the statements the list shows with the same filters, as an XLSX workbook."""
     qs = Statement.objects.filter(customer__in=visible_customers(request.user)).select_related(
         "policy", "customer", "policy_version").order_by("-id")
-    qs, _chosen, _problems = _statement_filters(request, qs)
+    qs, _chosen, _problems = _statement_filters(request.GET, qs)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Statements"))
     headers = ["#", _("Customer"), _("Customer name"), _("Policy"), _("Version"), _("Period"), _("Kind"),

@@ -12,11 +12,13 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Count, Q, Sum
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from fanli.accounts.controls import four_eyes
@@ -30,7 +32,7 @@ from fanli.accounts.selectors import (
 )
 from fanli.common.command import parse_day
 from fanli.common.exceptions import FanliError
-from fanli.common.money import major_to_minor_exact
+from fanli.common.money import format_minor, major_to_minor_exact
 from fanli.crm.models import Complaint, Interaction
 from fanli.crm.selectors import customer_contacts, survey_answered_lately
 from fanli.customers.models import Customer, CustomerSegment, DealerScore, Grade, Relationship
@@ -110,9 +112,10 @@ def _failed(request: HttpRequest, error: FanliError, target: str, *args: Any) ->
 # ---------------------------------------------------------------- back office
 
 
-def _statement_filters(request: HttpRequest, qs: Any) -> tuple[Any, dict[str, str], list[str]]:
-    """The statement list's filters; a bad amount is reported, not ignored and not a 500."""
-    chosen = {name: request.GET.get(name, "").strip() for name in ("policy", "period", "state", "customer", "run")}
+def _statement_filters(data: Any, qs: Any) -> tuple[Any, dict[str, str], list[str]]:
+    """The statement list's filters from ``data`` (a query string's or a form's values); a bad
+    amount is reported, not ignored and not a 500."""
+    chosen = {name: data.get(name, "").strip() for name in ("policy", "period", "state", "customer", "run")}
     lookups = {"policy": "policy__code", "period": "period_key", "state": "state", "customer": "customer__code",
                "run": "run_id"}
     problems: list[str] = []
@@ -120,7 +123,7 @@ def _statement_filters(request: HttpRequest, qs: Any) -> tuple[Any, dict[str, st
         if value and (name != "run" or value.isdigit()):
             qs = qs.filter(**{lookups[name]: value})
     for name, lookup in (("min", "amount_minor__gte"), ("max", "amount_minor__lte")):
-        text = request.GET.get(name, "").strip().replace(",", "")
+        text = data.get(name, "").strip().replace(",", "")
         if not text:
             continue
         chosen[name] = text
@@ -128,58 +131,158 @@ def _statement_filters(request: HttpRequest, qs: Any) -> tuple[Any, dict[str, st
             qs = qs.filter(**{lookup: major_to_minor_exact(Decimal(text))})
         except (InvalidOperation, ValueError):
             problems.append(_("%(value)s is not an amount in yuan (e.g. 1000 or 1000.50)") % {"value": text})
-    if request.GET.get("overdue"):
+    if data.get("overdue"):
         qs = qs.filter(statements_overdue(timezone.localdate()))
         chosen["overdue"] = "1"
     return qs, chosen, problems
 
 
-@staff_view()
-def statements(request: HttpRequest) -> HttpResponse:
+_FILTER_NAMES = ("policy", "period", "state", "customer", "run", "min", "max", "overdue")
+
+
+def _filter_query(data: Any) -> QueryDict:
+    """Only the statement list's filters from ``data`` (a query string's or a form's values),
+    without the page: what a list keeps through an action and gives its export."""
+    query = QueryDict(mutable=True)
+    for name in _FILTER_NAMES:
+        value = data.get(name, "").strip()
+        if value:
+            query[name] = value
+    return query
+
+
+def _matching_statements(request: HttpRequest, data: Any) -> tuple[Any, dict[str, str], list[str]]:
+    """The statements the list shows for the filters in ``data``, as ``_statement_filters`` reads them."""
     visible = visible_customers(request.user)
     qs = Statement.objects.filter(customer__in=visible).select_related("policy", "customer").order_by("-id")
-    qs, chosen, problems = _statement_filters(request, qs)
+    return _statement_filters(_filter_query(data), qs)
+
+
+@staff_view()
+def statements(request: HttpRequest) -> HttpResponse:
+    qs, chosen, problems = _matching_statements(request, request.GET)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    drafts = qs.filter(state=Statement.State.DRAFT).order_by().aggregate(count=Count("id"), total=Sum("amount_minor"))
     context = {
         "page": page, "chosen": chosen, "problems": problems, "states": Statement.State.choices,
-        "query": request.GET.urlencode(),
+        "query": _filter_query(request.GET).urlencode(), "full_query": request.GET.urlencode(),
         "policies": Policy.objects.order_by("code").values_list("code", flat=True),
         "can_approve": can(request.user, "approve"), "today": timezone.localdate(),
+        "drafts_count": drafts["count"] or 0, "drafts_total_minor": drafts["total"] or 0,
+        "swapped": bool(request.htmx),  # type: ignore[attr-defined]
     }
     template = "web/office/_statement_rows.html" if request.htmx else "web/office/statements.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
 
+def _filters_described(chosen: dict[str, str]) -> list[tuple[str, str]]:
+    """The filters in force as (label, value) in the reader's language, for a confirmation."""
+    labels = {"policy": _("Policy"), "period": _("Period"), "state": _("State"), "customer": _("Customer"),
+              "run": _("Settlement run"), "min": _("Amount from (¥)"), "max": _("to (¥)"), "overdue": _("overdue only")}
+    described = []
+    for name in _FILTER_NAMES:
+        value = chosen.get(name, "")
+        if not value:
+            continue
+        if name == "state" and value in Statement.State.values:
+            value = str(Statement.State(value).label)
+        elif name == "overdue":
+            value = _("yes")
+        described.append((labels[name], value))
+    return described
+
+
+def _back_to_list(query: QueryDict) -> HttpResponse:
+    """The statement list with the filters it had when the action was taken."""
+    target = reverse("web:statements")
+    return redirect(f"{target}?{query.urlencode()}" if query else target)
+
+
 @require_POST
 @staff_view("approve")
 def statements_approve(request: HttpRequest) -> HttpResponse:
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    """Approve the ticked statements, or (``all_matching``) every draft the filters match on any
+    page: first a page that names their count and total, then, confirmed, exactly those, refused
+    if the filters now match another count or total."""
+    query = _filter_query(request.POST)
     visible = visible_customers(request.user)
-    done = 0
-    for statement_id in Statement.objects.filter(pk__in=ids, customer__in=visible).values_list("id", flat=True):
+    if request.POST.get("all_matching"):
+        qs, _chosen, problems = _matching_statements(request, request.POST)
+        if problems:
+            for problem in problems:
+                messages.error(request, problem)
+            return _back_to_list(query)
+        drafts = qs.filter(state=Statement.State.DRAFT)
+        figures = drafts.order_by().aggregate(count=Count("id"), total=Sum("amount_minor"))
+        count, total = figures["count"] or 0, figures["total"] or 0
+        if not request.POST.get("confirmed"):
+            return render(request, "web/office/statements_approve_confirm.html", {
+                "count": count, "total_minor": total, "query": query.urlencode(), "filters": query,
+                "described": _filters_described(_chosen)})
+        if (str(count), str(total)) != (request.POST.get("expected_count"), request.POST.get("expected_total")):
+            messages.error(request, _("The statements matching the filters changed since you confirmed: "
+                                      "%(count)d now match. Nothing was approved; check them again.") % {"count": count})
+            return _back_to_list(query)
+        ids = list(drafts.order_by("id").values_list("id", flat=True))
+    else:
+        wanted = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+        ids = list(Statement.objects.filter(pk__in=wanted, customer__in=visible).order_by("id").values_list("id", flat=True))
+    done, amount = 0, 0
+    for statement_id in ids:
         try:
-            statement_approve(statement_id=statement_id, actor=request.user)
-            done += 1
+            statement = statement_approve(statement_id=statement_id, actor=request.user)
         except FanliError as error:
-            messages.warning(request, f"#{statement_id}: {error.message}")
-    return _done(request, _("%(count)d statement(s) approved") % {"count": done}, "web:statements")
+            from .messages import ui_message
+
+            messages.warning(request, f"#{statement_id}: {ui_message(error.message)}")
+            continue
+        done += 1
+        amount += statement.amount_minor
+    messages.success(request, ngettext("%(count)d statement approved, %(amount)s in all",
+                                       "%(count)d statements approved, %(amount)s in all", done)
+                     % {"count": done, "amount": format_minor(amount)})
+    return _back_to_list(query)
 
 
 def _office_statement(request: HttpRequest, statement_id: int) -> Statement:
     statement = (
         Statement.objects.filter(pk=statement_id, customer__in=visible_customers(request.user))
-        .select_related("policy", "customer", "policy_version", "approved_by").first()
+        .select_related("policy", "customer", "policy_version", "approved_by", "run__actor").first()
     )
     if statement is None:
         raise Http404
     return statement
 
 
+def _statement_life(statement: Statement) -> list[dict[str, Any]]:
+    """What happened to a statement, in order: computed by its run, approved, each dispute, paid
+    (date, form, reference, who recorded it)."""
+    life: list[dict[str, Any]] = [{
+        "what": _("Computed"), "when": statement.created_at, "who": statement.run.actor if statement.run else None,
+        "detail": (_("settlement run #%(run)s, sales counted until %(day)s") % {"run": statement.run_id,
+                                                                                 "day": statement.as_of}
+                   if statement.run_id else _("sales counted until %(day)s") % {"day": statement.as_of}),
+    }]
+    if statement.approved_on:
+        life.append({"what": _("Approved"), "when": statement.approved_on, "who": statement.approved_by, "detail": ""})
+    for dispute in statement.disputes.select_related("opened_by").order_by("id"):
+        life.append({"what": _("Disputed"), "when": dispute.opened_at, "who": dispute.opened_by,
+                     "detail": f"{dispute.get_state_display()} · #{dispute.pk}"})
+    payout = Payout.objects.filter(statement=statement).select_related("actor").first()
+    if payout is not None:
+        detail = payout.get_form_display()
+        if payout.reference:
+            detail += " · " + _("reference %(reference)s") % {"reference": payout.reference}
+        life.append({"what": _("Paid"), "when": payout.paid_on, "who": payout.actor, "detail": detail,
+                     "payout": payout})
+    return life
+
+
 @staff_view()
 def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
     statement = _office_statement(request, statement_id)
     return render(request, "web/office/statement.html", {
-        "statement": statement,
+        "statement": statement, "life": _statement_life(statement),
         "text": explanation_text(statement.explanation, currency=statement.currency),
         "lines": statement_lines(statement, limit=200),
         "can_approve": can(request.user, "approve"), "can_pay": can(request.user, "pay"),

@@ -45,3 +45,23 @@ def test_finance_runs_a_settlement_approves_pays_and_prints_a_statement(page, wo
     page.emulate_media(media="print")
     page.wait_for_selector(".toolbar", state="hidden")  # the print style sheet hides it (it may still be loading)
     shot(page, "statement_print")
+
+
+def test_finance_filters_approves_every_matching_draft_after_confirming_and_keeps_the_filters(page, world):
+    log_in(page, "finance", "/office/statements/")
+    page.fill("form.filters input[name=max]", "1000")
+    page.press("form.filters input[name=max]", "Enter")
+    page.wait_for_selector("#export-xlsx[href$='?max=1000']")  # the export follows the rows' filters
+    assert page.inner_text("#matching-count") == "共 1 张对账单"
+    page.check("#select-all-matching input")
+    page.click("button:has-text('审批所选')")
+    page.wait_for_selector("#approve-confirm")
+    assert "¥900.00" in page.inner_text("#approve-confirm")
+    assert Statement.objects.filter(state="approved").count() == 0
+    shot(page, "statements_approve_confirm")
+    page.click("#approve-all-confirm")
+    page.wait_for_selector("text=已审批 1 张对账单，共 ¥900.00")
+    assert page.url.endswith("/office/statements/?max=1000")
+    assert page.input_value("form.filters input[name=max]") == "1000"
+    assert list(Statement.objects.filter(state="approved").values_list("pk", flat=True)) == [
+        world["other_statement"].pk]
