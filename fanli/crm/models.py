@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import pgettext_lazy
 
 from fanli.customers.models import Customer
 
 
 class Warning(models.Model):
     class Kind(models.TextChoices):
-        OVERDUE_RECEIVABLE = "overdue_receivable", "Overdue receivable / 应收逾期"
-        CHURN_RISK = "churn_risk", "Churn risk / 流失风险"
-        PAYOUT_DUE = "payout_due", "Payout due soon / 返利即将到期"
-        PAYOUT_OVERDUE = "payout_overdue", "Payout overdue / 返利逾期未付"
-        POINTS_EXPIRING = "points_expiring", "Points expiring / 积分即将过期"
-        DISCOUNT_BUDGET = "discount_budget", "Discount budget nearly used / 折扣预算将用完"
-        REBATE_BUDGET = "rebate_budget", "Rebate cost over budget / 返利成本超预算"
-        SALES_PACE = "sales_pace", "Sales behind target / 销售进度落后"
-        NEAR_TIER = "near_tier", "Near the next tier / 接近下一档"
-        FOLLOW_UP_DUE = "follow_up_due", "Follow-up due / 待跟进"
+        OVERDUE_RECEIVABLE = "overdue_receivable", pgettext_lazy("warning kind", "Overdue receivable")
+        CHURN_RISK = "churn_risk", pgettext_lazy("warning kind", "Churn risk")
+        PAYOUT_DUE = "payout_due", pgettext_lazy("warning kind", "Payout due soon")
+        PAYOUT_OVERDUE = "payout_overdue", pgettext_lazy("warning kind", "Payout overdue")
+        POINTS_EXPIRING = "points_expiring", pgettext_lazy("warning kind", "Points expiring")
+        DISCOUNT_BUDGET = "discount_budget", pgettext_lazy("warning kind", "Discount budget nearly used")
+        REBATE_BUDGET = "rebate_budget", pgettext_lazy("warning kind", "Rebate cost over budget")
+        SALES_PACE = "sales_pace", pgettext_lazy("warning kind", "Sales behind target")
+        NEAR_TIER = "near_tier", pgettext_lazy("warning kind", "Near the next tier")
+        FOLLOW_UP_DUE = "follow_up_due", pgettext_lazy("warning kind", "Follow-up due")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     key = models.CharField(max_length=120, help_text="What the warning is about; the same key never warns twice.")
@@ -43,11 +44,11 @@ class Interaction(models.Model):
     """One contact with a customer (客户接触记录): what was said, what came of it, what comes next."""
 
     class Channel(models.TextChoices):
-        PHONE = "T", "Phone (T) / 电话"
-        EMAIL = "E", "E-mail (E) / 邮件"
-        MEETING = "M", "Meeting (M) / 会议"
-        VISIT = "V", "Visit (V) / 拜访"
-        MESSAGE = "S", "Message (S) / 短信"
+        PHONE = "T", pgettext_lazy("contact channel", "Phone (T)")
+        EMAIL = "E", pgettext_lazy("contact channel", "E-mail (E)")
+        MEETING = "M", pgettext_lazy("contact channel", "Meeting (M)")
+        VISIT = "V", pgettext_lazy("contact channel", "Visit (V)")
+        MESSAGE = "S", pgettext_lazy("contact channel", "Message (S)")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
     channel = models.CharField(max_length=1, choices=Channel.choices)
@@ -86,17 +87,17 @@ class Complaint(models.Model):
     """A customer's complaint (客户投诉), from opening to resolution."""
 
     class Category(models.TextChoices):
-        QUALITY = "quality", "Product quality / 产品质量"
-        DELIVERY = "delivery", "Delivery / 交货"
-        BILLING = "billing", "Billing / 账单"
-        REBATE = "rebate", "Rebate / 返利"
-        SERVICE = "service", "Service / 服务"
-        OTHER = "other", "Other / 其他"
+        QUALITY = "quality", pgettext_lazy("complaint category", "Product quality")
+        DELIVERY = "delivery", pgettext_lazy("complaint category", "Delivery")
+        BILLING = "billing", pgettext_lazy("complaint category", "Billing")
+        REBATE = "rebate", pgettext_lazy("complaint category", "Rebate")
+        SERVICE = "service", pgettext_lazy("complaint category", "Service")
+        OTHER = "other", pgettext_lazy("complaint category", "Other")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open / 待处理"
-        IN_PROGRESS = "in_progress", "In progress / 处理中"
-        RESOLVED = "resolved", "Resolved / 已解决"
+        OPEN = "open", pgettext_lazy("complaint state", "Open")
+        IN_PROGRESS = "in_progress", pgettext_lazy("complaint state", "In progress")
+        RESOLVED = "resolved", pgettext_lazy("complaint state", "Resolved")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="complaints")
     category = models.CharField(max_length=12, choices=Category.choices)

@@ -74,7 +74,7 @@ def complaint_figures(complaints: QuerySet[Complaint]) -> list[dict[str, Any]]:
         if resolved is not None:
             durations[category].append((resolved - opened).days)
     labels = dict(Complaint.Category.choices)
-    return [{**row, "label": labels.get(row["category"], row["category"]),
+    return [{**row, "label": str(labels.get(row["category"], row["category"])),
              "avg_days": (round(sum(durations[row["category"]]) / len(durations[row["category"]]), 1)
                           if durations[row["category"]] else None)} for row in rows]
 

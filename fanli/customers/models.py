@@ -2,34 +2,35 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import pgettext_lazy
 
 
 class CustomerKind(models.TextChoices):
-    DISTRIBUTOR = "distributor", "Distributor / 经销商"
-    DEALER = "dealer", "Dealer / 代理商"
-    RETAILER = "retailer", "Retailer / 零售商"
-    JOINT_VENTURE = "joint_venture", "Joint venture / 联营客户"
-    MEMBER = "member", "Member / 会员"
+    DISTRIBUTOR = "distributor", pgettext_lazy("customer kind", "Distributor")
+    DEALER = "dealer", pgettext_lazy("customer kind", "Dealer")
+    RETAILER = "retailer", pgettext_lazy("customer kind", "Retailer")
+    JOINT_VENTURE = "joint_venture", pgettext_lazy("customer kind", "Joint venture")
+    MEMBER = "member", pgettext_lazy("customer kind", "Member")
 
 
 class SizeClass(models.TextChoices):
-    LARGE = "large", "Large"
-    SMALL = "small", "Small"
+    LARGE = "large", pgettext_lazy("customer size", "Large")
+    SMALL = "small", pgettext_lazy("customer size", "Small")
 
 
 class CustomerStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    SUSPENDED = "suspended", "Suspended"
-    CLOSED = "closed", "Closed"
+    ACTIVE = "active", pgettext_lazy("customer status", "Active")
+    SUSPENDED = "suspended", pgettext_lazy("customer status", "Suspended")
+    CLOSED = "closed", pgettext_lazy("customer status", "Closed")
 
 
 class Relationship(models.TextChoices):
     """How close the relationship is (客户关系层次), judged by the account's owner."""
 
-    TRANSACTIONAL = "transactional", "Transactional / 交易型"
-    PREFERRED = "preferred", "Preferred supplier / 首选供应商"
-    PARTNER = "partner", "Partner / 合作伙伴"
-    STRATEGIC = "strategic", "Strategic alliance / 战略联盟"
+    TRANSACTIONAL = "transactional", pgettext_lazy("relationship", "Transactional")
+    PREFERRED = "preferred", pgettext_lazy("relationship", "Preferred supplier")
+    PARTNER = "partner", pgettext_lazy("relationship", "Partner")
+    STRATEGIC = "strategic", pgettext_lazy("relationship", "Strategic alliance")
 
 
 class Grade(models.Model):
@@ -84,11 +85,11 @@ class CustomerSegment(models.Model):
     """A customer's segments as last computed (``fanli segments``): ABC, RFM, lifecycle."""
 
     class Lifecycle(models.TextChoices):
-        ACQUISITION = "acquisition", "Acquisition / 获取期"
-        GROWTH = "growth", "Growth / 成长期"
-        MATURITY = "maturity", "Maturity / 成熟期"
-        DECLINE = "decline", "Decline / 衰退期"
-        LOST = "lost", "Lost / 流失"
+        ACQUISITION = "acquisition", pgettext_lazy("lifecycle stage", "Acquisition")
+        GROWTH = "growth", pgettext_lazy("lifecycle stage", "Growth")
+        MATURITY = "maturity", pgettext_lazy("lifecycle stage", "Maturity")
+        DECLINE = "decline", pgettext_lazy("lifecycle stage", "Decline")
+        LOST = "lost", pgettext_lazy("lifecycle stage", "Lost")
 
     customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="segment")
     computed_on = models.DateField()

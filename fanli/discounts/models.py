@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import pgettext_lazy
 
 from fanli.customers.models import Customer
 
@@ -24,10 +25,10 @@ class DiscountRule(models.Model):
 
 class DiscountRuleVersion(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted for approval"
-        PUBLISHED = "published", "Published"
-        RETIRED = "retired", "Retired"
+        DRAFT = "draft", pgettext_lazy("version status", "Draft")
+        SUBMITTED = "submitted", pgettext_lazy("version status", "Submitted for approval")
+        PUBLISHED = "published", pgettext_lazy("version status", "Published")
+        RETIRED = "retired", pgettext_lazy("version status", "Retired")
 
     rule = models.ForeignKey(DiscountRule, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import pgettext_lazy
 
 
 class ImportBatch(models.Model):
     """One file (or API call) loaded into Fanli, with its outcome and every row error."""
 
     class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        RUNNING = "running", pgettext_lazy("import status", "Running")
+        DONE = "done", pgettext_lazy("import status", "Done")
+        FAILED = "failed", pgettext_lazy("import status", "Failed")
 
     kind = models.CharField(max_length=20)
     source_name = models.CharField(max_length=255)

@@ -2,30 +2,31 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import pgettext_lazy
 
 from fanli.catalog.models import Product
 from fanli.customers.models import Customer
 
 
 class Account(models.TextChoices):
-    REBATE_EXPENSE = "rebate_expense", "Rebate expense / 返利费用"
-    ACCRUED_REBATES = "accrued_rebates", "Accrued rebates / 预提返利"
-    REBATES_PAYABLE = "rebates_payable", "Rebates payable / 应付返利"
-    REBATE_ACCOUNT = "rebate_account", "Customer rebate account / 返利账户"
-    CASH = "cash", "Cash and bank / 银行存款"
-    GOODS_ISSUED = "goods_issued", "Goods issued as rebate / 实物返利"
-    POINTS_LIABILITY = "points_liability", "Points liability / 积分负债"
-    RECEIVABLES = "receivables", "Receivables / 应收账款"
+    REBATE_EXPENSE = "rebate_expense", pgettext_lazy("ledger account", "Rebate expense")
+    ACCRUED_REBATES = "accrued_rebates", pgettext_lazy("ledger account", "Accrued rebates")
+    REBATES_PAYABLE = "rebates_payable", pgettext_lazy("ledger account", "Rebates payable")
+    REBATE_ACCOUNT = "rebate_account", pgettext_lazy("ledger account", "Customer rebate account")
+    CASH = "cash", pgettext_lazy("ledger account", "Cash and bank")
+    GOODS_ISSUED = "goods_issued", pgettext_lazy("ledger account", "Goods issued as rebate")
+    POINTS_LIABILITY = "points_liability", pgettext_lazy("ledger account", "Points liability")
+    RECEIVABLES = "receivables", pgettext_lazy("ledger account", "Receivables")
 
 
 class EntryKind(models.TextChoices):
-    ACCRUAL = "accrual", "Accrual"
-    ACCRUAL_RELEASE = "accrual_release", "Accrual release"
-    SETTLEMENT = "settlement", "Settlement"
-    PAYOUT = "payout", "Payout"
-    ORDER_OFFSET = "order_offset", "Order offset"
-    CREDIT_EXPIRY = "credit_expiry", "Credit expiry"
-    REVERSAL = "reversal", "Reversal"
+    ACCRUAL = "accrual", pgettext_lazy("ledger entry kind", "Accrual")
+    ACCRUAL_RELEASE = "accrual_release", pgettext_lazy("ledger entry kind", "Accrual release")
+    SETTLEMENT = "settlement", pgettext_lazy("ledger entry kind", "Settlement")
+    PAYOUT = "payout", pgettext_lazy("ledger entry kind", "Payout")
+    ORDER_OFFSET = "order_offset", pgettext_lazy("ledger entry kind", "Order offset")
+    CREDIT_EXPIRY = "credit_expiry", pgettext_lazy("ledger entry kind", "Credit expiry")
+    REVERSAL = "reversal", pgettext_lazy("ledger entry kind", "Reversal")
 
 
 class LedgerEntry(models.Model):
@@ -66,10 +67,10 @@ class LedgerEntry(models.Model):
 
 
 class PayoutForm(models.TextChoices):
-    REBATE_ACCOUNT = "rebate_account", "Rebate-account credit / 返利账户"
-    CASH = "cash", "Cash / 现金"
-    GOODS = "goods", "Goods / 实物"
-    POINTS = "points", "Points / 积分"
+    REBATE_ACCOUNT = "rebate_account", pgettext_lazy("payout form", "Rebate-account credit")
+    CASH = "cash", pgettext_lazy("payout form", "Cash")
+    GOODS = "goods", pgettext_lazy("payout form", "Goods")
+    POINTS = "points", pgettext_lazy("payout form", "Points")
 
 
 class Payout(models.Model):
@@ -140,9 +141,9 @@ class CreditUse(models.Model):
     """Credit taken from a lot: by an order, by a clawback recovery, or by expiry."""
 
     class Kind(models.TextChoices):
-        ORDER = "order", "Used on an order"
-        CLAWBACK = "clawback", "Recovered for a clawback"
-        EXPIRY = "expiry", "Expired"
+        ORDER = "order", pgettext_lazy("credit use", "Used on an order")
+        CLAWBACK = "clawback", pgettext_lazy("credit use", "Recovered for a clawback")
+        EXPIRY = "expiry", pgettext_lazy("credit use", "Expired")
 
     lot = models.ForeignKey(CreditLot, on_delete=models.PROTECT, related_name="uses")
     kind = models.CharField(max_length=10, choices=Kind.choices)

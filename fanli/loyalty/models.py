@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import pgettext_lazy
 
 from fanli.customers.models import Customer
 
@@ -40,10 +41,10 @@ class PointLot(models.Model):
     a member's balance is the sum of remainders and expiry is one set-based statement."""
 
     class Source(models.TextChoices):
-        PURCHASE = "purchase", "Purchase"
-        BONUS = "bonus", "Bonus"
-        REBATE = "rebate", "Rebate paid in points"
-        DEBT = "debt", "Taken back beyond the balance"
+        PURCHASE = "purchase", pgettext_lazy("points source", "Purchase")
+        BONUS = "bonus", pgettext_lazy("points source", "Bonus")
+        REBATE = "rebate", pgettext_lazy("points source", "Rebate paid in points")
+        DEBT = "debt", pgettext_lazy("points source", "Taken back beyond the balance")
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="lots")
     source = models.CharField(max_length=10, choices=Source.choices)
@@ -70,10 +71,10 @@ class PointMovement(models.Model):
     """One change to one lot. Never edited; the sum over a lot is its remainder."""
 
     class Kind(models.TextChoices):
-        EARN = "earn", "Earned"
-        REDEEM = "redeem", "Redeemed"
-        TAKE_BACK = "take_back", "Taken back (return)"
-        EXPIRE = "expire", "Expired"
+        EARN = "earn", pgettext_lazy("points movement", "Earned")
+        REDEEM = "redeem", pgettext_lazy("points movement", "Redeemed")
+        TAKE_BACK = "take_back", pgettext_lazy("points movement", "Taken back (return)")
+        EXPIRE = "expire", pgettext_lazy("points movement", "Expired")
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="movements")
     lot = models.ForeignKey(PointLot, on_delete=models.PROTECT, related_name="movements")
@@ -109,9 +110,9 @@ class Redemption(models.Model):
     """What points were spent on: money off an order, a coupon, or goods."""
 
     class Form(models.TextChoices):
-        DISCOUNT = "discount", "Money off an order"
-        COUPON = "coupon", "Coupon"
-        GOODS = "goods", "Goods"
+        DISCOUNT = "discount", pgettext_lazy("redemption form", "Money off an order")
+        COUPON = "coupon", pgettext_lazy("redemption form", "Coupon")
+        GOODS = "goods", pgettext_lazy("redemption form", "Goods")
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="redemptions")
     form = models.CharField(max_length=10, choices=Form.choices)

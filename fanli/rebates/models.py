@@ -4,6 +4,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import pgettext_lazy
 
 from fanli.customers.models import Customer
 
@@ -30,10 +31,10 @@ class PolicyVersion(models.Model):
     submitted version takes it back to draft."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted for approval"
-        PUBLISHED = "published", "Published"
-        RETIRED = "retired", "Retired"
+        DRAFT = "draft", pgettext_lazy("version status", "Draft")
+        SUBMITTED = "submitted", pgettext_lazy("version status", "Submitted for approval")
+        PUBLISHED = "published", pgettext_lazy("version status", "Published")
+        RETIRED = "retired", pgettext_lazy("version status", "Retired")
 
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
@@ -99,8 +100,8 @@ class Run(models.Model):
     """An accrual or settlement run, for progress and history."""
 
     class Kind(models.TextChoices):
-        ACCRUAL = "accrual", "Accrual"
-        SETTLEMENT = "settlement", "Settlement"
+        ACCRUAL = "accrual", pgettext_lazy("run kind", "Accrual")
+        SETTLEMENT = "settlement", pgettext_lazy("run kind", "Settlement")
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
     period_key = models.CharField(max_length=10)
@@ -123,16 +124,16 @@ class Statement(models.Model):
     """
 
     class Kind(models.TextChoices):
-        SETTLEMENT = "settlement", "Settlement / 结算"
-        INTERIM = "interim", "Interim / 预付"
-        ADJUSTMENT = "adjustment", "Adjustment / 调整"
-        MANUAL = "manual", "Manual adjustment / 人工调整"
+        SETTLEMENT = "settlement", pgettext_lazy("statement kind", "Settlement")
+        INTERIM = "interim", pgettext_lazy("statement kind", "Interim")
+        ADJUSTMENT = "adjustment", pgettext_lazy("statement kind", "Adjustment")
+        MANUAL = "manual", pgettext_lazy("statement kind", "Manual adjustment")
 
     class State(models.TextChoices):
-        DRAFT = "draft", "Draft / 草稿"
-        APPROVED = "approved", "Approved / 已审批"
-        PAID = "paid", "Paid / 已支付"
-        DISPUTED = "disputed", "Disputed / 争议中"
+        DRAFT = "draft", pgettext_lazy("statement state", "Draft")
+        APPROVED = "approved", pgettext_lazy("statement state", "Approved")
+        PAID = "paid", pgettext_lazy("statement state", "Paid")
+        DISPUTED = "disputed", pgettext_lazy("statement state", "Disputed")
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="statements")
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="statements")
@@ -193,13 +194,13 @@ class Dispute(models.Model):
     """
 
     class State(models.TextChoices):
-        OPEN = "open", "Open / 处理中"
-        PROPOSED = "proposed", "Adjustment proposed / 待审批调整"
-        RESOLVED = "resolved", "Resolved / 已解决"
+        OPEN = "open", pgettext_lazy("dispute state", "Open")
+        PROPOSED = "proposed", pgettext_lazy("dispute state", "Adjustment proposed")
+        RESOLVED = "resolved", pgettext_lazy("dispute state", "Resolved")
 
     class Outcome(models.TextChoices):
-        CONFIRMED = "confirmed", "Figure confirmed / 维持原金额"
-        ADJUSTED = "adjusted", "Adjusted / 已调整"
+        CONFIRMED = "confirmed", pgettext_lazy("dispute outcome", "Figure confirmed")
+        ADJUSTED = "adjusted", pgettext_lazy("dispute outcome", "Adjusted")
 
     statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="disputes")
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)

@@ -687,6 +687,17 @@ def reconcile(*, policy_codes: Collection[str] | None = None) -> list[dict[str, 
 UNPAID = ("draft", "approved", "disputed")
 
 
+def statements_issued() -> Any:
+    """A filter for statements issued to their customer: approved (whatever happened since: paid,
+    disputed), and manual adjustments, which exist only once a second person approved them in the
+    customer's dispute. Drafts, and drafts disputed inside the company, are not shown to customers."""
+    from django.db.models import Q
+
+    from .models import Statement
+
+    return Q(approved_on__isnull=False) | Q(kind=Statement.Kind.MANUAL)
+
+
 def statements_overdue(today: date) -> Any:
     """A filter for statements not paid by their due date (payout deadline passed)."""
     from django.db.models import Q

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import pgettext_lazy
 
 from fanli.catalog.models import Product
 from fanli.customers.models import Customer
@@ -8,8 +9,8 @@ from fanli.imports.models import ImportBatch
 
 
 class DocumentKind(models.TextChoices):
-    INVOICE = "invoice", "Invoice / 发票"
-    RETURN = "return", "Return / 退货"
+    INVOICE = "invoice", pgettext_lazy("sales document kind", "Invoice")
+    RETURN = "return", pgettext_lazy("sales document kind", "Return")
 
 
 class SalesDocument(models.Model):

@@ -42,7 +42,7 @@ from fanli.loyalty.selectors import member_summaries
 from fanli.rebates.explain import explanation_text
 from fanli.rebates.models import Policy, Statement
 from fanli.rebates.payouts import payout_record
-from fanli.rebates.selectors import customer_progress, statement_lines, statements_overdue
+from fanli.rebates.selectors import customer_progress, statement_lines, statements_issued, statements_overdue
 from fanli.rebates.services import statement_approve, statement_dispute
 from fanli.sales.selectors import customer_sales_by_month
 
@@ -392,8 +392,8 @@ def portal_home(request: HttpRequest, customer: Customer) -> HttpResponse:
         "customer": customer, "day": day,
         "progress": customer_progress(customer, day),
         "balances": customer_balances(customer.pk),
-        "statements": Statement.objects.filter(customer__in=companies).select_related("policy", "customer")
-        .order_by("-id")[:50],
+        "statements": Statement.objects.filter(statements_issued(), customer__in=companies)
+        .select_related("policy", "customer").order_by("-id")[:50],
         "payouts": Payout.objects.filter(customer__in=companies)
         .select_related("statement__policy", "customer", "goods_product")[:50],
         "memberships": member_summaries(customer.pk, today=day),
@@ -403,7 +403,7 @@ def portal_home(request: HttpRequest, customer: Customer) -> HttpResponse:
 
 def _portal_statement(customer: Customer, statement_id: int) -> Statement:
     statement = (
-        Statement.objects.filter(pk=statement_id, customer__in=portal_customers(customer))
+        Statement.objects.filter(statements_issued(), pk=statement_id, customer__in=portal_customers(customer))
         .select_related("policy", "customer", "policy_version").first()
     )
     if statement is None:

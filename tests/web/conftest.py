@@ -46,6 +46,33 @@ def world(db):
     }
 
 
+@pytest.fixture
+def issued(world):
+    """The world with its two statements approved by finance: issued, so their customers see them
+    in the portal (drafts are not shown to customers)."""
+    from fanli.rebates.services import statement_approve
+
+    for key in ("acme_statement", "other_statement"):
+        statement_approve(statement_id=world[key].pk, actor=world["users"]["finance"], today=date(2026, 4, 5))
+        world[key].refresh_from_db()
+    return world
+
+
+@pytest.fixture
+def disputed(world):
+    """The world with a loyalty programme, C001 a member, and a dispute on C001's statement."""
+    from fanli.loyalty.services import member_enrol, programme_apply
+    from fanli.rebates.models import Dispute
+    from fanli.rebates.services import statement_dispute
+    from tests.loyalty.test_points import PROGRAMME
+
+    programme_apply(text=PROGRAMME, actor=None)
+    member_enrol(programme_code="club", customer_code="C001", day=date(2026, 1, 5), actor=None)
+    statement_dispute(statement_id=world["other_statement"].pk, reason="too low", actor=None)
+    Dispute.objects.update(statement=world["acme_statement"])  # on C001, whom the channel manager owns
+    return world
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +61,7 @@ def test_only_finance_and_administrators_approve(client, world, role, allowed):
     assert (response.status_code, statement.state) == ((302, "approved") if allowed else (403, "draft"))
 
 
+@pytest.mark.usefixtures("issued")  # the customer sees only issued statements
 def test_a_portal_user_sees_their_statement_and_gets_404_for_another_customers(client, world):
     client = login(client, world["users"]["portal"])
     mine, theirs = world["acme_statement"], world["other_statement"]
@@ -68,7 +71,7 @@ def test_a_portal_user_sees_their_statement_and_gets_404_for_another_customers(c
     assert client.get(f"/portal/statements/{theirs.pk}/").status_code == 404
     assert client.post(f"/portal/statements/{theirs.pk}/dispute/", {"reason": "x"}).status_code == 404
     theirs.refresh_from_db()
-    assert theirs.state == "draft"
+    assert theirs.state == "approved"  # not disputed by a stranger
 
 
 def test_the_portal_shows_progress_to_the_next_tier_in_money_at_any_date(client, world):
@@ -102,3 +105,17 @@ def test_logins_are_throttled_after_five_failures_even_with_the_right_password(c
     assert "_auth_user_id" not in client.session
     cache.clear()
     assert client.post("/login/", {"username": "finance", "password": "a-Long-secret-2026"}).status_code == 302
+
+
+def test_a_customer_sees_no_draft_statement_of_their_own_until_it_is_approved(client, world):
+    from fanli.rebates.services import statement_approve
+
+    client = login(client, world["users"]["portal"])
+    mine = world["acme_statement"]
+    assert mine.state == "draft"
+    assert client.get(f"/portal/statements/{mine.pk}/").status_code == 404
+    assert f"/portal/statements/{mine.pk}/" not in client.get("/portal/").content.decode()
+    assert client.post(f"/portal/statements/{mine.pk}/dispute/", {"reason": "x"}).status_code == 404
+    statement_approve(statement_id=mine.pk, actor=world["users"]["finance"], today=date(2026, 4, 5))
+    assert client.get(f"/portal/statements/{mine.pk}/").status_code == 200
+    assert f"/portal/statements/{mine.pk}/" in client.get("/portal/").content.decode()

@@ -5,6 +5,8 @@ Screenshots of the main pages are saved under ``$FANLI_VAR_DIR/screenshots`` as 
 
 from __future__ import annotations
 
+import pytest
+
 from fanli.rebates.models import Statement
 from tests.web.browsing import log_in, shot
 
@@ -34,6 +36,7 @@ def test_finance_reviews_approves_and_pays_a_statement_in_the_browser(page, worl
     assert page.locator("pre.explanation").inner_text().count("¥3,040.00") >= 1
 
 
+@pytest.mark.usefixtures("issued")  # the customer sees only issued statements
 def test_a_customer_sees_progress_opens_a_statement_and_raises_a_dispute(page, world):
     statement = world["acme_statement"]
     log_in(page, "acme")

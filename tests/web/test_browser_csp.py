@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 from datetime import date
 
+import pytest
 from django.core.cache import cache
 from playwright.sync_api import Error as PlaywrightError
 
@@ -71,6 +72,7 @@ def test_the_back_office_pages_charts_editor_and_api_docs_raise_no_csp_violation
     cache.delete(SNAPSHOT_KEY)
 
 
+@pytest.mark.usefixtures("issued")  # the customer sees only issued statements
 def test_the_portal_raises_no_csp_violation(page, world):
     problems = _recording(page)
     log_in(page, "acme")

@@ -3,10 +3,13 @@ replies and proposes an adjustment, finance approves, the customer sees the outc
 
 from __future__ import annotations
 
+import pytest
+
 from fanli.rebates.models import Dispute, Statement
 from tests.web.browsing import log_in, shot
 
 
+@pytest.mark.usefixtures("issued")  # the customer sees only issued statements
 def test_a_dispute_is_raised_discussed_adjusted_approved_and_seen_by_the_customer(page, world):
     statement = world["acme_statement"]
     log_in(page, "acme")

@@ -52,7 +52,7 @@ def test_finance_filters_approves_every_matching_draft_after_confirming_and_keep
     page.fill("form.filters input[name=max]", "1000")
     page.press("form.filters input[name=max]", "Enter")
     page.wait_for_selector("#export-xlsx[href$='?max=1000']")  # the export follows the rows' filters
-    assert page.inner_text("#matching-count") == "共 1 张对账单"
+    assert page.inner_text("#matching-count") == "共 1 张结算单"
     page.check("#select-all-matching input")
     page.click("button:has-text('审批所选')")
     page.wait_for_selector("#approve-confirm")
@@ -60,7 +60,7 @@ def test_finance_filters_approves_every_matching_draft_after_confirming_and_keep
     assert Statement.objects.filter(state="approved").count() == 0
     shot(page, "statements_approve_confirm")
     page.click("#approve-all-confirm")
-    page.wait_for_selector("text=已审批 1 张对账单，共 ¥900.00")
+    page.wait_for_selector("text=已审批 1 张结算单，共 ¥900.00")
     assert page.url.endswith("/office/statements/?max=1000")
     assert page.input_value("form.filters input[name=max]") == "1000"
     assert list(Statement.objects.filter(state="approved").values_list("pk", flat=True)) == [

@@ -61,7 +61,7 @@ def test_complaints_and_surveys_from_the_customer_page_to_the_figures(client, wo
     complaint.refresh_from_db()
     assert (complaint.status, complaint.resolution, complaint.resolution_days) == ("resolved", "已补发", 0)
     page = client.get("/office/complaints/").content.decode()
-    assert '<tr data-category="delivery"><td>Delivery / 交货</td><td class="num">1</td><td class="num">0</td>' in page
+    assert '<tr data-category="delivery"><td>交货</td><td class="num">1</td><td class="num">0</td>' in page
 
 
 def test_the_relationship_level_is_chosen_on_the_customer_page(client, world):

@@ -6,7 +6,7 @@ import pytest
 
 from fanli.rebates.models import Dispute, DisputeMessage, Statement
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("issued")]  # customers dispute issued statements
 
 
 def open_dispute(client, world) -> Dispute:

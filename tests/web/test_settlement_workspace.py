@@ -105,7 +105,7 @@ def test_the_xlsx_export_holds_exactly_the_filtered_statements_with_exact_money(
     acme, other = world["acme_statement"], world["other_statement"]
     body = {row[0]: row for row in rows[1:-1]}
     assert set(body) == {acme.pk, other.pk}
-    assert body[acme.pk][1:9] == ["C001", "C001 商贸有限公司", "dist-q", 1, "2026-Q1", "Settlement / 结算", 1,
+    assert body[acme.pk][1:9] == ["C001", "C001 商贸有限公司", "dist-q", 1, "2026-Q1", "结算", 1,
                                   Decimal("152000")]
     assert [body[acme.pk][11], body[other.pk][11]] == [Decimal("3040"), Decimal("900")]
     assert rows[-1][1] == "合计" and rows[-1][11] == Decimal("3940")
@@ -120,6 +120,7 @@ def test_the_channel_manager_exports_only_their_customers(client, world):
     assert [row[0].value for row in sheet.iter_rows(min_row=2)][:-1] == [world["acme_statement"].pk]
 
 
+@pytest.mark.usefixtures("issued")  # the customer sees only issued statements
 def test_a_printable_statement_for_staff_and_for_the_customer_only(client, world):
     acme, other = world["acme_statement"], world["other_statement"]
     client.force_login(world["users"]["customer_service"])

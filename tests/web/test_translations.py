@@ -12,9 +12,11 @@ from django.test import Client
 LOCALE = Path(__file__).resolve().parents[2] / "fanli" / "locale" / "zh_Hans" / "LC_MESSAGES"
 
 
-def source_entries() -> dict[str, str]:
+def source_entries() -> dict[tuple[str | None, str], str]:
+    """(context or None, msgid) -> msgstr of every singular entry of the source catalogue."""
     text = (LOCALE / "django.po").read_text(encoding="utf-8")
-    return {m.group(1): m.group(2) for m in re.finditer(r'^msgid "(.+)"\nmsgstr "(.*)"$', text, re.MULTILINE)}
+    return {(m.group(1), m.group(2)): m.group(3) for m in re.finditer(
+        r'^(?:msgctxt "(.+)"\n)?msgid "(.+)"\nmsgstr "(.*)"$', text, re.MULTILINE)}
 
 
 def test_every_message_has_a_chinese_translation():
@@ -25,8 +27,10 @@ def test_every_message_has_a_chinese_translation():
 def test_the_compiled_catalogue_holds_exactly_the_source_translations():
     with (LOCALE / "django.mo").open("rb") as handle:
         catalog = gettext.GNUTranslations(handle)
-    for msgid, msgstr in source_entries().items():
-        assert catalog.gettext(msgid.replace('\\"', '"')) == msgstr.replace('\\"', '"')
+    for (context, msgid), msgstr in source_entries().items():
+        text = msgid.replace('\\"', '"')
+        found = catalog.pgettext(context, text) if context else catalog.gettext(text)
+        assert found == msgstr.replace('\\"', '"')
 
 
 @pytest.mark.django_db
@@ -36,3 +40,12 @@ def test_the_login_page_speaks_chinese_by_default_and_english_when_asked():
     client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
     page = client.get("/login/").content.decode()
     assert "Log in" in page and "登录" not in page.split("<select")[0]
+
+
+@pytest.mark.django_db
+def test_each_language_is_offered_by_its_own_name_in_either_language():
+    client = Client()
+    for language in ("zh-hans", "en"):
+        client.post("/i18n/setlang/", {"language": language, "next": "/login/"})
+        menu = client.get("/login/").content.decode().split('name="language"')[1].split("</select>")[0]
+        assert ">English</option>" in menu and ">简体中文</option>" in menu and "英语" not in menu

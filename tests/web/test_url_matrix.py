@@ -5,14 +5,11 @@ The guard test fails when a URL is added without a row here, so no page escapes 
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from django.test import Client
 from django.urls import get_resolver, reverse
 
 from fanli.rebates.models import Dispute, PolicyVersion
-from fanli.rebates.services import statement_dispute
 
 pytestmark = pytest.mark.django_db
 ALL = frozenset({"administrator", "channel_manager", "finance", "customer_service", "auditor"})
@@ -65,18 +62,6 @@ ELSEWHERE = {"job": "tests/common/test_jobs.py (the starter and auditors only)"}
 def url(world, name: str, arguments: tuple) -> str:
     objects = {"statement": world["acme_statement"].pk, "dispute": Dispute.objects.get().pk}
     return reverse(f"web:{name}", args=[objects.get(a, a) if isinstance(a, str) else a for a in arguments])
-
-
-@pytest.fixture
-def disputed(world):
-    from fanli.loyalty.services import member_enrol, programme_apply
-    from tests.loyalty.test_points import PROGRAMME
-
-    programme_apply(text=PROGRAMME, actor=None)
-    member_enrol(programme_code="club", customer_code="C001", day=date(2026, 1, 5), actor=None)
-    statement_dispute(statement_id=world["other_statement"].pk, reason="too low", actor=None)
-    Dispute.objects.update(statement=world["acme_statement"])  # on C001, whom the channel manager owns
-    return world
 
 
 def test_every_web_url_is_in_the_matrix():
