@@ -95,14 +95,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 def ensure_chromium() -> None:
     """Browser tests drive Debian's Chromium; install it (and a CJK font) when we may."""
-    if CHROMIUM.exists():
+    if CHROMIUM.exists() and shutil.which("xgettext"):
         return
     if os.name == "posix" and os.geteuid() == 0 and shutil.which("apt-get"):
         say("installing Debian's chromium for the browser tests")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        if run("apt-get", "install", "-y", "-q", "chromium", "fonts-wqy-zenhei", env=env, check=False) != 0:
+        if run("apt-get", "install", "-y", "-q", "chromium", "fonts-wqy-zenhei", "gettext", env=env, check=False) != 0:
             run("apt-get", "update", "-q", env=env, check=False)
-            run("apt-get", "install", "-y", "-q", "chromium", "fonts-wqy-zenhei", env=env)
+            run("apt-get", "install", "-y", "-q", "chromium", "fonts-wqy-zenhei", "gettext", env=env)
         return
     say(f"{CHROMIUM} is missing: the browser tests need it. Install it with: sudo apt-get install chromium")
     sys.exit(4)

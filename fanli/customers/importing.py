@@ -20,6 +20,7 @@ Rules:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,7 +59,8 @@ CUSTOMER_COLUMNS = ColumnSpec(
     required=("code", "name", "kind", "start_date"),
     optional=(
         "grade", "size_class", "region", "industry", "parent_code", "credit_limit", "payment_terms_days",
-        "tags", "email_opt_in", "sms_opt_in", "status", "relationship",
+        "tags", "email_opt_in", "sms_opt_in", "status", "relationship", "bank_name", "bank_account_name",
+        "bank_account_number",
     ),
 )
 
@@ -161,6 +163,7 @@ _UPDATABLE_FIELDS = [
 _STORED_FIELDS = (
     "id", "code", "name", "kind", "grade_id", "size_class", "start_date", "region", "industry", "parent_id",
     "credit_limit_minor", "payment_terms_days", "tags", "email_opt_in", "sms_opt_in", "status", "relationship",
+    "bank_name", "bank_account_name", "bank_account_number",
 )
 
 
@@ -355,6 +358,9 @@ def _customer_draft(
     parse("tags", "tags", _tags, [])
     parse("email_opt_in", "email_opt_in", parse_bool, False)
     parse("sms_opt_in", "sms_opt_in", parse_bool, False)
+    parse("bank_name", "bank_name", _limited(100), "")
+    parse("bank_account_name", "bank_account_name", _limited(200), "")
+    parse("bank_account_number", "bank_account_number", _account_number, "")
 
     def grade(raw: str) -> int:
         grade_id = grades.get(raw)
@@ -382,6 +388,15 @@ def _limited(length: int) -> Callable[[str], str]:
         return raw
 
     return parse
+
+
+def _account_number(raw: str) -> str:
+    """A bank account number as the bank file needs it: digits and letters (spaces and dashes as
+    written are dropped), 8 to 34 of them (a Chinese account has 12 to 19 digits, an IBAN up to 34)."""
+    compact = re.sub(r"[\s-]", "", raw)
+    if not re.fullmatch(r"[0-9A-Za-z]{8,34}", compact):
+        raise CellError(f"{raw[:40]!r} is not a bank account number (8 to 34 digits or letters)")
+    return compact.upper()
 
 
 def _credit_limit(raw: str) -> int:

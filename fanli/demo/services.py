@@ -270,7 +270,18 @@ def _catalog_create(master: MasterData) -> dict[str, int]:
     return {product.sku: product.pk for product in created}
 
 
+DEMO_BANKS = ("中国工商银行上海分行", "中国建设银行杭州分行", "招商银行南京分行", "中国银行苏州分行", "交通银行宁波分行")
+
+
+def _bank_account(code: str) -> tuple[str, str]:
+    """A demo bank and account number for ``code``, from the code itself (the random stream that
+    makes the rest of the data set is left as it was)."""
+    number = int("".join(ch for ch in code if ch.isdigit()) or 0)
+    return DEMO_BANKS[number % len(DEMO_BANKS)], f"622202{number:013d}"
+
+
 def _customer_model(spec: CustomerSpec, *, grades: dict[str, int], users: dict[str, Any], parent_id: int | None) -> Customer:
+    bank_name, account_number = _bank_account(spec.code)
     return Customer(
         code=spec.code,
         name=spec.name,
@@ -288,6 +299,9 @@ def _customer_model(spec: CustomerSpec, *, grades: dict[str, int], users: dict[s
         email_opt_in=spec.email_opt_in,
         sms_opt_in=spec.sms_opt_in,
         status=spec.status,
+        bank_name=bank_name,
+        bank_account_name=spec.name,
+        bank_account_number=account_number,
     )
 
 

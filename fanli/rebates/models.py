@@ -115,6 +115,34 @@ class Run(models.Model):
         ordering = ["-started_at"]
 
 
+class PaymentBatch(models.Model):
+    """Approved statements paid together (付款批次): one reference for the bank, one file of
+    transfers (a row per payee), marked paid in one step once the bank confirms."""
+
+    class State(models.TextChoices):
+        PREPARED = "prepared", pgettext_lazy("payment batch state", "Prepared, waiting for the bank")
+        PAID = "paid", pgettext_lazy("payment batch state", "Paid")
+        CANCELLED = "cancelled", pgettext_lazy("payment batch state", "Cancelled")
+
+    reference = models.CharField(max_length=40, unique=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PREPARED)
+    currency = models.CharField(max_length=3, default="CNY")
+    prepared_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    prepared_at = models.DateTimeField(auto_now_add=True)
+    paid_on = models.DateField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
 class Statement(models.Model):
     """A settlement statement (or adjustment) for one customer, policy and period.
 
@@ -157,6 +185,9 @@ class Statement(models.Model):
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     approved_on = models.DateField(null=True, blank=True, help_text="Business date of the approval; no payout before it.")
+    payment_batch = models.ForeignKey(PaymentBatch, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="statements",
+                                      help_text="The batch it is being paid in, or was paid in; none once a batch is cancelled.")
 
     class Meta:
         ordering = ["period_start", "policy_id", "customer_id", "sequence"]

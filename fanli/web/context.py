@@ -17,7 +17,8 @@ SECTIONS = {"dashboard": "dashboard", "customers": "customers", "customer": "cus
             "loyalty": "loyalty", "loyalty_members": "loyalty", "loyalty_member": "loyalty", "warnings": "warnings",
             "contacts": "contacts", "complaints": "contacts",
             "scorecards": "customers", "scorecard_edit": "customers",
-            "policy_effectiveness": "policies", "approvals": "approvals"}
+            "policy_effectiveness": "policies", "approvals": "approvals",
+            "payment_batches": "payments", "payment_batch": "payments"}
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -32,4 +33,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "can_audit": can(user, "audit"),
         "can_settle": can(user, "settle"),
         "can_import": can(user, "import"),
+        "can_see_payments": can(user, "view_all_customers"),
     }

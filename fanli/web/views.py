@@ -163,12 +163,17 @@ def statements(request: HttpRequest) -> HttpResponse:
     qs, chosen, problems = _matching_statements(request, request.GET)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     drafts = qs.filter(state=Statement.State.DRAFT).order_by().aggregate(count=Count("id"), total=Sum("amount_minor"))
+    from .payments import _payable
+
+    payable = _payable(qs).order_by().aggregate(count=Count("id"), total=Sum("amount_minor"))
     context = {
         "page": page, "chosen": chosen, "problems": problems, "states": Statement.State.choices,
         "query": _filter_query(request.GET).urlencode(), "full_query": request.GET.urlencode(),
         "policies": Policy.objects.order_by("code").values_list("code", flat=True),
         "can_approve": can(request.user, "approve"), "today": timezone.localdate(),
         "drafts_count": drafts["count"] or 0, "drafts_total_minor": drafts["total"] or 0,
+        "payable_count": payable["count"] or 0, "payable_total_minor": payable["total"] or 0,
+        "can_pay": can(request.user, "pay"),
         "swapped": bool(request.htmx),  # type: ignore[attr-defined]
     }
     template = "web/office/_statement_rows.html" if request.htmx else "web/office/statements.html"  # type: ignore[attr-defined]
@@ -247,7 +252,8 @@ def statements_approve(request: HttpRequest) -> HttpResponse:
 def _office_statement(request: HttpRequest, statement_id: int) -> Statement:
     statement = (
         Statement.objects.filter(pk=statement_id, customer__in=visible_customers(request.user))
-        .select_related("policy", "customer", "policy_version", "approved_by", "run__actor").first()
+        .select_related("policy", "customer", "policy_version", "approved_by", "run__actor",
+                        "payment_batch__prepared_by").first()
     )
     if statement is None:
         raise Http404
@@ -264,16 +270,20 @@ def _statement_life(statement: Statement) -> list[dict[str, Any]]:
                    if statement.run_id else _("sales counted until %(day)s") % {"day": statement.as_of}),
     }]
     if statement.approved_on:
-        life.append({"what": _("Approved"), "when": statement.approved_on, "who": statement.approved_by, "detail": ""})
+        life.append({"what": Statement.State.APPROVED.label, "when": statement.approved_on, "who": statement.approved_by, "detail": ""})
     for dispute in statement.disputes.select_related("opened_by").order_by("id"):
-        life.append({"what": _("Disputed"), "when": dispute.opened_at, "who": dispute.opened_by,
+        life.append({"what": Statement.State.DISPUTED.label, "when": dispute.opened_at, "who": dispute.opened_by,
                      "detail": f"{dispute.get_state_display()} · #{dispute.pk}"})
+    batch = statement.payment_batch
+    if batch is not None:
+        life.append({"what": _("Payment batch"), "when": batch.prepared_at, "who": batch.prepared_by,
+                     "detail": f"{batch.reference} · {batch.get_state_display()}", "batch": batch})
     payout = Payout.objects.filter(statement=statement).select_related("actor").first()
     if payout is not None:
         detail = payout.get_form_display()
         if payout.reference:
             detail += " · " + _("reference %(reference)s") % {"reference": payout.reference}
-        life.append({"what": _("Paid"), "when": payout.paid_on, "who": payout.actor, "detail": detail,
+        life.append({"what": Statement.State.PAID.label, "when": payout.paid_on, "who": payout.actor, "detail": detail,
                      "payout": payout})
     return life
 

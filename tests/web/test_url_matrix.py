@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import get_resolver, reverse
 
-from fanli.rebates.models import Dispute, PolicyVersion
+from fanli.rebates.models import Dispute, PaymentBatch, PolicyVersion
 
 pytestmark = pytest.mark.django_db
 ALL = frozenset({"administrator", "channel_manager", "finance", "customer_service", "auditor"})
@@ -20,6 +20,8 @@ AUDITORS = frozenset({"administrator", "finance", "auditor"})
 IMPORTERS = frozenset({"administrator", "channel_manager", "finance"})
 DISPUTERS = frozenset({"administrator", "finance", "customer_service"})
 CRM = frozenset({"administrator", "channel_manager", "finance", "customer_service"})
+PAYERS = frozenset({"administrator", "finance"})
+READ_ALL = frozenset({"administrator", "finance", "customer_service", "auditor"})
 
 # url name -> (arguments, roles that may open it); everyone else on staff gets 403
 PAGES = {
@@ -35,6 +37,8 @@ PAGES = {
     "warnings": ((), ALL), "contacts": ((), ALL), "complaints": ((), ALL),
     "scorecards": ((), ALL), "policy_effectiveness": (("dist-q",), ALL), "approvals": ((), ALL),
     "policy_effectiveness_export": (("dist-q",), ALL),
+    "payment_batches": ((), READ_ALL), "payment_batch": (("batch",), READ_ALL),
+    "payment_batch_csv": (("batch",), PAYERS), "payment_batch_xlsx": (("batch",), PAYERS),
 }
 # url name -> (arguments, roles allowed to post); everyone else on staff gets 403
 ACTIONS = {
@@ -51,6 +55,8 @@ ACTIONS = {
     "customer_relationship": (("C001",), CRM), "follow_up_done": ((1,), CRM), "complaint_progress": ((1,), CRM),
     "customer_rating": (("C001",), CRM), "segments_recompute": ((), CRM),
     "scorecard_edit": (("dealer",), EDITORS),
+    "statements_batch": ((), PAYERS), "payment_batch_confirm": (("batch",), PAYERS),
+    "payment_batch_cancel": (("batch",), PAYERS),
 }
 PORTAL = {"portal": (), "portal_statement": ("statement",), "portal_statement_print": ("statement",),
           "portal_dispute": ("statement",), "portal_dispute_message": ("statement",), "portal_survey": ()}
@@ -60,7 +66,8 @@ ELSEWHERE = {"job": "tests/common/test_jobs.py (the starter and auditors only)"}
 
 
 def url(world, name: str, arguments: tuple) -> str:
-    objects = {"statement": world["acme_statement"].pk, "dispute": Dispute.objects.get().pk}
+    objects = {"statement": world["acme_statement"].pk, "dispute": Dispute.objects.get().pk,
+               "batch": PaymentBatch.objects.get_or_create(reference="PB-MATRIX")[0].pk}
     return reverse(f"web:{name}", args=[objects.get(a, a) if isinstance(a, str) else a for a in arguments])
 
 
