@@ -154,7 +154,8 @@ def _filter_query(data: Any) -> QueryDict:
 def _matching_statements(request: HttpRequest, data: Any) -> tuple[Any, dict[str, str], list[str]]:
     """The statements the list shows for the filters in ``data``, as ``_statement_filters`` reads them."""
     visible = visible_customers(request.user)
-    qs = Statement.objects.filter(customer__in=visible).select_related("policy", "customer").order_by("-id")
+    qs = (Statement.objects.filter(customer__in=visible).select_related("policy", "customer", "payment_batch")
+          .order_by("-id"))
     return _statement_filters(_filter_query(data), qs)
 
 
