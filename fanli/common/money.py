@@ -59,6 +59,32 @@ def format_minor(amount_minor: int, currency: str = "CNY") -> str:
     return f"{sign}{symbol}{major:,.2f}"
 
 
+def format_exact(text: str | Decimal | None, currency: str | None = "CNY") -> str:
+    """An exact decimal (as explanations store it: "74826.7", "2916.4005") for reading: thousands
+    separated, at least two decimals for money and every further decimal kept, never rounded
+    ("¥74,826.70", "¥2,916.4005"); ``currency`` None for a quantity ("1,250.5"). Text that is not
+    a number ("infinite") comes back as it is."""
+    if text is None:
+        return "—"
+    try:
+        value = Decimal(str(text))
+    except ArithmeticError:
+        return str(text)
+    if not value.is_finite():
+        return str(text)
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    exponent = value.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    if currency is not None:
+        places = max(places, 2)
+    digits = f"{value:,.{places}f}"
+    if currency is None:
+        return f"{sign}{digits}"
+    symbol = "¥" if currency == "CNY" else f"{currency} "
+    return f"{sign}{symbol}{digits}"
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     amount: Decimal

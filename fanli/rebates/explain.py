@@ -11,7 +11,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from fanli.common.money import format_minor, round_minor
+from fanli.common.money import format_exact, format_minor, round_minor
 
 from .engine import Result
 from .selectors import Computed, PolicyPeriod
@@ -130,6 +130,16 @@ def build_explanation(
     }
 
 
+def _metric_format(metric: str | None, currency: str) -> Callable[[Any], str]:
+    """How a value of the policy's metric reads: money for an amount, a count for a quantity or
+    orders, a percentage for growth (tier thresholds and bands are in the metric's unit)."""
+    if metric == "amount":
+        return lambda text: format_exact(text, currency)
+    if metric == "growth":
+        return lambda text: "—" if text is None else (str(text) if text == "infinite" else f"{format_exact(text, None)}%")
+    return lambda text: format_exact(text, None)
+
+
 def explanation_text(explanation: dict[str, Any], *, currency: str = "CNY") -> str:
     """The explanation as plain lines, for the CLI and printed statements, in the active language
     (English in the CLI, the reader's language on a page). Codes and figures stay as stored."""
@@ -138,6 +148,10 @@ def explanation_text(explanation: dict[str, Any], *, currency: str = "CNY") -> s
         return _manual_text(e, currency)
     r = e["result"]
     money = lambda minor: format_minor(minor, currency)  # noqa: E731
+    exact = lambda text: format_exact(text, currency)  # noqa: E731  a stored decimal amount, every decimal kept
+    metric = _metric_format(r["metric"], currency)
+    per_unit = any(str(band.get("rate", "")).endswith("/unit") for band in r["bands"])
+    base = (lambda text: format_exact(text, None)) if per_unit else exact
     period = e["period"]
     lines = [
         _("Policy %(code)s v%(version)s — %(name)s") % e["policy"],
@@ -145,12 +159,13 @@ def explanation_text(explanation: dict[str, Any], *, currency: str = "CNY") -> s
           "%(counted_until)s") % {"customer": e["customer"], **period},
         _("Eligibility: %(reason)s") % {"reason": e["eligibility"]},
         _("Basis (%(source)s): amount %(amount)s, quantity %(quantity)s")
-        % {"source": e["basis_source"], "amount": e["basis"]["amount"], "quantity": e["basis"]["quantity"]}
+        % {"source": e["basis_source"], "amount": exact(e["basis"]["amount"]),
+           "quantity": format_exact(e["basis"]["quantity"], None)}
         + (_(", orders %(orders)s") % {"orders": e["basis"]["orders"]} if e["basis"]["orders"] is not None else "")
-        + (_(", same period last year %(amount)s") % {"amount": e["basis"]["prior_year_amount"]}
+        + (_(", same period last year %(amount)s") % {"amount": exact(e["basis"]["prior_year_amount"])}
            if e["basis"]["prior_year_amount"] else ""),
         _("Metric %(metric)s = %(value)s; calculation %(calculation)s")
-        % {"metric": r["metric"], "value": r["metric_value"], "calculation": e["calculation"]}
+        % {"metric": r["metric"], "value": metric(r["metric_value"]), "calculation": e["calculation"]}
         + (_(", mode %(mode)s") % {"mode": r["mode"]} if r["mode"] else ""),
     ]
     if e["tier_table"]:
@@ -159,29 +174,32 @@ def explanation_text(explanation: dict[str, Any], *, currency: str = "CNY") -> s
             rate = (f"{tier['rate_percent']}%" if "rate_percent" in tier
                     else _("%(amount)s per unit") % {"amount": tier.get("amount_per_unit")})
             mark = _("  <- applied") if r["tier_applied"] == index else ""
-            lines.append(_("  tier %(index)s: from %(from)s: %(rate)s") % {"index": index, "from": tier["from"],
+            lines.append(_("  tier %(index)s: from %(from)s: %(rate)s") % {"index": index, "from": metric(tier["from"]),
                                                                           "rate": rate} + mark)
     for band in r["bands"]:
-        upper = _(" to %(to)s") % band if band["to"] is not None else ""
+        upper = _(" to %(to)s") % {"to": metric(band["to"])} if band["to"] is not None else ""
         lines.append(_("  tier %(tier)s (from %(from)s%(upper)s): %(portion)s x %(rate)s = %(amount)s")
-                     % {**band, "upper": upper})
+                     % {"tier": band["tier"], "from": metric(band["from"]), "upper": upper,
+                        "portion": base(band["portion"]), "rate": band["rate"], "amount": exact(band["amount"])})
     for campaign in r["campaigns"]:
         lines.append(_("  campaign %(name)s %(from)s..%(until)s: %(basis)s x %(extra_rate_percent)s%% = %(amount)s")
-                     % campaign)
+                     % {**campaign, "basis": exact(campaign["basis"]), "amount": exact(campaign["amount"])})
     for cap in r["caps"]:
-        lines.append(_("  cap %(name)s %(limit)s: %(before)s -> %(after)s") % cap)
+        lines.append(_("  cap %(name)s %(limit)s: %(before)s -> %(after)s")
+                     % {"name": cap["name"], "limit": exact(cap["limit"]), "before": exact(cap["before"]),
+                        "after": exact(cap["after"])})
     if e["pool"]:
         lines.append(_("Pooled with the group of %(head)s: group basis %(basis)s, group rebate %(rebate)s, split by "
-                       "basis:") % {"head": e["pool"]["head"], "basis": e["pool"]["pooled_amount"],
+                       "basis:") % {"head": e["pool"]["head"], "basis": exact(e["pool"]["pooled_amount"]),
                                     "rebate": money(e["pool"]["pooled_rebate_minor"])})
         for member in e["pool"]["members"]:
             lines.append(_("  %(customer)s: basis %(amount)s -> %(share)s")
-                         % {"customer": member["customer"], "amount": member["amount"],
+                         % {"customer": member["customer"], "amount": exact(member["amount"]),
                             "share": money(member["share_minor"])})
     for note in r["notes"]:
         lines.append(_("Note: %(note)s") % {"note": note_text(note)})
     lines.append(_("Unrounded %(unrounded)s; %(rule)s: %(rounded)s")
-                 % {"unrounded": r["unrounded"], "rule": _(e["rounding"]),
+                 % {"unrounded": exact(r["unrounded"]), "rule": _(e["rounding"]),
                     "rounded": money(round_minor(Decimal(r["unrounded"])))})
     if e.get("agreed_minor"):
         lines.append(_("Plus manual adjustments agreed in disputes: %(amount)s") % {"amount": money(e["agreed_minor"])})
@@ -226,15 +244,16 @@ _NOTES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"^no sales in the same period a year earlier: baseline taken as zero, all growth tiers reached$"),
      lambda m: _("no sales in the same period a year earlier: baseline taken as zero, all growth tiers reached")),
     (re.compile(r"^growth (-?[\d.]+)% on last year's (.+)$"),
-     lambda m: _("growth %(growth)s%% on last year's %(prior)s") % {"growth": m.group(1), "prior": m.group(2)}),
+     lambda m: _("growth %(growth)s%% on last year's %(prior)s") % {"growth": m.group(1),
+                                                                      "prior": format_exact(m.group(2))}),
     (re.compile(r"^basis reduced by (.+) already granted by policies this one stacks after$"),
      lambda m: _("basis reduced by %(amount)s already granted by policies this one stacks after")
-     % {"amount": m.group(1)}),
+     % {"amount": format_exact(m.group(1))}),
     (re.compile(r"^the basis is not positive: nothing is earned$"),
      lambda m: _("the basis is not positive: nothing is earned")),
     (re.compile(r"^(-?[\d.]+) is below the minimum payout of (.+): nothing is paid$"),
      lambda m: _("%(amount)s is below the minimum payout of %(minimum)s: nothing is paid")
-     % {"amount": m.group(1), "minimum": m.group(2)}),
+     % {"amount": format_exact(m.group(1)), "minimum": format_exact(m.group(2))}),
 ]
 
 

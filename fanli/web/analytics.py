@@ -93,7 +93,7 @@ def effectiveness_export(request: HttpRequest, code: str) -> HttpResponse:
         (_("Participants' growth on a year earlier (%)"), percent(result.panel.growth), False),
         (_("Comparison group's growth (%)"), percent(result.comparison.growth), False),
         (_("Comparison group (customers)"), result.comparison.customers, False),
-        (_("Difference in differences (points)"), result.difference_points, False),
+        (_("Difference in differences (percentage points)"), result.difference_points, False),
         (_("Incremental sales"), None if result.incremental_minor is None else minor_to_major(result.incremental_minor),
          True),
         (_("Incremental sales per yuan of rebate"), result.return_per_yuan, False),

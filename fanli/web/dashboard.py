@@ -133,12 +133,14 @@ def charts(data: dict[str, Any], visible: set[int] | None) -> dict[str, Any]:
     for position in positions:
         tiers[position["policy"]][str(position["tier"] or 0)] += 1
     closest = sorted((p for p in positions if p["ratio"] is not None), key=lambda p: (p["ratio"], p["policy"]))[:CLOSEST]
-    names = dict(Customer.objects.filter(pk__in={p["customer"] for p in closest}).values_list("id", "code"))
+    names = {pk: (code, name) for pk, code, name in
+             Customer.objects.filter(pk__in={p["customer"] for p in closest}).values_list("id", "code", "name")}
     return {
         "trend": {"months": months, "sales": [_yuan(sales[m]) for m in months],
                   "rebates": [_yuan(rebates[m]) for m in months]},
         "tiers": {policy: dict(sorted(counts.items())) for policy, counts in sorted(tiers.items())},
-        "closest": [{**p, "code": names.get(p["customer"], "?")} for p in closest],
+        "closest": [{**p, "code": names.get(p["customer"], ("?", ""))[0], "name": names.get(p["customer"], ("?", ""))[1]}
+                    for p in closest],
         "computed_at": data["computed_at"],
     }
 

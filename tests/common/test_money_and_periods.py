@@ -60,3 +60,23 @@ def test_periods_are_calendar_aligned_and_round_trip_their_keys():
     assert q.year_earlier().key == "2025-Q1"
     with pytest.raises(ValueError):
         parse_period("2026-13")
+
+
+def test_an_exact_figure_reads_with_separators_and_keeps_every_decimal():
+    from fanli.common.money import format_exact
+
+    assert format_exact("74826.7") == "¥74,826.70"
+    assert format_exact("2916.4005") == "¥2,916.4005"
+    assert format_exact("100000") == "¥100,000.00"
+    assert format_exact("-5.5") == "-¥5.50"
+    assert format_exact("1250.5", None) == "1,250.5"
+    assert format_exact("100000", None) == "100,000"
+    assert format_exact("infinite") == "infinite" and format_exact(None) == "—"
+
+
+@given(st.decimals(min_value=-10**14, max_value=10**14, places=6, allow_nan=False, allow_infinity=False))
+def test_an_exact_figure_is_never_rounded(value):
+    from fanli.common.money import format_exact
+
+    shown = format_exact(str(value))
+    assert Decimal(shown.replace("¥", "").replace(",", "")) == value

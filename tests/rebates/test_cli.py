@@ -69,7 +69,7 @@ def test_apply_settle_explain_progress_reconcile_and_check_from_the_command_line
     assert "nothing new to settle" in run("settle", "2026-Q1", "--today", "2026-04-01")
     statement = Statement.objects.get()
     text = run("explain", str(statement.pk))
-    assert "tier 3: from 300000: 3%  <- applied" in text
+    assert "tier 3: from ¥300,000.00: 3%  <- applied" in text
     assert "This statement: ¥10,500.00" in text
     assert "counted: 2 line(s), ¥350,000.00" in text
     assert run("reconcile").strip() == "every settled figure matches the raw data"

@@ -103,11 +103,11 @@ def test_calculation_notes_read_in_the_readers_language_with_their_figures():
     from fanli.rebates.explain import note_text
 
     with translation.override("zh-hans"):
-        assert note_text("growth 12.50% on last year's 80000.00") == "较上年 80000.00 增长 12.50%"
-        assert note_text("12.34 is below the minimum payout of 50: nothing is paid") == "12.34 低于最低兑付额 50：不予兑付"
+        assert note_text("growth 12.50% on last year's 80000.00") == "较上年 ¥80,000.00 增长 12.50%"
+        assert note_text("12.34 is below the minimum payout of 50: nothing is paid") == "¥12.34 低于最低兑付额 ¥50.00：不予兑付"
         assert note_text("something new") == "something new"
     with translation.override("en"):
-        assert note_text("growth 12.50% on last year's 80000.00") == "growth 12.50% on last year's 80000.00"
+        assert note_text("growth 12.50% on last year's 80000.00") == "growth 12.50% on last year's ¥80,000.00"
 
 
 @pytest.mark.django_db

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from fanli.common.money import format_minor
+from fanli.common.money import format_exact, format_minor
 
 register = template.Library()
 
@@ -27,6 +27,12 @@ def major(amount_text: Any) -> str:
     except (InvalidOperation, ValueError):
         return str(amount_text)
     return format_minor(int((value * 100).to_integral_value()))
+
+
+@register.filter
+def quantity(value: Any) -> str:
+    """A count or quantity with thousands separated, every decimal kept (1,250.5; 12,000)."""
+    return format_exact(None if value in (None, "") else str(value), None)
 
 
 @register.filter
