@@ -7,6 +7,7 @@ command's own work goes in ``work``. Commands speak English whatever the site's 
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Callable
 from datetime import date
@@ -34,6 +35,13 @@ def parse_day(text: str, *, name: str = "date") -> date:
 class FanliCommand(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--as-user", dest="as_user", help="username recorded as the actor (audit)")
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> Any:
+        """``--as-user`` is taken before or after an action (``fanli statement approve 12 --as-user
+        finance`` as well as ``fanli statement --as-user finance approve 12``)."""
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        _as_user_in_every_action(parser)
+        return parser
 
     def actor(self, options: dict[str, Any]) -> Any:
         username = options.get("as_user")
@@ -77,3 +85,13 @@ class FanliCommand(BaseCommand):
 
     def out_json(self, value: Any) -> None:
         self.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def _as_user_in_every_action(parser: Any) -> None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                if not any("--as-user" in known.option_strings for known in sub._actions):
+                    sub.add_argument("--as-user", dest="as_user", default=argparse.SUPPRESS,
+                                     help="username recorded as the actor (audit)")
+                _as_user_in_every_action(sub)

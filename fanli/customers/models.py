@@ -60,9 +60,12 @@ class Customer(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_customers"
     )
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="branches")
-    bank_name = models.CharField(max_length=100, blank=True, help_text="Bank and branch that rebates paid in cash go to.")
-    bank_account_name = models.CharField(max_length=200, blank=True, help_text="Account holder's name as the bank knows it.")
-    bank_account_number = models.CharField(max_length=40, blank=True)
+    # db_default: rows written by SQL that knows nothing of these columns (older tools) still go in
+    bank_name = models.CharField(max_length=100, blank=True, default="", db_default="",
+                                 help_text="Bank and branch that rebates paid in cash go to.")
+    bank_account_name = models.CharField(max_length=200, blank=True, default="", db_default="",
+                                         help_text="Account holder's name as the bank knows it.")
+    bank_account_number = models.CharField(max_length=40, blank=True, default="", db_default="")
     credit_limit_minor = models.BigIntegerField(default=0)
     payment_terms_days = models.PositiveIntegerField(default=30)
     tags = models.JSONField(default=list, blank=True)

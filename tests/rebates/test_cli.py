@@ -102,3 +102,52 @@ def test_unpaid_statements_past_their_due_date_are_flagged_overdue(tmp_path):
     run("statement", "approve", str(statement.pk), "--on", "2026-05-01")
     run("payout", str(statement.pk), "--paid-on", "2026-05-05")
     assert run("statement", "list", "--overdue") == ""
+
+
+def _statements(count: int, tmp_path) -> None:
+    catalog()
+    path = tmp_path / "dist.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    run("policy", "apply", str(path))
+    for number in range(count):
+        invoice(customer(f"C{number:03d}"), date(2026, 1, 10), ("TEA-1", str(1000 + number)))
+    run("settle", "2026-Q1", "--today", "2026-04-01")
+
+
+def test_a_statement_list_says_when_it_is_cut_and_how_to_see_the_rest(tmp_path):
+    _statements(7, tmp_path)
+    first = run("statement", "list", "--limit", "3").splitlines()
+    assert len(first) == 4 and first[-1] == "3 of 7 statement(s) shown; the next 3: --page 2"
+    last = run("statement", "list", "--limit", "3", "--page", "3").splitlines()
+    assert len(last) == 2 and last[-1] == "1 of 7 statement(s) shown"
+    whole = run("statement", "list", "--limit", "0").splitlines()
+    assert len(whole) == 7  # nothing cut: no note
+
+
+def test_a_statement_list_for_programs_is_json_or_csv_with_exact_amounts_and_the_note_on_stderr(tmp_path):
+    import csv
+    import json
+
+    _statements(3, tmp_path)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("statement", "list", "--format", "json", "--limit", "2", stdout=out, stderr=err)
+    rows = json.loads(out.getvalue())
+    assert [row["customer"] for row in rows] == ["C002", "C001"]
+    assert (rows[0]["amount_minor"], rows[0]["amount"], rows[0]["state"]) == (1002, "10.02", "draft")
+    assert err.getvalue().strip() == "2 of 3 statement(s) shown; the next 2: --page 2"
+    table = list(csv.DictReader(io.StringIO(run("statement", "list", "--format", "csv"))))
+    assert [row["customer"] for row in table] == ["C002", "C001", "C000"]
+    assert table[2]["amount"] == "10.00" and table[2]["customer_name"] == "C000 商贸有限公司"
+
+
+def test_fanli_help_lists_fanlis_commands_with_a_line_each_and_not_djangos(capsys):
+    from fanli.cli import main
+
+    main(["--help"])
+    text = capsys.readouterr().out
+    assert "  settle       Settle a period (2026-Q1, 2026, 2026-H1, 2026-03)" in text
+    assert "  statement    List statements, approve, dispute" in text
+    assert "flush" not in text and "migrate" in text  # only named as Django's, under fanli django
+    main(["django"])
+    djangos = capsys.readouterr().out
+    assert "  migrate" in djangos and "flush" not in djangos

@@ -32,7 +32,8 @@ class Command(BaseCommand):
             help="sales only: accept returns that name no invoice or take back more than their invoice still has "
                  "(default: every return is checked against its invoice, per SKU, in quantity and amount)",
         )
-        parser.add_argument("--user", help="username recorded as the actor (default: none)")
+        parser.add_argument("--as-user", "--user", dest="user",
+                            help="username recorded as the actor, as for every command (default: none)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
