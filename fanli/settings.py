@@ -235,7 +235,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Warnings are e-mailed to their owners; the console shows them unless a real backend is set.
-EMAIL_BACKEND = os.environ.get("FANLI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Without a configured backend, e-mails are written as files to FANLI_VAR_DIR/mail (one per message),
+# not printed: a first start of the demo raises a warning e-mail per sales rep.
+EMAIL_BACKEND = os.environ.get("FANLI_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = os.environ.get("FANLI_EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("FANLI_FROM_EMAIL", "fanli@localhost")
 
 # Business defaults.
@@ -264,4 +267,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("FANLI_LOG_LEVEL", "WARNING")},
+    # one line per run of a scheduled task (warnings raised and e-mailed, …), whatever the level above
+    "loggers": {"fanli.runs": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

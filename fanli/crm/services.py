@@ -3,6 +3,7 @@ follow-ups, complaints, satisfaction surveys and the relationship level."""
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from datetime import date
 from typing import Any
@@ -19,6 +20,8 @@ from fanli.customers.models import Customer, Relationship
 
 from .models import Complaint, FollowUp, Interaction, SurveyResponse, Warning
 from .warnings import candidates
+
+runs_log = logging.getLogger("fanli.runs")
 
 
 def warnings_raise(*, today: date, actor: Any = None) -> list[Warning]:
@@ -39,11 +42,14 @@ def warnings_raise(*, today: date, actor: Any = None) -> list[Warning]:
                       .select_related("owner", "customer"))
         audit_record(actor=actor, action="warnings.raise", object_type="warnings", object_id=today.isoformat(),
                      data={"new": len(new)})
-    _notify(stored)
+    mailed = _notify(stored)
+    runs_log.info("warnings %s: %d new, %d e-mailed to %d owner(s)", today.isoformat(), len(new),
+                  sum(len(theirs) for theirs in mailed.values()), len(mailed))
     return stored
 
 
-def _notify(warnings: list[Warning]) -> None:
+def _notify(warnings: list[Warning]) -> dict[Any, list[Warning]]:
+    """E-mail each owner the list of their new warnings; answers what went to whom."""
     by_owner: dict[Any, list[Warning]] = defaultdict(list)
     for warning in warnings:
         if warning.owner is not None and warning.owner.email:
@@ -53,6 +59,7 @@ def _notify(warnings: list[Warning]) -> None:
         send_mail(subject=f"Fanli: {len(theirs)} new warning(s)", message="\n".join(lines),
                   from_email=None, recipient_list=[owner.email])
         Warning.objects.filter(pk__in=[w.pk for w in theirs]).update(notified_at=timezone.now())
+    return by_owner
 
 
 def warning_acknowledge(*, warning_id: int, actor: Any) -> Warning:

@@ -183,3 +183,34 @@ def test_an_author_sees_the_budget_warning_they_own_though_it_names_no_customer(
     client.force_login(world["users"]["channel_manager"])
     page = client.get("/office/warnings/").content.decode()
     assert "over budget" in page and "someone else&#x27;s" not in page
+
+
+def test_each_warning_run_says_one_line_on_the_console_and_mails_nothing_to_it(world, mailoutbox, caplog):
+    import logging
+
+    rep = world["users"]["channel_manager"]
+    User.objects.filter(pk=rep.pk).update(email="rep@example.com")
+    with caplog.at_level(logging.INFO, logger="fanli.runs"):
+        warnings_raise(today=TODAY)
+        warnings_raise(today=date(2026, 11, 25))
+    assert [r.getMessage() for r in caplog.records if r.name == "fanli.runs"] == [
+        f"warnings {TODAY.isoformat()}: 2 new, 1 e-mailed to 1 owner(s)",
+        "warnings 2026-11-25: 0 new, 0 e-mailed to 0 owner(s)"]
+    assert len(mailoutbox) == 1
+
+
+def test_without_a_configured_backend_mail_goes_to_files_not_to_the_console():
+    import importlib
+    import os
+
+    import fanli.settings as configured
+
+    saved = os.environ.pop("FANLI_EMAIL_BACKEND", None)
+    try:
+        fresh = importlib.reload(configured)
+        assert fresh.EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend"
+        assert fresh.EMAIL_FILE_PATH.endswith("mail")
+    finally:
+        if saved is not None:
+            os.environ["FANLI_EMAIL_BACKEND"] = saved
+        importlib.reload(configured)
