@@ -37,12 +37,18 @@ def account_balances(*, customer_id: int | None = None, **filters: Any) -> dict[
 
 def customer_balances(customer_id: int) -> dict[str, int]:
     """What a customer has: rebate-account credit, payable not yet paid, paid out by form."""
-    b = account_balances(customer_id=customer_id)
-    paid = LedgerEntry.objects.filter(customer_id=customer_id, kind="payout", debit_account=Account.REBATES_PAYABLE)
+    return customers_balances([customer_id])
+
+
+def customers_balances(customer_ids: list[int]) -> dict[str, int]:
+    """``customer_balances`` summed over several customers (a group head and its branches)."""
+    b = account_balances(customer_id__in=customer_ids)
+    paid = LedgerEntry.objects.filter(customer_id__in=customer_ids, kind="payout", debit_account=Account.REBATES_PAYABLE)
     by_form = {row["credit_account"]: row["total"] for row in paid.values("credit_account").annotate(total=Sum("amount_minor"))}
+    today = timezone.localdate()
     return {
         "rebate_account_minor": b.get(Account.REBATE_ACCOUNT, 0),
-        "credit_available_minor": credit_available_minor(customer_id, on=timezone.localdate()),
+        "credit_available_minor": sum(credit_available_minor(pk, on=today) for pk in customer_ids),
         "payable_minor": b.get(Account.REBATES_PAYABLE, 0),
         "accrued_minor": b.get(Account.ACCRUED_REBATES, 0),
         "paid_cash_minor": by_form.get(Account.CASH, 0),

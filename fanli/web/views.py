@@ -37,7 +37,7 @@ from fanli.crm.models import Complaint, Interaction
 from fanli.crm.selectors import customer_contacts, survey_answered_lately
 from fanli.customers.models import Customer, CustomerSegment, DealerScore, Grade, Relationship
 from fanli.ledger.models import Payout
-from fanli.ledger.selectors import customer_balances
+from fanli.ledger.selectors import customer_balances, customers_balances
 from fanli.loyalty.selectors import member_summaries
 from fanli.rebates.explain import explanation_text
 from fanli.rebates.models import Policy, Statement
@@ -399,10 +399,15 @@ def customer_page(request: HttpRequest, customer: Customer, *, forms: dict[str, 
 def portal_home(request: HttpRequest, customer: Customer) -> HttpResponse:
     day = _day(request)
     companies = portal_customers(customer)
+    company_ids = sorted(companies.values_list("id", flat=True))
+    branches = [(company, customer_balances(company.pk)) for company in companies.exclude(pk=customer.pk)
+                .order_by("code")] if len(company_ids) > 1 else []
     return render(request, "web/portal/home.html", {
         "customer": customer, "day": day,
         "progress": customer_progress(customer, day),
-        "balances": customer_balances(customer.pk),
+        # a group head sees what the whole group holds, and each company's share below
+        "balances": customers_balances(company_ids), "own_balances": customer_balances(customer.pk),
+        "branches": branches,
         "statements": Statement.objects.filter(statements_issued(), customer__in=companies)
         .select_related("policy", "customer").order_by("-id")[:50],
         "payouts": Payout.objects.filter(customer__in=companies)

@@ -119,3 +119,27 @@ def test_a_customer_sees_no_draft_statement_of_their_own_until_it_is_approved(cl
     statement_approve(statement_id=mine.pk, actor=world["users"]["finance"], today=date(2026, 4, 5))
     assert client.get(f"/portal/statements/{mine.pk}/").status_code == 200
     assert f"/portal/statements/{mine.pk}/" in client.get("/portal/").content.decode()
+
+
+def test_a_group_head_sees_its_branches_balances_summed_and_each_company_below(client, world):
+    from fanli.ledger.models import Account, EntryKind
+    from fanli.ledger.services import Posting, entries_post
+    from tests.builders import customer
+
+    head = world["acme_statement"].customer
+    branch = customer("C001-B", parent=head)
+    entries_post(postings=[
+        Posting(EntryKind.SETTLEMENT, Account.REBATE_EXPENSE, Account.REBATES_PAYABLE, 758_833, "t:1", date(2026, 4, 1),
+                customer_id=branch.pk),
+        Posting(EntryKind.PAYOUT, Account.REBATES_PAYABLE, Account.REBATE_ACCOUNT, 758_833, "t:2", date(2026, 4, 2),
+                customer_id=branch.pk),
+        Posting(EntryKind.SETTLEMENT, Account.REBATE_EXPENSE, Account.REBATES_PAYABLE, 10_000, "t:3", date(2026, 4, 1),
+                customer_id=head.pk),
+    ])
+    client = login(client, world["users"]["portal"])
+    page = client.get("/portal/").content.decode()
+    balances = page.split('id="portal-balances"')[1].split("</section>")[0]
+    assert "¥7,588.33" in balances.split('id="branch-balances"')[0]  # the group's credit, summed
+    rows = balances.split('id="branch-balances"')[1].split("<tr>")[2:]
+    assert "C001 " in rows[0] and "¥0.00" in rows[0] and "¥3,140.00" in rows[0]  # its own statement and entry
+    assert "C001-B" in rows[1] and "¥7,588.33" in rows[1]

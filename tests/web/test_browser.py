@@ -64,3 +64,19 @@ def test_the_language_switch_turns_the_interface_to_english_and_back(page, world
     page.select_option("select[name=language]", "zh-hans")
     page.wait_for_selector("text=待审核结算单")
     assert Statement.objects.filter(state="draft").count() == 2  # the auditor changed nothing
+
+
+@pytest.mark.usefixtures("issued")
+@pytest.mark.parametrize("width", [360, 390])
+def test_the_portal_fits_a_phone(page, world, width):
+    page.set_viewport_size({"width": width, "height": 800})
+    log_in(page, "acme", "/portal/")
+    for path in ("/portal/", f"/portal/statements/{world['acme_statement'].pk}/"):
+        page.goto(page.base + path)
+        page.wait_for_selector("main")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, path  # nothing off the side
+    page.goto(page.base + "/portal/")
+    five = page.locator("fieldset.scores label").last.bounding_box()
+    comment = page.locator("input[name=comment]").bounding_box()
+    assert five is not None and comment is not None and five["y"] + five["height"] <= comment["y"]  # not under it
+    shot(page, f"portal_{width}px")
