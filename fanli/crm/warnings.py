@@ -220,7 +220,7 @@ def near_next_tier(today: date, positions: tuple[list[Any], list[Any]] | None = 
             near.append(Candidate("near_tier", f"{item.document.code}:{item.period.key}:{code}:{tier}",
                                   computed.customer_id, (
                 f"{more} by {item.period.end} reach tier {tier} of {item.document.code} for {code}, "
-                f"from {threshold:,}: a sales opportunity")))
+                f"from {'¥' if str(result.metric) == 'amount' else ''}{threshold:,}: a sales opportunity")))
     return near
 
 

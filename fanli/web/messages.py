@@ -61,6 +61,56 @@ _EXACT: dict[str, Callable[[], str]] = {
 }
 
 # pydantic's messages that carry a value, by pattern.
+# Warning reasons (fanli.crm.warnings), stored in English with their figures.
+_WARNINGS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (re.compile(r"^(\d+) invoice\(s\) past due, (.+) outstanding; the oldest, (.+), was due on (.+)$"),
+     lambda m: _("%(count)s invoice(s) past due, %(amount)s outstanding; the oldest, %(invoice)s, was due on %(day)s")
+     % {"count": m.group(1), "amount": m.group(2), "invoice": m.group(3), "day": m.group(4)}),
+    (re.compile(r"^no invoice for (\d+) days since (.+); usually one every (.+) days$"),
+     lambda m: _("no invoice for %(days)s days since %(day)s; usually one every %(usual)s days")
+     % {"days": m.group(1), "day": m.group(2), "usual": m.group(3)}),
+    (re.compile(r"^(\d+) rebate statement\(s\) unpaid past their due date, (.+); the oldest was due on (.+)$"),
+     lambda m: _("%(count)s rebate statement(s) unpaid past their due date, %(amount)s; the oldest was due on %(day)s")
+     % {"count": m.group(1), "amount": m.group(2), "day": m.group(3)}),
+    (re.compile(r"^(\d+) rebate statement\(s\), (.+), fall due from (.+): approve and pay them in time$"),
+     lambda m: _("%(count)s rebate statement(s), %(amount)s, fall due from %(day)s: approve and pay them in time")
+     % {"count": m.group(1), "amount": m.group(2), "day": m.group(3)}),
+    (re.compile(r"^(\d+) points of (.+) expire from (.+); remind (.+) to use them$"),
+     lambda m: _("%(points)s points of %(programme)s expire from %(day)s; remind %(customer)s to use them")
+     % {"points": f"{int(m.group(1)):,}", "programme": m.group(2), "day": m.group(3), "customer": m.group(4)}),
+    (re.compile(r"^discount rule (.+) has used (.+) of its (.+) budget$"),
+     lambda m: _("discount rule %(rule)s has used %(spent)s of its %(budget)s budget")
+     % {"rule": m.group(1), "spent": m.group(2), "budget": m.group(3)}),
+    (re.compile(r"^follow up with (.+) by (.+?): (.*)$"),
+     lambda m: _("follow up with %(customer)s by %(day)s: %(title)s")
+     % {"customer": m.group(1), "day": m.group(2), "title": m.group(3)}),
+    (re.compile(r"^(.+) sold from (.+) to (.+), (\d+) of (\d+) days into a (.+) target: (.+) behind the (.+) due by now$"),
+     lambda m: _("%(sold)s sold from %(start)s to %(today)s, %(elapsed)s of %(days)s days into a %(target)s target: "
+                 "%(behind)s behind the %(due)s due by now")
+     % {"sold": m.group(1), "start": m.group(2), "today": m.group(3), "elapsed": m.group(4), "days": m.group(5),
+        "target": m.group(6), "behind": m.group(7), "due": m.group(8)}),
+    (re.compile(r"^¥(.+) more net sales by (.+) reach tier (\d+) of (.+) for (.+), from (.+): a sales opportunity$"),
+     lambda m: _("¥%(gap)s more net sales by %(day)s reach tier %(tier)s of %(policy)s for %(customer)s, from "
+                 "%(threshold)s: a sales opportunity")
+     % {"gap": m.group(1), "day": m.group(2), "tier": m.group(3), "policy": m.group(4), "customer": m.group(5),
+        "threshold": m.group(6)}),
+    (re.compile(r"^(.+) more units by (.+) reach tier (\d+) of (.+) for (.+), from (.+): a sales opportunity$"),
+     lambda m: _("%(gap)s more units by %(day)s reach tier %(tier)s of %(policy)s for %(customer)s, from "
+                 "%(threshold)s units: a sales opportunity")
+     % {"gap": m.group(1), "day": m.group(2), "tier": m.group(3), "policy": m.group(4), "customer": m.group(5),
+        "threshold": m.group(6)}),
+    (re.compile(r"^(.+) more orders by (.+) reach tier (\d+) of (.+) for (.+), from (.+): a sales opportunity$"),
+     lambda m: _("%(gap)s more orders by %(day)s reach tier %(tier)s of %(policy)s for %(customer)s, from "
+                 "%(threshold)s orders: a sales opportunity")
+     % {"gap": m.group(1), "day": m.group(2), "tier": m.group(3), "policy": m.group(4), "customer": m.group(5),
+        "threshold": m.group(6)}),
+    (re.compile(r"^policy (.+) has earned (.+) so far in (.+); at this pace it will cost (.+) against a (.+) budget$"),
+     lambda m: _("policy %(policy)s has earned %(earned)s so far in %(period)s; at this pace it will cost "
+                 "%(projected)s against a %(budget)s budget")
+     % {"policy": m.group(1), "earned": m.group(2), "period": m.group(3), "projected": m.group(4),
+        "budget": m.group(5)}),
+]
+
 _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"^Input should be greater than or equal to (.+)$"),
      lambda m: _("must be at least %(limit)s") % {"limit": m.group(1)}),
@@ -474,7 +524,7 @@ def ui_message(text: str) -> str:
     exact = _EXACT.get(text)
     if exact is not None:
         return exact()
-    for pattern, render in _PATTERNS:
+    for pattern, render in (*_WARNINGS, *_PATTERNS):
         match = pattern.match(text)
         if match:
             return render(match)

@@ -79,6 +79,7 @@ urlpatterns = [
     path("office/audit/", audit.audit_log, name="audit"),
     path("office/warnings/", warnings.warnings, name="warnings"),
     path("office/warnings/<int:warning_id>/acknowledge/", warnings.warning_acknowledge_view, name="warning_acknowledge"),
+    path("office/warnings/acknowledge/", warnings.warnings_acknowledge, name="warnings_acknowledge"),
     path("office/loyalty/", loyalty.programmes, name="loyalty"),
     path("office/loyalty/<slug:code>/", loyalty.members, name="loyalty_members"),
     path("office/loyalty/<slug:code>/<str:customer>/", loyalty.member, name="loyalty_member"),

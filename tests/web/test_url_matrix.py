@@ -50,7 +50,7 @@ ACTIONS = {
     "import_upload": ((), IMPORTERS), "import_commit": ((), IMPORTERS),
     "dispute_message": (("dispute",), DISPUTERS), "dispute_propose": (("dispute",), DISPUTERS),
     "dispute_decide": (("dispute",), SETTLERS), "dispute_confirm": (("dispute",), DISPUTERS),
-    "warning_acknowledge": ((1,), ALL),
+    "warning_acknowledge": ((1,), ALL), "warnings_acknowledge": ((), ALL),
     "interaction_log": (("C001",), CRM), "complaint_open": (("C001",), CRM), "survey_record": (("C001",), CRM),
     "customer_relationship": (("C001",), CRM), "follow_up_done": ((1,), CRM), "complaint_progress": ((1,), CRM),
     "customer_rating": (("C001",), CRM), "segments_recompute": ((), CRM),

@@ -122,7 +122,7 @@ def test_near_the_next_tier_within_ten_percent_before_the_period_ends(world):
     invoice(other, date(2026, 11, 2), ("TEA-1", "80000"))  # 20 % short: not yet an opportunity
     [found] = near_next_tier(TODAY)
     assert (found.key, found.customer_id) == ("dist-q:2026-Q4:C001:2", acme.pk)
-    assert found.reason == ("¥5,000.00 more net sales by 2026-12-31 reach tier 2 of dist-q for C001, from 100,000: "
+    assert found.reason == ("¥5,000.00 more net sales by 2026-12-31 reach tier 2 of dist-q for C001, from ¥100,000: "
                             "a sales opportunity")
     assert near_next_tier(date(2026, 12, 31)) == []  # the last day: too late to act on
 
@@ -214,3 +214,56 @@ def test_without_a_configured_backend_mail_goes_to_files_not_to_the_console():
         if saved is not None:
             os.environ["FANLI_EMAIL_BACKEND"] = saved
         importlib.reload(configured)
+
+
+def _many_warnings(world, branches: int = 60) -> None:
+    head = world["acme_statement"].customer
+    rows = []
+    for number in range(branches):
+        branch = customer(f"C001-{number:02d}", parent=head)
+        rows.append(Warning(kind="near_tier", key=f"group-pooled:2026-Q4:{branch.code}:2", customer=branch,
+                            reason=f"¥5,000.00 more net sales by 2026-12-31 reach tier 2 of group-pooled for "
+                                   f"{branch.code}, from ¥100,000: a sales opportunity", raised_on=TODAY))
+    rows.append(Warning(kind="payout_overdue", key="C002:x", customer=world["other_statement"].customer,
+                        reason="1 rebate statement(s) unpaid past their due date, ¥900.00; the oldest was due on "
+                               "2026-04-30", raised_on=TODAY))
+    Warning.objects.bulk_create(rows)
+
+
+def test_warnings_come_a_page_at_a_time_in_the_readers_language(client, world):
+    _many_warnings(world)
+    client.force_login(world["users"]["finance"])
+    page = client.get("/office/warnings/").content.decode()
+    assert page.count("data-warning=") == 50
+    assert "C001-00 在 2026-12-31 前再增加 ¥5,000.00 净销售额即可达到 group-pooled 第 2 档（¥100,000 起）" in page
+    assert "a sales opportunity" not in page
+    second = client.get("/office/warnings/", {"page": "2"}).content.decode()
+    assert second.count("data-warning=") == 11
+    assert "1 张返利结算单逾期未付，共 ¥900.00；最早的于 2026-04-30 到期" in second
+
+
+def test_a_pooled_groups_warnings_read_once_per_group_and_rule(client, world):
+    _many_warnings(world)
+    client.force_login(world["users"]["finance"])
+    page = client.get("/office/warnings/", {"view": "grouped"}).content.decode()
+    table = page.split('id="warning-groups"')[1].split("</table>")[0]
+    rows = table.split("<tr>")[2:]
+    assert len(rows) == 2
+    assert "<td>C001</td>" in rows[0] and '<td class="num">60</td>' in rows[0]
+    assert "<td>C002</td>" in rows[1] and '<td class="num">1</td>' in rows[1]
+
+
+def test_every_matching_warning_is_acknowledged_at_once_unless_the_match_changed(client, world):
+    _many_warnings(world)
+    client.force_login(world["users"]["finance"])
+    refused = client.post("/office/warnings/acknowledge/", {"all_matching": "1", "customer": "C001",
+                                                           "expected_count": "59"})
+    assert refused["Location"] == "/office/warnings/?customer=C001"
+    assert not Warning.objects.filter(acknowledged_at__isnull=False).exists()
+    done = client.post("/office/warnings/acknowledge/", {"all_matching": "1", "customer": "C001",
+                                                        "expected_count": "60"})
+    assert done["Location"] == "/office/warnings/?customer=C001"
+    assert Warning.objects.filter(acknowledged_at__isnull=False).count() == 60
+    assert Warning.objects.get(kind="payout_overdue").acknowledged_at is None
+    assert set(Warning.objects.filter(acknowledged_at__isnull=False).values_list("acknowledged_by", flat=True)) == {
+        world["users"]["finance"].pk}
