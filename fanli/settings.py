@@ -239,6 +239,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # not printed: a first start of the demo raises a warning e-mail per sales rep.
 EMAIL_BACKEND = os.environ.get("FANLI_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = os.environ.get("FANLI_EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+
+# PDF statements: the letterhead's company, and a TrueType font with Chinese glyphs (fanli/web/pdf.py)
+FANLI_COMPANY_NAME = os.environ.get("FANLI_COMPANY_NAME", "")
+FANLI_PDF_FONT = os.environ.get("FANLI_PDF_FONT", "")
 DEFAULT_FROM_EMAIL = os.environ.get("FANLI_FROM_EMAIL", "fanli@localhost")
 
 # Business defaults.

@@ -17,6 +17,10 @@ from fanli.rebates.explain import note_text
 
 # Our own rules' messages, exactly as the document and the services word them.
 _EXACT: dict[str, Callable[[], str]] = {
+    "no font with Chinese characters for PDF statements: install fonts-wqy-zenhei (or fonts-noto-cjk), or name a "
+    ".ttf/.ttc file in FANLI_PDF_FONT":
+        lambda: _("no font with Chinese characters for PDF statements: install fonts-wqy-zenhei (or fonts-noto-cjk), "
+                  "or name a .ttf/.ttc file in FANLI_PDF_FONT"),
     "must not be negative": lambda: _("must not be negative"),
     "has more than two decimal places": lambda: _("has more than two decimal places"),
     "must be a percentage between 0 and 100": lambda: _("must be a percentage between 0 and 100"),

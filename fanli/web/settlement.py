@@ -7,6 +7,7 @@ from datetime import date
 from io import BytesIO
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +19,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from fanli.accounts.selectors import visible_customers
+from fanli.common.exceptions import FanliError
 from fanli.common.jobs import job_start
 from fanli.common.money import minor_to_major
 from fanli.common.periods import PeriodKind, parse_period, period_containing
@@ -26,6 +28,7 @@ from fanli.rebates.explain import explanation_text
 from fanli.rebates.models import Policy, PolicyVersion, Run, Statement
 from fanli.rebates.selectors import statement_lines
 
+from .messages import ui_message
 from .views import _office_statement, _portal_statement, _statement_filters, portal_view, staff_view
 
 MONEY_FORMAT = "#,##0.00"
@@ -147,3 +150,28 @@ def statement_print(request: HttpRequest, statement_id: int) -> HttpResponse:
 def portal_statement_print(request: HttpRequest, customer: Any, statement_id: int) -> HttpResponse:
     return render(request, "web/print_statement.html", _print_context(
         _portal_statement(customer, statement_id), reverse("web:portal_statement", args=[statement_id])))
+
+
+def _pdf_response(request: HttpRequest, statement: Statement, back: str) -> HttpResponse:
+    from .pdf import statement_pdf
+
+    try:
+        document = statement_pdf(statement)
+    except FanliError as error:  # no usable font on this server: say so where the link was
+        messages.error(request, ui_message(error.message))
+        return redirect(back, statement.pk)
+    response = HttpResponse(document, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="statement-{statement.pk}.pdf"'
+    return response
+
+
+@staff_view()
+def statement_pdf_view(request: HttpRequest, statement_id: int) -> HttpResponse:
+    """The statement as a PDF (对账单), in the reader's language."""
+    return _pdf_response(request, _office_statement(request, statement_id), "web:statement")
+
+
+@portal_view
+def portal_statement_pdf(request: HttpRequest, customer: Any, statement_id: int) -> HttpResponse:
+    """The customer's own issued statement as a PDF: the same document the back office gets."""
+    return _pdf_response(request, _portal_statement(customer, statement_id), "web:portal_statement")

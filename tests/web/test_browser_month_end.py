@@ -79,3 +79,8 @@ def test_the_month_end_from_filter_to_paid_batch(page, world, language, tmp_path
     batch.refresh_from_db()
     assert batch.state == "paid" and batch.confirmed_by.username == "administrator"
     assert Statement.objects.filter(state="paid").count() == count
+
+    paid = Statement.objects.filter(state="paid").order_by("id").first()
+    page.goto(page.base + f"/office/statements/{paid.pk}/")
+    pdf = page.request.get(page.base + page.get_attribute("#statement-pdf", "href"))
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF-")

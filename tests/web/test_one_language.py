@@ -75,7 +75,9 @@ def _pages(client: Client, world: dict, language: str) -> dict[str, str]:
     client.force_login(world["users"]["portal"])
     for name, arguments in PORTAL.items():
         if name not in PORTAL_ACTIONS:
-            rendered[name] = client.get(url(world, name, arguments)).content.decode()
+            response = client.get(url(world, name, arguments))
+            if response["Content-Type"].startswith("text/html"):
+                rendered[name] = response.content.decode()
     return rendered
 
 

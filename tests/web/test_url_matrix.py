@@ -27,6 +27,7 @@ READ_ALL = frozenset({"administrator", "finance", "customer_service", "auditor"}
 PAGES = {
     "dashboard": ((), ALL), "statements": ((), ALL), "statements_export": ((), ALL),
     "statement": (("statement",), ALL), "statement_print": (("statement",), ALL),
+    "statement_pdf": (("statement",), ALL),
     "customers": ((), ALL), "customer": (("C001",), ALL),
     "policies": ((), ALL), "policy_new": ((), EDITORS), "policy": (("dist-q",), ALL),
     "policy_edit": (("dist-q",), EDITORS), "policy_diff": (("dist-q",), ALL),
@@ -59,6 +60,7 @@ ACTIONS = {
     "payment_batch_cancel": (("batch",), PAYERS),
 }
 PORTAL = {"portal": (), "portal_statement": ("statement",), "portal_statement_print": ("statement",),
+          "portal_statement_pdf": ("statement",),
           "portal_dispute": ("statement",), "portal_dispute_message": ("statement",), "portal_survey": ()}
 PORTAL_ACTIONS = {"portal_dispute", "portal_dispute_message", "portal_survey"}
 PUBLIC = {"home", "login", "logout"}
