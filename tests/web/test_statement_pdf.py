@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 import zlib
 
-import pytest
-
 from fanli.rebates.services import statement_approve
 
 
