@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 from fanli.common.money import format_exact, format_minor, round_minor
 
@@ -130,6 +130,23 @@ def build_explanation(
     }
 
 
+# The explanation's own words (stored as codes) in the reader's language.
+_TERMS: dict[str, Any] = {
+    "invoiced": pgettext_lazy("basis source", "invoiced"), "paid": pgettext_lazy("basis source", "paid"),
+    "tiers": pgettext_lazy("calculation", "tiers"), "flat_rate": pgettext_lazy("calculation", "flat rate"),
+    "per_unit": pgettext_lazy("calculation", "per unit"),
+    "retroactive": pgettext_lazy("tier mode", "retroactive"), "incremental": pgettext_lazy("tier mode", "incremental"),
+    "rolling": pgettext_lazy("tier mode", "rolling"), "total": pgettext_lazy("tier mode", "total"),
+    "amount": pgettext_lazy("metric", "amount"), "quantity": pgettext_lazy("metric", "quantity"),
+    "orders": pgettext_lazy("metric", "orders"), "growth": pgettext_lazy("metric", "growth"),
+    "eligible": pgettext_lazy("eligibility", "eligible"),
+}
+
+
+def _term(value: Any) -> str:
+    return str(_TERMS.get(value, value)) if isinstance(value, str) else str(value)
+
+
 def _metric_format(metric: str | None, currency: str) -> Callable[[Any], str]:
     """How a value of the policy's metric reads: money for an amount, a count for a quantity or
     orders, a percentage for growth (tier thresholds and bands are in the metric's unit)."""
@@ -138,6 +155,12 @@ def _metric_format(metric: str | None, currency: str) -> Callable[[Any], str]:
     if metric == "growth":
         return lambda text: "—" if text is None else (str(text) if text == "infinite" else f"{format_exact(text, None)}%")
     return lambda text: format_exact(text, None)
+
+
+def _statement_kind(kind: str) -> str:
+    from .models import Statement
+
+    return str(Statement.Kind(kind).label) if kind in Statement.Kind.values else kind
 
 
 def explanation_text(explanation: dict[str, Any], *, currency: str = "CNY") -> str:
@@ -157,16 +180,16 @@ def explanation_text(explanation: dict[str, Any], *, currency: str = "CNY") -> s
         _("Policy %(code)s v%(version)s — %(name)s") % e["policy"],
         _("Customer %(customer)s, period %(key)s (%(start)s to %(end)s), sales counted %(counted_from)s to "
           "%(counted_until)s") % {"customer": e["customer"], **period},
-        _("Eligibility: %(reason)s") % {"reason": e["eligibility"]},
+        _("Eligibility: %(reason)s") % {"reason": note_text(_term(e["eligibility"]))},
         _("Basis (%(source)s): amount %(amount)s, quantity %(quantity)s")
-        % {"source": e["basis_source"], "amount": exact(e["basis"]["amount"]),
+        % {"source": _term(e["basis_source"]), "amount": exact(e["basis"]["amount"]),
            "quantity": format_exact(e["basis"]["quantity"], None)}
         + (_(", orders %(orders)s") % {"orders": e["basis"]["orders"]} if e["basis"]["orders"] is not None else "")
         + (_(", same period last year %(amount)s") % {"amount": exact(e["basis"]["prior_year_amount"])}
            if e["basis"]["prior_year_amount"] else ""),
         _("Metric %(metric)s = %(value)s; calculation %(calculation)s")
-        % {"metric": r["metric"], "value": metric(r["metric_value"]), "calculation": e["calculation"]}
-        + (_(", mode %(mode)s") % {"mode": r["mode"]} if r["mode"] else ""),
+        % {"metric": _term(r["metric"]), "value": metric(r["metric_value"]), "calculation": _term(e["calculation"])}
+        + (_(", mode %(mode)s") % {"mode": _term(r["mode"])} if r["mode"] else ""),
     ]
     if e["tier_table"]:
         lines.append(_("Tier table:"))
@@ -206,7 +229,7 @@ def explanation_text(explanation: dict[str, Any], *, currency: str = "CNY") -> s
     lines.append(_("Earned for the period: %(amount)s") % {"amount": money(e["earned_minor"])})
     for previous in e["previous_statements"]:
         lines.append(_("  less statement #%(sequence)s (%(kind)s): %(amount)s")
-                     % {"sequence": previous["sequence"], "kind": previous["kind"],
+                     % {"sequence": previous["sequence"], "kind": _statement_kind(previous["kind"]),
                         "amount": money(previous["amount_minor"])})
     lines.append(_("This statement: %(amount)s") % {"amount": money(e["amount_minor"])})
     return "\n".join(lines)
@@ -249,6 +272,25 @@ _NOTES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"^basis reduced by (.+) already granted by policies this one stacks after$"),
      lambda m: _("basis reduced by %(amount)s already granted by policies this one stacks after")
      % {"amount": format_exact(m.group(1))}),
+    (re.compile(r"^SKU (.+) is excluded$"), lambda m: _("SKU %(sku)s is excluded") % {"sku": m.group(1)}),
+    (re.compile(r"^brand (.+) is excluded$"), lambda m: _("brand %(brand)s is excluded") % {"brand": m.group(1)}),
+    (re.compile(r"^category (.+) is excluded$"),
+     lambda m: _("category %(category)s is excluded") % {"category": m.group(1)}),
+    (re.compile(r"^SKU (.+) is included$"), lambda m: _("SKU %(sku)s is included") % {"sku": m.group(1)}),
+    (re.compile(r"^brand (.+) is included$"), lambda m: _("brand %(brand)s is included") % {"brand": m.group(1)}),
+    (re.compile(r"^category (.+) is included$"),
+     lambda m: _("category %(category)s is included") % {"category": m.group(1)}),
+    (re.compile(r"^all products count$"), lambda m: _("all products count")),
+    (re.compile(r"^not in the policy's product scope$"), lambda m: _("not in the policy's product scope")),
+    (re.compile(r"^unknown product$"), lambda m: _("unknown product")),
+    (re.compile(r"^customer status is (.+)$"), lambda m: _("customer status is %(status)s") % {"status": m.group(1)}),
+    (re.compile(r"^no enrolment \(返利协议\) under this policy$"), lambda m: _("no enrolment under this policy")),
+    (re.compile(r"^kind (.+) is not among (.+)$"),
+     lambda m: _("kind %(kind)s is not among %(allowed)s") % {"kind": m.group(1), "allowed": m.group(2)}),
+    (re.compile(r"^grade (.+) is not among (.+)$"),
+     lambda m: _("grade %(grade)s is not among %(allowed)s") % {"grade": m.group(1), "allowed": m.group(2)}),
+    (re.compile(r"^region (.+) is not among (.+)$"),
+     lambda m: _("region %(region)s is not among %(allowed)s") % {"region": m.group(1), "allowed": m.group(2)}),
     (re.compile(r"^the basis is not positive: nothing is earned$"),
      lambda m: _("the basis is not positive: nothing is earned")),
     (re.compile(r"^(-?[\d.]+) is below the minimum payout of (.+): nothing is paid$"),
