@@ -115,6 +115,20 @@ _WARNINGS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         "budget": m.group(5)}),
 ]
 
+def _period_kind(kind: str) -> str:
+    return {"month": _("month"), "quarter": _("quarter"), "half_year": _("half year"), "year": _("year")}.get(kind, kind)
+
+
+# Why a settlement run left a policy out (fanli.rebates.services), in the run's summary.
+_WARNINGS += [
+    (re.compile(r"^settles by (\w+), not (\w+)$"),
+     lambda m: _("settles by %(kind)s, not by %(asked)s") % {"kind": _period_kind(m.group(1)),
+                                                             "asked": _period_kind(m.group(2))}),
+    (re.compile(r"^not valid in (.+)$"), lambda m: _("not valid in %(period)s") % {"period": m.group(1)}),
+    (re.compile(r"^(.+) already settled on account up to (.+)$"),
+     lambda m: _("%(period)s already settled on account up to %(day)s") % {"period": m.group(1), "day": m.group(2)}),
+]
+
 _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"^Input should be greater than or equal to (.+)$"),
      lambda m: _("must be at least %(limit)s") % {"limit": m.group(1)}),

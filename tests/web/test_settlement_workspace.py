@@ -153,3 +153,15 @@ def test_the_job_page_says_in_chinese_which_periods_were_rechecked_and_why_and_w
     assert second.summary["rechecked"] == []
     assert "重新核算的期间" not in again and "自上次计算以来无变动、未重算的期间" in again
     assert "dist-q 2026-Q3" in again
+
+
+def test_why_a_policy_was_not_settled_reads_in_chinese():
+    from django.utils import translation
+
+    from fanli.web.messages import ui_message
+
+    with translation.override("zh-hans"):
+        assert ui_message("settles by half_year, not quarter") == "按半年结算，不按季度"
+        assert ui_message("not valid in 2026-Q1") == "在 2026-Q1 不生效"
+    with translation.override("en"):
+        assert ui_message("settles by half_year, not quarter") == "settles by half year, not by quarter"

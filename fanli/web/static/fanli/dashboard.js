@@ -17,7 +17,8 @@
         hovertemplate: "¥%{y:,.2f}<extra>" + node.dataset.sales + "</extra>" },
       { type: "scatter", mode: "lines+markers", name: node.dataset.rebates, x: trend.months, y: trend.rebates.map(Number),
         yaxis: "y2", line: { color: "#b4232a" }, hovertemplate: "¥%{y:,.2f}<extra>" + node.dataset.rebates + "</extra>" }
-    ], Object.assign({}, layout, { yaxis: { tickprefix: "¥", separatethousands: true },
+    ], Object.assign({}, layout, { xaxis: { type: "category" },  // "2026-01" as written, in either language
+                                  yaxis: { tickprefix: "¥", separatethousands: true },
                                   yaxis2: { overlaying: "y", side: "right", tickprefix: "¥", separatethousands: true } }), config);
   }
   function drawTiers(node) {
