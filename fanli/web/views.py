@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -10,6 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
@@ -33,18 +35,19 @@ from fanli.accounts.selectors import (
 from fanli.common.command import parse_day
 from fanli.common.exceptions import FanliError
 from fanli.common.money import format_minor, major_to_minor_exact
+from fanli.common.periods import PeriodKind, period_containing
 from fanli.crm.models import Complaint, Interaction
 from fanli.crm.selectors import customer_contacts, survey_answered_lately
 from fanli.customers.models import Customer, CustomerSegment, DealerScore, Grade, Relationship
-from fanli.ledger.models import Payout
-from fanli.ledger.selectors import customer_balances, customers_balances
+from fanli.ledger.models import Account, Payout
+from fanli.ledger.selectors import balances_by_customer, customer_balances, customers_balances
 from fanli.loyalty.selectors import member_summaries
 from fanli.rebates.explain import explanation_text
 from fanli.rebates.models import Policy, Statement
 from fanli.rebates.payouts import payout_record
 from fanli.rebates.selectors import customer_progress, statement_lines, statements_issued, statements_overdue
 from fanli.rebates.services import statement_approve, statement_dispute
-from fanli.sales.selectors import customer_sales_by_month
+from fanli.sales.selectors import customer_sales_by_month, net_sales_by_customer
 
 View = Callable[..., HttpResponse]
 
@@ -338,6 +341,21 @@ def statement_dispute_view(request: HttpRequest, statement_id: int) -> HttpRespo
     return _done(request, _("Statement disputed"), "web:statement", statement.pk)
 
 
+def _tiers_reached(customer_ids: list[int]) -> dict[int, list[str]]:
+    """"policy: tier N" per customer, from the dashboard's snapshot of the current periods (none
+    while it is being made)."""
+    from .dashboard import SNAPSHOT_KEY
+
+    data = cache.get(SNAPSHOT_KEY)
+    wanted = set(customer_ids)
+    found: dict[int, list[str]] = defaultdict(list)
+    for position in (data or {}).get("positions", []):
+        customer = int(position["customer"])
+        if customer in wanted and position.get("tier"):
+            found[customer].append(f"{position['policy']} {position['tier']}/{position['tiers']}")
+    return found
+
+
 @staff_view()
 def customers(request: HttpRequest) -> HttpResponse:
     qs = visible_customers(request.user).select_related("grade", "parent", "segment").order_by("code")
@@ -352,9 +370,20 @@ def customers(request: HttpRequest) -> HttpResponse:
         if value:
             qs = qs.filter(**{lookups[name]: value})
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    quarter = period_containing(today, PeriodKind.QUARTER)
+    ids = [c.pk for c in page]
+    sales = net_sales_by_customer(ids, start=quarter.start, end=today)
+    balances = balances_by_customer(ids, [Account.REBATE_ACCOUNT, Account.REBATES_PAYABLE])
+    positions = _tiers_reached(ids)
+    for c in page:  # the figures beside each customer of the page: a few grouped queries for all 50
+        c.quarter_sales_minor = sales.get(c.pk, 0)  # type: ignore[attr-defined]
+        c.credit_minor = balances.get(c.pk, {}).get(Account.REBATE_ACCOUNT, 0)  # type: ignore[attr-defined]
+        c.payable_minor = balances.get(c.pk, {}).get(Account.REBATES_PAYABLE, 0)  # type: ignore[attr-defined]
+        c.tiers = positions.get(c.pk, [])  # type: ignore[attr-defined]
     template = "web/office/_customer_rows.html" if request.htmx else "web/office/customers.html"  # type: ignore[attr-defined]
     return render(request, template, {
-        "page": page, "q": query, "chosen": chosen, "kinds": Customer._meta.get_field("kind").choices,
+        "page": page, "q": query, "chosen": chosen, "quarter": quarter.key, "kinds": Customer._meta.get_field("kind").choices,
         "statuses": Customer._meta.get_field("status").choices, "lifecycles": CustomerSegment.Lifecycle.choices,
         "relationships": Relationship.choices, "can_crm": can(request.user, "crm"),
         "grades": Grade.objects.order_by("code").values_list("code", "name"),

@@ -110,3 +110,20 @@ def test_loyalty_pages_show_liability_members_and_a_members_statement(client, wo
     client.force_login(world["users"]["channel_manager"])
     assert client.get("/office/loyalty/club/").content.decode().count("/office/loyalty/club/C00") == 1
     assert client.get("/office/loyalty/club/C002/").status_code == 404
+
+
+def test_the_customer_list_shows_this_quarters_sales_and_the_balances_beside_each_name(client, world):
+    from django.utils import timezone
+
+    from fanli.common.periods import PeriodKind, period_containing
+    from tests.builders import invoice
+
+    acme = world["acme_statement"].customer
+    quarter = period_containing(timezone.localdate(), PeriodKind.QUARTER)
+    invoice(acme, quarter.start, ("TEA-1", "1234.56"))
+    client.force_login(world["users"]["finance"])
+    page = client.get("/office/customers/").content.decode()
+    row = page.split(f'href="/office/customers/{acme.code}/"')[1].split("</tr>")[0]
+    cells = [cell.split("</td>")[0] for cell in row.split('<td class="num">')[1:]]
+    assert cells == ["¥1,234.56", "¥0.00", "¥3,040.00"]  # sales this quarter, rebate credit, settled not yet paid
+    assert f"{quarter.key} 销售额" in page
