@@ -359,8 +359,9 @@ def test_save_preview_publish_from_the_pages(client, world):
     policy_draft_save(data=_draft_of_dist_q("2.5"), actor=None, policy_code="dist-q")
     diff = client.get("/office/policies/dist-q/diff/").content.decode()  # default: the last two versions
     assert "1 项设置不同。" in diff
-    assert ('<tr class="changed" data-path="calculation.tiers.1.rate_percent"><td><code>calculation.tiers.1.rate_percent'
-            '</code></td><td class="left">2</td><td class="right">2.5</td></tr>') in diff
+    assert ('<tr class="changed" data-path="calculation.tiers.1.rate_percent"><td>计算方式 › 第 2 档 › 比例（%） '
+            '<code class="muted small">calculation.tiers.1.rate_percent</code></td><td class="left">2</td>'
+            '<td class="right">2.5</td></tr>') in diff  # the form's words, tiers counted from 1
 
 
 @pytest.mark.parametrize("role", EVERY_STAFF)
@@ -449,3 +450,16 @@ def test_the_effectiveness_page_is_kept_until_new_sales_arrive(client, world):
     invoice(world["other_statement"].customer, date(2026, 3, 1), ("TEA-1", "20000"))  # a late Q1 sale
     again = client.get("/office/policies/dist-q/effectiveness/?period=2026-Q1").content.decode()
     assert '<strong id="eff-rebate">¥5,240.00</strong>' in again  # C002 reaches tier 2: 2 % of 110,000 = 2,200
+
+
+def test_a_document_path_reads_as_the_form_names_it_counting_from_one():
+    from django.utils import translation
+
+    from fanli.web.field_labels import field_label
+
+    with translation.override("en"):
+        assert field_label("calculation.tiers.1.rate_percent") == "Calculation › Tier 2 › Rate (%)"
+        assert field_label("scope.exclude.categories") == "Products › Excluded › Categories"
+        assert field_label("something.new") == "something › new"
+    with translation.override("zh-hans"):
+        assert field_label("calculation.tiers.0.from") == "计算方式 › 第 1 档 › 从"

@@ -30,6 +30,14 @@ def major(amount_text: Any) -> str:
 
 
 @register.filter
+def field_label(path: Any) -> str:
+    """A document path as the policy form names it ("Calculation › Tier 2 › Rate (%)")."""
+    from fanli.web.field_labels import field_label as label
+
+    return label(str(path))
+
+
+@register.filter
 def quantity(value: Any) -> str:
     """A count or quantity with thousands separated, every decimal kept (1,250.5; 12,000)."""
     return format_exact(None if value in (None, "") else str(value), None)
