@@ -43,3 +43,27 @@ def field_label(path: str) -> str:
         parts.append(str(SEGMENTS.get(segment, segment)))
         index += 1
     return " › ".join(parts)
+
+
+def field_value(path: str, value: str) -> str:
+    """A setting's value in the reader's words where it is one of the document's codes (a period
+    kind, a calculation, a payout form, yes/no); other values (amounts, codes of products or
+    customers) as written."""
+    from fanli.ledger.models import PayoutForm
+    from fanli.rebates.explain import _term
+
+    from .messages import _period_kind
+
+    last = str(path).split(".")[-1]
+    if value in ("true", "false"):
+        return str(_("yes") if value == "true" else _("no"))
+    if last in ("period", "every") and value in ("month", "quarter", "half_year", "year"):
+        return _period_kind(value)
+    if last in ("type", "mode", "metric", "basis_source"):
+        return _term(value)
+    if last == "form" and value in PayoutForm.values:
+        return str(PayoutForm(value).label)
+    if last == "pooling":
+        return str({"none": _("Each customer on its own"), "parent": _("A parent's branches count together")}
+                   .get(value, value))
+    return value

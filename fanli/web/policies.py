@@ -22,7 +22,7 @@ from fanli.common.exceptions import FanliError, ValidationFailed
 from fanli.common.periods import Period, PeriodKind, period_containing
 from fanli.common.versions import version_makers
 from fanli.customers.models import CustomerKind, CustomerSegment, Grade, Relationship
-from fanli.rebates.diff import document_diff
+from fanli.rebates.diff import document_diff, flatten
 from fanli.rebates.document import parse_policy_document
 from fanli.rebates.models import Policy, PolicyVersion
 from fanli.rebates.preview import ended_periods, policy_preview, preview_periods, what_if
@@ -33,6 +33,7 @@ from fanli.rebates.services import (
     policy_version_submit,
 )
 
+from .field_labels import field_label
 from .messages import ui_message
 from .policy_form import PolicyForm, document_from_form
 from .views import staff_view
@@ -121,8 +122,20 @@ def policy_version(request: HttpRequest, code: str, number: int) -> HttpResponse
     policy = _policy(code)
     version = _version(policy, number)
     text = yaml.safe_dump(version.document, allow_unicode=True, sort_keys=False)
+    # the version as the form shows it: a section per part of the document, a row per setting (the
+    # tier table as a table); the YAML stays one click away for whoever writes documents by hand
+    sections: dict[str, list[tuple[str, str]]] = {}
+    for path, value in flatten(version.document).items():
+        if path.startswith("calculation.tiers."):
+            continue
+        sections.setdefault(path.split(".")[0], []).append((path, value))
+    calculation = version.document.get("calculation") or {}
+    tiers = [{"number": index, "from": tier.get("from"), "rate_percent": tier.get("rate_percent"),
+              "amount_per_unit": tier.get("amount_per_unit")}
+             for index, tier in enumerate(calculation.get("tiers") or [], start=1)]
     return render(request, "web/office/policy_version.html", {
         "policy": policy, "version": version, "text": text, "can_edit": can(request.user, "policies"),
+        "sections": [(field_label(name), rows) for name, rows in sections.items()], "tiers": tiers,
     })
 
 

@@ -463,3 +463,17 @@ def test_a_document_path_reads_as_the_form_names_it_counting_from_one():
         assert field_label("something.new") == "something › new"
     with translation.override("zh-hans"):
         assert field_label("calculation.tiers.0.from") == "计算方式 › 第 1 档 › 从"
+
+
+def test_a_version_reads_as_sections_of_settings_and_a_tier_table_with_the_yaml_behind_a_link(client, world):
+    client.force_login(world["users"]["auditor"])
+    page = client.get("/office/policies/dist-q/v1/").content.decode()
+    readable = page.split('id="policy-readable"')[1].split('id="policy-yaml"')[0]
+    assert '<tr data-path="settlement.period"><th>结算 › 期间</th><td>季度</td></tr>' in readable
+    assert '<tr data-path="calculation.mode"><th>计算方式 › 阶梯方式</th><td>全额累进</td></tr>' in readable
+    tiers = readable.split('id="tier-table"')[1].split("</table>")[0]
+    assert [row.split("</td>")[0] for row in tiers.split("<tr><td>")[1:]] == ["1", "2", "3"]
+    assert '<td class="num">100,000</td>' in tiers and '<td class="num">2</td>' in tiers
+    yaml_part = page.split('id="policy-yaml"')[1]
+    assert yaml_part.startswith("><summary>政策文件（YAML）</summary>"), yaml_part[:120]
+    assert "rate_percent: &#x27;2&#x27;" in yaml_part or "rate_percent: '2'" in yaml_part or "rate_percent: 2" in yaml_part

@@ -38,6 +38,14 @@ def field_label(path: Any) -> str:
 
 
 @register.filter
+def field_value(value: Any, path: Any) -> str:
+    """A document setting's value in the reader's words (``{{ value|field_value:path }}``)."""
+    from fanli.web.field_labels import field_value as readable
+
+    return readable(str(path), str(value))
+
+
+@register.filter
 def quantity(value: Any) -> str:
     """A count or quantity with thousands separated, every decimal kept (1,250.5; 12,000)."""
     return format_exact(None if value in (None, "") else str(value), None)
