@@ -72,17 +72,25 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         ("score cards", admin, "/office/scorecards/"),
         ("warnings", admin, "/office/warnings/"),
         ("policy effectiveness", admin, "/office/policies/dist-q-tiers/effectiveness/?period=2026-Q3"),
+        ("policy preview", admin, "/office/policies/dist-q-tiers/v1/preview/"),
+        ("statements", admin, "/office/statements/"),
+        ("warnings by group and rule", admin, "/office/warnings/?view=grouped"),
+        ("payment batches", admin, "/office/payments/"),
     ]
     if rep is not None:
         pages += [("customer list (sales rep)", rep, "/office/customers/"), ("dashboard (sales rep)", rep, "/office/")]
     gc.collect()
     gc.freeze()  # as the server does once started (fanli/wsgi.py)
     figures: dict[str, float] = {}
-    print(f"{'page':34} {'median':>9} {'p95':>9}  (ms over {arguments.runs} runs; the sales rep owns {owned} customers)")
+    print(f"{'page':34} {'first':>9} {'median':>9} {'p95':>9}  (ms; median and p95 over {arguments.runs} runs "
+          f"after the first, which fills what the page keeps in the cache; the sales rep owns {owned} customers)")
     for label, user, path in pages:
         client = Client()
         client.force_login(user)
-        for _ in range(3):
+        begin = time.perf_counter()
+        assert client.get(path).status_code == 200, path
+        first = (time.perf_counter() - begin) * 1000
+        for _ in range(2):
             assert client.get(path).status_code == 200, path
         timings = []
         for _ in range(arguments.runs):
@@ -93,7 +101,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         median = statistics.median(timings)
         p95 = sorted(timings)[max(0, round(len(timings) * 0.95) - 1)]
         figures[label] = median
-        print(f"{label:34} {median:9.1f} {p95:9.1f}  {'ok' if p95 < GOAL_MS else 'OVER ' + str(GOAL_MS)}")
+        figures[f"{label} (first)"] = first
+        print(f"{label:34} {first:9.1f} {median:9.1f} {p95:9.1f}  "
+              f"{'ok' if max(p95, first) < GOAL_MS else 'OVER ' + str(GOAL_MS)}")
     scratch.cleanup()
     return figures
 
