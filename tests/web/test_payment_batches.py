@@ -165,3 +165,26 @@ def test_who_may_not_pay_cannot_prepare_confirm_or_download(client, banked):
     assert client.get(f"/office/payments/{batch.pk}/bank.csv").status_code == 403
     assert client.get(f"/office/payments/{batch.pk}/").status_code == 200  # reading is allowed
     assert not Payout.objects.exists()
+
+
+def test_the_month_end_batch_from_the_command_line(banked, tmp_path):
+    import io
+
+    from django.core.management import call_command
+
+    def run(*args: str) -> str:
+        out = io.StringIO()
+        call_command(*args, stdout=out)
+        return out.getvalue()
+
+    prepared = run("batch", "prepare", "--period", "2026-Q1", "--as-user", "finance").strip()
+    batch = PaymentBatch.objects.get()
+    assert prepared == f"{batch.reference}: 2 statement(s), ¥3,940.00 (¥3,940.00 by bank transfer)"
+    path = tmp_path / "bank.csv"
+    run("batch", "bank-file", batch.reference, "--output", str(path))
+    assert path.read_text(encoding="utf-8").splitlines()[1].startswith("6222020000000000001,C001 商贸有限公司,招商银行南京分行,3040.00,CNY,")
+    with pytest.raises(Exception, match="four eyes"):
+        run("batch", "paid", batch.reference, "--paid-on", "2026-04-20", "--as-user", "finance")
+    assert run("batch", "paid", batch.reference, "--paid-on", "2026-04-20", "--as-user", "administrator").strip() == (
+        f"{batch.reference}: paid on 2026-04-20, 2 statement(s)")
+    assert set(Statement.objects.values_list("state", flat=True)) == {"paid"}
