@@ -66,7 +66,7 @@ def statements_batch(request: HttpRequest) -> HttpResponse:
                 "described": _filters_described(chosen)})
         if (str(count), str(total)) != (request.POST.get("expected_count"), request.POST.get("expected_total")):
             messages.error(request, _("The statements matching the filters changed since you confirmed: "
-                                      "%(count)d now match. Nothing was approved; check them again.") % {"count": count})
+                                      "%(count)d now match. No batch was prepared; check them again.") % {"count": count})
             return _back_to_list(query)
         ids = list(payable.values_list("id", flat=True))
     else:

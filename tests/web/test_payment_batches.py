@@ -188,3 +188,13 @@ def test_the_month_end_batch_from_the_command_line(banked, tmp_path):
     assert run("batch", "paid", batch.reference, "--paid-on", "2026-04-20", "--as-user", "administrator").strip() == (
         f"{batch.reference}: paid on 2026-04-20, 2 statement(s)")
     assert set(Statement.objects.values_list("state", flat=True)) == {"paid"}
+
+
+def test_a_batch_confirmation_that_no_longer_matches_prepares_nothing(client, banked):
+    client.force_login(banked["users"]["finance"])
+    response = client.post("/office/statements/batch/", {"all_matching": "1", "confirmed": "1",
+                                                         "expected_count": "1", "expected_total": "90000"})
+    assert response["Location"] == "/office/statements/"
+    assert not PaymentBatch.objects.exists()
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    assert said == ["确认之后符合筛选条件的结算单有变化：现在有 2 张。未生成付款批次，请重新核对。"]
