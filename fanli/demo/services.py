@@ -481,12 +481,15 @@ PAID_SHARE = 0.75
 def _payouts_made(*, approver: Any, payer: Any, today: date, rng: random.Random) -> None:
     """Finance has approved and paid about three in four of the settled statements, each a few days
     before it fell due (or today when that is still ahead), never before its period ended; one
-    person approved and another paid (four eyes). The rest wait for review, approval or payment,
-    a few of them overdue, as in any real month."""
+    person approved and another paid (four eyes), the statements of a day together in a payment
+    batch the bank paid that day. The rest wait for review, approval or payment, a few of them
+    overdue, as in any real month."""
     from fanli.rebates.models import Statement
+    from fanli.rebates.payment_batches import payment_batch_confirm, payment_batch_prepare
     from fanli.rebates.payouts import payout_record
     from fanli.rebates.services import statement_approve
 
+    paid_by_day: dict[date, list[Statement]] = {}
     for statement in Statement.objects.filter(state=Statement.State.DRAFT).order_by("id"):
         roll = rng.random()
         if roll >= PAID_SHARE + 0.1:
@@ -497,8 +500,16 @@ def _payouts_made(*, approver: Any, payer: Any, today: date, rng: random.Random)
         statement_approve(statement_id=statement.pk, actor=approver, today=today,
                           on=max(paid_on - timedelta(days=rng.randint(0, 3)), first_day))
         if roll < PAID_SHARE:
-            payout_record(statement_id=statement.pk, actor=payer, paid_on=paid_on, reference=f"DEMO-{statement.pk:06d}",
-                          today=today)
+            paid_by_day.setdefault(paid_on, []).append(statement)
+    for paid_on, statements in sorted(paid_by_day.items()):
+        batched = [s.pk for s in statements if s.amount_minor > 0]
+        if batched:
+            batch = payment_batch_prepare(statement_ids=batched, actor=payer, today=paid_on)
+            payment_batch_confirm(batch_id=batch.pk, paid_on=paid_on, actor=payer, today=today)
+        for statement in statements:
+            if statement.amount_minor <= 0:  # a clawback is recovered, not paid in a batch
+                payout_record(statement_id=statement.pk, actor=payer, paid_on=paid_on,
+                              reference=f"DEMO-{statement.pk:06d}", today=today)
 
 
 def _discounts_and_loyalty_create(master: MasterData, *, author: Any, actor: Any, today: date) -> None:
