@@ -53,7 +53,7 @@ class FanliCommand(BaseCommand):
         return user
 
     def handle(self, *args: Any, **options: Any) -> None:
-        heap.settle(collect=False)  # start-up objects leave the collector's scans (a settlement: -20 %)
+        heap.settle_for_command()  # start-up objects leave the collector's scans (a settlement: -20 %)
         try:
             with translation.override(CLI_LANGUAGE):  # output others may script against stays stable
                 self.work(*args, **options)

@@ -8,8 +8,8 @@ takes 6. ``gc.freeze()`` moves the objects alive at that moment to a generation 
 never scans; what is made afterwards is collected as usual.
 
 - ``settle()``: collect once, then freeze what survived; the Celery worker calls it when its
-  process starts. Commands call ``settle(collect=False)`` before their work (``FanliCommand``):
-  freezing is instant, a collection of a large heap is not, and a command ends soon anyway.
+  process starts. Commands call ``settle_for_command()`` before their work (``FanliCommand``): it
+  freezes without collecting (instant; a collection of a large heap is not), once per process.
 - ``settle_while_warming(request_finished)``: a web process freezes once it has started and
   again after its 1st, 10th and 100th request, because several caches (URL resolvers, the API's
   schemas, template loaders, compiled rules) are filled by the first requests, not at start-up.
@@ -29,6 +29,19 @@ def settle(*, collect: bool = True) -> None:
     if collect:
         gc.collect()
     gc.freeze()
+
+
+_settled_for_command = False
+
+
+def settle_for_command() -> None:
+    """Freeze the start-up heap before a command's work, once per process: a ``fanli`` process
+    runs one command; a process that calls commands again and again (tests, benchmarks) must not
+    freeze the garbage of each into the generation that is never collected."""
+    global _settled_for_command
+    if not _settled_for_command:
+        _settled_for_command = True
+        settle(collect=False)
 
 
 class _Warming:

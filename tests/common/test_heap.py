@@ -39,9 +39,13 @@ def test_a_command_freezes_its_start_up_heap_before_its_work() -> None:
             seen.append(gc.get_freeze_count())
 
     gc.unfreeze()
+    heap._settled_for_command = False
     try:
         assert gc.get_freeze_count() == 0
         Probe(stdout=io.StringIO()).handle()
         assert seen and seen[0] > 0
+        gc.unfreeze()
+        Probe(stdout=io.StringIO()).handle()  # the same process again: nothing more is frozen
+        assert seen[1] == 0
     finally:
         gc.unfreeze()
