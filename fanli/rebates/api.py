@@ -28,7 +28,14 @@ from fanli.ledger.services import credit_expire
 from .document import load_policy_text, policy_json_schema
 from .effectiveness import percent, policy_effectiveness
 from .explain import explanation_text
-from .models import Policy, PolicyVersion, Run, Statement
+from .models import PaymentBatch, Policy, PolicyVersion, Run, Statement
+from .payment_batches import (
+    bank_transfers,
+    batch_summary,
+    payment_batch_cancel,
+    payment_batch_confirm,
+    payment_batch_prepare,
+)
 from .payouts import payout_record, rebate_credit_use
 from .preview import what_if
 from .selectors import UNPAID, customer_progress, reconcile, statement_lines, statements_overdue
@@ -382,6 +389,100 @@ def _payout_out(p: Payout) -> dict[str, Any]:
 def payout_create(request: HttpRequest, statement_id: int, body: PayoutIn) -> Status:
     payout = payout_record(statement_id=statement_id, actor=request.user, paid_on=body.paid_on, reference=body.reference)
     return Status(201, _payout_out(payout))
+
+
+# ---------------------------------------------------------------- payment batches
+
+
+class PaymentBatchIn(Schema):
+    statements: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(
+        min_length=1, max_length=5000, description="Ids of approved statements.")
+
+
+class BatchPaidIn(Schema):
+    paid_on: date = Field(description="The day the bank paid the batch.")
+
+
+class TransferOut(Schema):
+    customer: str
+    customer_name: str
+    bank_name: str
+    account_name: str
+    account_number: str
+    amount_minor: int
+    statements: list[int]
+    remark: str
+
+
+class PaymentBatchOut(Schema):
+    reference: str
+    state: str = Field(description="prepared (waiting for the bank), paid or cancelled")
+    currency: str
+    statements: list[int]
+    amount_minor: int
+    cash_minor: int = Field(description="What the bank transfers; the rest is booked as credit, goods or points.")
+    prepared_by: str | None
+    paid_on: date | None
+    confirmed_by: str | None
+    transfers: list[TransferOut]
+
+
+def _batch_out(batch: PaymentBatch) -> dict[str, Any]:
+    summary = batch_summary(batch)
+    return {
+        "reference": batch.reference, "state": batch.state, "currency": batch.currency,
+        "statements": list(batch.statements.order_by("id").values_list("id", flat=True)),
+        "amount_minor": summary.amount_minor, "cash_minor": summary.cash_minor,
+        "prepared_by": batch.prepared_by.get_username() if batch.prepared_by else None, "paid_on": batch.paid_on,
+        "confirmed_by": batch.confirmed_by.get_username() if batch.confirmed_by else None,
+        "transfers": [{"customer": t.customer_code, "customer_name": t.customer_name, "bank_name": t.bank_name,
+                       "account_name": t.account_name, "account_number": t.account_number,
+                       "amount_minor": t.amount_minor, "statements": list(t.statements), "remark": t.remark}
+                      for t in bank_transfers(batch)],
+    }
+
+
+def _batch(reference: str) -> PaymentBatch:
+    batch = PaymentBatch.objects.select_related("prepared_by", "confirmed_by").filter(reference=reference).first()
+    if batch is None:
+        raise NotFound(f"no payment batch {reference}")
+    return batch
+
+
+@router.get("/payment-batches", response=list[PaymentBatchOut], summary="Payment batches, newest first")
+@permission("view_all_customers")
+def payment_batch_list(request: HttpRequest, page: Query[Page]) -> list[dict[str, Any]]:
+    return [_batch_out(batch) for batch in page.of(PaymentBatch.objects.select_related("prepared_by", "confirmed_by"))]
+
+
+@router.post("/payment-batches", response={201: PaymentBatchOut, **errors(403, 422)},
+             summary="Gather approved statements into a payment batch")
+@permission("pay")
+def payment_batch_create(request: HttpRequest, body: PaymentBatchIn) -> Status:
+    return Status(201, _batch_out(payment_batch_prepare(statement_ids=body.statements, actor=request.user)))
+
+
+@router.get("/payment-batches/{reference}", response={200: PaymentBatchOut, **errors(404)},
+            summary="A payment batch with its transfers (the bank file)")
+@permission("view_all_customers")
+def payment_batch_detail(request: HttpRequest, reference: str) -> dict[str, Any]:
+    return _batch_out(_batch(reference))
+
+
+@router.post("/payment-batches/{reference}/paid", response={200: PaymentBatchOut, **errors(403, 404, 409, 422)},
+             summary="The bank paid the batch: record every statement's payout")
+@permission("pay")
+def payment_batch_paid(request: HttpRequest, reference: str, body: BatchPaidIn) -> dict[str, Any]:
+    batch = payment_batch_confirm(batch_id=_batch(reference).pk, paid_on=body.paid_on, actor=request.user)
+    return _batch_out(_batch(batch.reference))
+
+
+@router.post("/payment-batches/{reference}/cancel", response={200: PaymentBatchOut, **errors(404, 409, 422)},
+             summary="Give up a batch not yet paid; its statements may go into another")
+@permission("pay")
+def payment_batch_cancel_view(request: HttpRequest, reference: str, body: ReasonIn) -> dict[str, Any]:
+    batch = payment_batch_cancel(batch_id=_batch(reference).pk, reason=body.reason, actor=request.user)
+    return _batch_out(_batch(batch.reference))
 
 
 # ---------------------------------------------------------------- customers' rebates

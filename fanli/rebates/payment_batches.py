@@ -65,6 +65,9 @@ def payment_batch_prepare(*, statement_ids: list[int], actor: Any, today: date |
     require(actor, "pay")
     today = today or timezone.localdate()
     wanted = sorted(set(statement_ids))
+    if any(not 0 < pk < 2**63 for pk in wanted):
+        raise ValidationFailed("statement ids are positive whole numbers",
+                               details={"errors": [{"path": "statements", "message": "not a statement id"}]})
     if not wanted:
         raise ValidationFailed("a payment batch needs at least one approved statement",
                                details={"errors": [{"path": "statements", "message": "none chosen"}]})

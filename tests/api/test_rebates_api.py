@@ -170,3 +170,37 @@ def test_the_interactive_api_docs_load_their_assets_locally_not_from_a_cdn(clien
     page = client.get("/api/docs").content.decode()
     assert "cdn." not in page and "https://" not in page.split("<body")[0]
     assert "/static/ninja/swagger-ui-bundle.js" in page
+
+
+def test_a_payment_batch_over_the_api_prepared_by_one_recorded_paid_by_another(api, second):
+    from django.utils import timezone
+
+    from fanli.customers.models import Customer
+    from fanli.rebates.services import policy_apply
+
+    catalog()
+    cash = {**POLICY, "payout": {"form": "cash"}}
+    policy_apply(text=json.dumps(cash), actor=None)
+    buyer, other = customer("C001"), customer("C002")
+    Customer.objects.filter(code="C002").update(bank_account_number="6222020000000000002", bank_name="中国银行")
+    invoice(buyer, date(2026, 1, 10), ("TEA-1", "150000"))
+    invoice(other, date(2026, 1, 12), ("TEA-1", "50000"))
+    api.call("POST", "/settlements", {"period": "2026-Q1", "today": "2026-04-02"})
+    ids = sorted(Statement.objects.values_list("pk", flat=True))
+    for statement_id in ids:
+        assert api.call("POST", f"/statements/{statement_id}/approve")[0] == 200
+
+    status, refused = second.call("POST", "/payment-batches", {"statements": ids})
+    assert status == 422 and "customer C001 has no bank account on record" in json.dumps(refused, ensure_ascii=False)
+    Customer.objects.filter(code="C001").update(bank_account_number="6222020000000000001")
+    status, batch = second.call("POST", "/payment-batches", {"statements": ids})
+    assert status == 201 and batch["state"] == "prepared" and batch["statements"] == ids
+    assert [(t["customer"], t["account_number"], t["amount_minor"]) for t in batch["transfers"]] == [
+        ("C001", "6222020000000000001", 300_000), ("C002", "6222020000000000002", 50_000)]
+    today = timezone.localdate().isoformat()  # approved today: paid no earlier
+    status, four_eyes = api.call("POST", f"/payment-batches/{batch['reference']}/paid", {"paid_on": today})
+    assert status == 403 and four_eyes["code"] == "four_eyes"  # finance approved them
+    status, paid = second.call("POST", f"/payment-batches/{batch['reference']}/paid", {"paid_on": today})
+    assert status == 200 and (paid["state"], paid["paid_on"], paid["confirmed_by"]) == ("paid", today, "controller")
+    assert set(Statement.objects.values_list("state", flat=True)) == {"paid"}
+    assert api.call("GET", f"/payment-batches/{batch['reference']}")[1]["state"] == "paid"
