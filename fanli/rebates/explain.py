@@ -163,9 +163,13 @@ def _statement_kind(kind: str) -> str:
     return str(Statement.Kind(kind).label) if kind in Statement.Kind.values else kind
 
 
-def explanation_text(explanation: dict[str, Any], *, currency: str = "CNY") -> str:
+def explanation_text(explanation: dict[str, Any], *, currency: str = "CNY",
+                     words: Callable[[str], str] | None = None) -> str:
     """The explanation as plain lines, for the CLI and printed statements, in the active language
-    (English in the CLI, the reader's language on a page). Codes and figures stay as stored."""
+    (English in the CLI, the reader's language on a page). Codes and figures stay as stored.
+    ``words`` puts a generated reason (eligibility, notes) in the reader's words: the pages pass
+    ``fanli.web.messages.ui_message``; by default the calculation notes are translated."""
+    words = words or note_text
     e = explanation
     if "manual" in e:
         return _manual_text(e, currency)
@@ -180,7 +184,7 @@ def explanation_text(explanation: dict[str, Any], *, currency: str = "CNY") -> s
         _("Policy %(code)s v%(version)s — %(name)s") % e["policy"],
         _("Customer %(customer)s, period %(key)s (%(start)s to %(end)s), sales counted %(counted_from)s to "
           "%(counted_until)s") % {"customer": e["customer"], **period},
-        _("Eligibility: %(reason)s") % {"reason": note_text(_term(e["eligibility"]))},
+        _("Eligibility: %(reason)s") % {"reason": words(_term(e["eligibility"]))},
         _("Basis (%(source)s): amount %(amount)s, quantity %(quantity)s")
         % {"source": _term(e["basis_source"]), "amount": exact(e["basis"]["amount"]),
            "quantity": format_exact(e["basis"]["quantity"], None)}
@@ -220,7 +224,7 @@ def explanation_text(explanation: dict[str, Any], *, currency: str = "CNY") -> s
                          % {"customer": member["customer"], "amount": exact(member["amount"]),
                             "share": money(member["share_minor"])})
     for note in r["notes"]:
-        lines.append(_("Note: %(note)s") % {"note": note_text(note)})
+        lines.append(_("Note: %(note)s") % {"note": words(note)})
     lines.append(_("Unrounded %(unrounded)s; %(rule)s: %(rounded)s")
                  % {"unrounded": exact(r["unrounded"]), "rule": _(e["rounding"]),
                     "rounded": money(round_minor(Decimal(r["unrounded"])))})
@@ -272,25 +276,6 @@ _NOTES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"^basis reduced by (.+) already granted by policies this one stacks after$"),
      lambda m: _("basis reduced by %(amount)s already granted by policies this one stacks after")
      % {"amount": format_exact(m.group(1))}),
-    (re.compile(r"^SKU (.+) is excluded$"), lambda m: _("SKU %(sku)s is excluded") % {"sku": m.group(1)}),
-    (re.compile(r"^brand (.+) is excluded$"), lambda m: _("brand %(brand)s is excluded") % {"brand": m.group(1)}),
-    (re.compile(r"^category (.+) is excluded$"),
-     lambda m: _("category %(category)s is excluded") % {"category": m.group(1)}),
-    (re.compile(r"^SKU (.+) is included$"), lambda m: _("SKU %(sku)s is included") % {"sku": m.group(1)}),
-    (re.compile(r"^brand (.+) is included$"), lambda m: _("brand %(brand)s is included") % {"brand": m.group(1)}),
-    (re.compile(r"^category (.+) is included$"),
-     lambda m: _("category %(category)s is included") % {"category": m.group(1)}),
-    (re.compile(r"^all products count$"), lambda m: _("all products count")),
-    (re.compile(r"^not in the policy's product scope$"), lambda m: _("not in the policy's product scope")),
-    (re.compile(r"^unknown product$"), lambda m: _("unknown product")),
-    (re.compile(r"^customer status is (.+)$"), lambda m: _("customer status is %(status)s") % {"status": m.group(1)}),
-    (re.compile(r"^no enrolment \(返利协议\) under this policy$"), lambda m: _("no enrolment under this policy")),
-    (re.compile(r"^kind (.+) is not among (.+)$"),
-     lambda m: _("kind %(kind)s is not among %(allowed)s") % {"kind": m.group(1), "allowed": m.group(2)}),
-    (re.compile(r"^grade (.+) is not among (.+)$"),
-     lambda m: _("grade %(grade)s is not among %(allowed)s") % {"grade": m.group(1), "allowed": m.group(2)}),
-    (re.compile(r"^region (.+) is not among (.+)$"),
-     lambda m: _("region %(region)s is not among %(allowed)s") % {"region": m.group(1), "allowed": m.group(2)}),
     (re.compile(r"^the basis is not positive: nothing is earned$"),
      lambda m: _("the basis is not positive: nothing is earned")),
     (re.compile(r"^(-?[\d.]+) is below the minimum payout of (.+): nothing is paid$"),

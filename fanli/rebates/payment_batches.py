@@ -30,6 +30,7 @@ from django.utils import timezone
 from fanli.accounts.controls import require
 from fanli.accounts.selectors import customers_for
 from fanli.common.exceptions import NotFound, StateError, ValidationFailed
+from fanli.common.money import format_minor
 from fanli.common.services import audit_record
 from fanli.ledger.models import PayoutForm
 
@@ -115,8 +116,8 @@ def _not_payable(statement: Statement, form: str) -> str:
     if statement.state != Statement.State.APPROVED:
         return f"statement {statement.pk} is {statement.state}; only an approved statement is paid"
     if statement.amount_minor <= 0:
-        return (f"statement {statement.pk} is a clawback of {-statement.amount_minor / 100:.2f}: it is recovered "
-                "from the customer, not paid; record it on its own")
+        return (f"statement {statement.pk} is a clawback of {format_minor(-statement.amount_minor, statement.currency)}: "
+                "it is recovered from the customer, not paid; record it on its own")
     batch = statement.payment_batch
     if batch is not None and batch.state == PaymentBatch.State.PREPARED:
         return f"statement {statement.pk} is already in payment batch {batch.reference}"

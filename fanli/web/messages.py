@@ -129,6 +129,41 @@ _WARNINGS += [
      lambda m: _("%(period)s already settled on account up to %(day)s") % {"period": m.group(1), "day": m.group(2)}),
 ]
 
+# Payment batches and payouts (fanli.rebates.payment_batches, fanli.rebates.payouts).
+_WARNINGS += [
+    (re.compile(r"^(\d+) of the (\d+) statements cannot go into a payment batch$"),
+     lambda m: _("%(refused)s of the %(chosen)s statements cannot go into a payment batch")
+     % {"refused": m.group(1), "chosen": m.group(2)}),
+    (re.compile(r"^statement (\d+) is (\w+); only an approved statement is paid$"),
+     lambda m: _("statement %(number)s is %(state)s; only an approved statement is paid")
+     % {"number": m.group(1), "state": _statement_state(m.group(2))}),
+    (re.compile(r"^statement (\d+) is a clawback of (.+): it is recovered from the customer, not paid; record it on "
+                r"its own$"),
+     lambda m: _("statement %(number)s is a clawback of %(amount)s: it is recovered from the customer, not paid; "
+                 "record it on its own") % {"number": m.group(1), "amount": m.group(2)}),
+    (re.compile(r"^statement (\d+) is already in payment batch (.+)$"),
+     lambda m: _("statement %(number)s is already in payment batch %(batch)s")
+     % {"number": m.group(1), "batch": m.group(2)}),
+    (re.compile(r"^customer (.+) has no bank account on record: add it \(bank_account_number\) before paying a cash "
+                r"rebate by bank transfer$"),
+     lambda m: _("customer %(customer)s has no bank account on record: add it before paying a cash rebate by bank "
+                 "transfer") % {"customer": m.group(1)}),
+    (re.compile(r"^no statement (\d+)$"), lambda m: _("no statement %(number)s") % {"number": m.group(1)}),
+    (re.compile(r"^payment batch (.+) is (\w+); only a prepared batch is confirmed or cancelled$"),
+     lambda m: _("payment batch %(batch)s is %(state)s; only a prepared batch is recorded paid or cancelled")
+     % {"batch": m.group(1), "state": m.group(2)}),
+    (re.compile(r"^cancelling a payment batch needs a reason$"), lambda m: _("cancelling a payment batch needs a reason")),
+    (re.compile(r"^a payment batch needs at least one approved statement$"),
+     lambda m: _("a payment batch needs at least one approved statement")),
+]
+
+
+def _statement_state(state: str) -> str:
+    from fanli.rebates.models import Statement
+
+    return str(Statement.State(state).label) if state in Statement.State.values else state
+
+
 _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"^Input should be greater than or equal to (.+)$"),
      lambda m: _("must be at least %(limit)s") % {"limit": m.group(1)}),
@@ -248,6 +283,7 @@ def _runner(text: str) -> str:
 _EXACT.update({
     "not in the policy's product scope": lambda: _("not in the policy's product scope"),
     "all products count": lambda: _("all products count"),
+    "unknown product": lambda: _("unknown product"),
     "no enrolment (返利协议) under this policy": lambda: _("no enrolment (返利协议) under this policy"),
     "eligible": lambda: _("eligible"),
     "budget used up": lambda: _("budget used up"),

@@ -107,7 +107,7 @@ def statement_pdf(statement: Statement) -> bytes:
     story.append(Table([[text(label), Paragraph(escape(value), ParagraphStyle("num", parent=body, alignment=2))]
                         for label, value in figures], colWidths=[60 * mm, 50 * mm], style=totals, hAlign="LEFT"))
     story.append(text(_("Why this amount"), heading))
-    story.append(Preformatted(explanation_text(statement.explanation, currency=statement.currency), mono,
+    story.append(Preformatted(explanation_text(statement.explanation, currency=statement.currency, words=ui_message), mono,
                               maxLineLength=110))
     lines = statement_lines(statement, limit=LINES_SHOWN)
     story.append(text(_("Sales lines (%(total)s)") % {"total": lines["total_lines"]}, heading))

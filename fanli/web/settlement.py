@@ -136,7 +136,7 @@ def _cell(sheet: Any, minor: int) -> WriteOnlyCell:
 
 
 def _print_context(statement: Statement, back_url: str) -> dict[str, Any]:
-    return {"statement": statement, "back_url": back_url, "text": explanation_text(statement.explanation, currency=statement.currency),
+    return {"statement": statement, "back_url": back_url, "text": explanation_text(statement.explanation, currency=statement.currency, words=ui_message),
             "lines": statement_lines(statement, limit=60), "printed": timezone.localdate()}
 
 

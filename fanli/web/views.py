@@ -49,6 +49,8 @@ from fanli.rebates.selectors import customer_progress, statement_lines, statemen
 from fanli.rebates.services import statement_approve, statement_dispute
 from fanli.sales.selectors import customer_sales_by_month, net_sales_by_customer
 
+from .messages import ui_message
+
 View = Callable[..., HttpResponse]
 
 
@@ -106,8 +108,6 @@ def _done(request: HttpRequest, message: str, target: str, *args: Any) -> HttpRe
 
 
 def _failed(request: HttpRequest, error: FanliError, target: str, *args: Any) -> HttpResponse:
-    from .messages import ui_message
-
     messages.error(request, ui_message(error.message))
     return redirect(target, *args)
 
@@ -241,8 +241,6 @@ def statements_approve(request: HttpRequest) -> HttpResponse:
         try:
             statement = statement_approve(statement_id=statement_id, actor=request.user)
         except FanliError as error:
-            from .messages import ui_message
-
             messages.warning(request, f"#{statement_id}: {ui_message(error.message)}")
             continue
         done += 1
@@ -297,7 +295,7 @@ def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
     statement = _office_statement(request, statement_id)
     return render(request, "web/office/statement.html", {
         "statement": statement, "life": _statement_life(statement),
-        "text": explanation_text(statement.explanation, currency=statement.currency),
+        "text": explanation_text(statement.explanation, currency=statement.currency, words=ui_message),
         "lines": statement_lines(statement, limit=200),
         "can_approve": can(request.user, "approve"), "can_pay": can(request.user, "pay"),
         "second_person_pays": four_eyes() and statement.approved_by_id == request.user.pk,
@@ -462,7 +460,7 @@ def portal_statement(request: HttpRequest, customer: Customer, statement_id: int
     return render(request, "web/portal/statement.html", {
         "customer": customer, "statement": statement,
         "dispute": statement.disputes.order_by("-id").first(),
-        "text": explanation_text(statement.explanation, currency=statement.currency),
+        "text": explanation_text(statement.explanation, currency=statement.currency, words=ui_message),
         "lines": statement_lines(statement, limit=200),
     })
 

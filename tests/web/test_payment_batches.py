@@ -155,6 +155,10 @@ def test_a_batch_of_ticked_statements_that_cannot_be_paid_says_why_and_makes_not
     assert response["Location"] == "/office/statements/?max=5000"
     said = [str(m) for m in get_messages(response.wsgi_request)]
     assert len(said) == 3 and not PaymentBatch.objects.exists()
+    other, acme = world["other_statement"].pk, world["acme_statement"].pk
+    assert said == ["所选 2 张结算单中有 2 张不能放入付款批次",
+                    f"结算单 {min(acme, other)} 为“草稿”；只有已审批的结算单才能付款",
+                    f"结算单 {max(acme, other)} 为“草稿”；只有已审批的结算单才能付款"]
 
 
 def test_who_may_not_pay_cannot_prepare_confirm_or_download(client, banked):
