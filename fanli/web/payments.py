@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
@@ -35,7 +36,7 @@ from fanli.rebates.payment_batches import (
 
 from .messages import ui_message
 from .settlement import _cell, xlsx_response
-from .views import _back_to_list, _filter_query, _filters_described, _matching_statements, staff_view
+from .views import _all_matching, _back_to_list, _filter_query, staff_view
 
 
 def _payable(qs: Any) -> Any:
@@ -45,6 +46,20 @@ def _payable(qs: Any) -> Any:
             .exclude(payment_batch__state=PaymentBatch.State.PREPARED))
 
 
+def _batch_words(count: int, total: int) -> dict[str, str]:
+    amount = format_minor(total)
+    return {"title": _("Prepare a payment batch"), "section_id": "batch-confirm", "button_id": "batch-confirm-button",
+            "action": reverse("web:statements_batch"),
+            "question": ngettext(
+                "Put the %(count)s approved statement matching these filters, %(amount)s, into a new payment batch?",
+                "Put all %(count)s approved statements matching these filters, %(amount)s in all, into a new "
+                "payment batch?", count) % {"count": count, "amount": amount},
+            "note": _("Statements already in a batch waiting for the bank, and clawbacks, are left out."),
+            "empty": _("No approved statement matching these filters can go into a payment batch."),
+            "button": ngettext("Prepare a batch of %(count)s statement", "Prepare a batch of %(count)s statements",
+                               count) % {"count": count}}
+
+
 @require_POST
 @staff_view("pay")
 def statements_batch(request: HttpRequest) -> HttpResponse:
@@ -52,23 +67,12 @@ def statements_batch(request: HttpRequest) -> HttpResponse:
     the filters match that a batch can take: first a page naming their count and total."""
     query = _filter_query(request.POST)
     if request.POST.get("all_matching"):
-        qs, chosen, problems = _matching_statements(request, request.POST)
-        if problems:
-            for problem in problems:
-                messages.error(request, problem)
-            return _back_to_list(query)
-        payable = _payable(qs)
-        figures = payable.order_by().aggregate(count=Count("id"), total=Sum("amount_minor"))
-        count, total = figures["count"] or 0, figures["total"] or 0
-        if not request.POST.get("confirmed"):
-            return render(request, "web/office/payment_batch_confirm.html", {
-                "count": count, "total_minor": total, "query": query.urlencode(), "filters": query,
-                "described": _filters_described(chosen)})
-        if (str(count), str(total)) != (request.POST.get("expected_count"), request.POST.get("expected_total")):
-            messages.error(request, _("The statements matching the filters changed since you confirmed: "
-                                      "%(count)d now match. No batch was prepared; check them again.") % {"count": count})
-            return _back_to_list(query)
-        ids = list(payable.values_list("id", flat=True))
+        taken = _all_matching(request, _payable, _batch_words,
+                              _("The statements matching the filters changed since you confirmed: "
+                                "%(count)d now match. No batch was prepared; check them again."))
+        if isinstance(taken, HttpResponse):
+            return taken
+        ids = taken
     else:
         ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
     try:

@@ -201,6 +201,43 @@ def _filters_described(chosen: dict[str, str]) -> list[tuple[str, str]]:
     return described
 
 
+def _all_matching(request: HttpRequest, select: Callable[[Any], Any], confirm: Callable[[int, int], dict[str, str]],
+                  changed: str) -> list[int] | HttpResponse:
+    """The statements an "all … matching, on every page" action takes: ``select`` narrows the
+    statements the posted filters match (drafts to approve, approved ones to pay). Without
+    ``confirmed`` a page names their count and total (``confirm(count, total)`` words it); once
+    confirmed, exactly those ids, unless the count or total changed meanwhile (``changed``, with
+    the new count, is said and nothing is done)."""
+    query = _filter_query(request.POST)
+    qs, chosen, problems = _matching_statements(request, request.POST)
+    if problems:
+        for problem in problems:
+            messages.error(request, problem)
+        return _back_to_list(query)
+    chosen_qs = select(qs)
+    figures = chosen_qs.order_by().aggregate(count=Count("id"), total=Sum("amount_minor"))
+    count, total = figures["count"] or 0, figures["total"] or 0
+    if not request.POST.get("confirmed"):
+        return render(request, "web/office/statements_confirm.html", {
+            "count": count, "total_minor": total, "query": query.urlencode(), "filters": query,
+            "described": _filters_described(chosen), "confirm": confirm(count, total)})
+    if (str(count), str(total)) != (request.POST.get("expected_count"), request.POST.get("expected_total")):
+        messages.error(request, changed % {"count": count})
+        return _back_to_list(query)
+    return list(chosen_qs.order_by("id").values_list("id", flat=True))
+
+
+def _approve_words(count: int, total: int) -> dict[str, str]:
+    amount = format_minor(total)
+    return {"title": _("Approve statements"), "section_id": "approve-confirm", "button_id": "approve-all-confirm",
+            "action": reverse("web:statements_approve"),
+            "question": ngettext("Approve the %(count)s draft statement matching these filters, %(amount)s?",
+                                 "Approve all %(count)s draft statements matching these filters, %(amount)s in all?",
+                                 count) % {"count": count, "amount": amount},
+            "empty": _("No draft statement matches these filters: there is nothing to approve."),
+            "button": ngettext("Approve %(count)s statement", "Approve %(count)s statements", count) % {"count": count}}
+
+
 def _back_to_list(query: QueryDict) -> HttpResponse:
     """The statement list with the filters it had when the action was taken."""
     target = reverse("web:statements")
@@ -216,23 +253,12 @@ def statements_approve(request: HttpRequest) -> HttpResponse:
     query = _filter_query(request.POST)
     visible = visible_customers(request.user)
     if request.POST.get("all_matching"):
-        qs, _chosen, problems = _matching_statements(request, request.POST)
-        if problems:
-            for problem in problems:
-                messages.error(request, problem)
-            return _back_to_list(query)
-        drafts = qs.filter(state=Statement.State.DRAFT)
-        figures = drafts.order_by().aggregate(count=Count("id"), total=Sum("amount_minor"))
-        count, total = figures["count"] or 0, figures["total"] or 0
-        if not request.POST.get("confirmed"):
-            return render(request, "web/office/statements_approve_confirm.html", {
-                "count": count, "total_minor": total, "query": query.urlencode(), "filters": query,
-                "described": _filters_described(_chosen)})
-        if (str(count), str(total)) != (request.POST.get("expected_count"), request.POST.get("expected_total")):
-            messages.error(request, _("The statements matching the filters changed since you confirmed: "
-                                      "%(count)d now match. Nothing was approved; check them again.") % {"count": count})
-            return _back_to_list(query)
-        ids = list(drafts.order_by("id").values_list("id", flat=True))
+        taken = _all_matching(request, lambda qs: qs.filter(state=Statement.State.DRAFT), _approve_words,
+                              _("The statements matching the filters changed since you confirmed: "
+                                "%(count)d now match. Nothing was approved; check them again."))
+        if isinstance(taken, HttpResponse):
+            return taken
+        ids = taken
     else:
         wanted = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
         ids = list(Statement.objects.filter(pk__in=wanted, customer__in=visible).order_by("id").values_list("id", flat=True))
