@@ -93,9 +93,16 @@ def check_postgres(url: str) -> None:
 CHROMIUM = Path("/usr/bin/chromium")
 
 
+def _cjk_font() -> bool:
+    """A Chinese font for screenshots and PDF statements, where ``fanli.web.pdf`` looks for one."""
+    return any(Path(path).exists() for path in (
+        "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc"))
+
+
 def ensure_chromium() -> None:
     """Browser tests drive Debian's Chromium; install it (and a CJK font) when we may."""
-    if CHROMIUM.exists() and shutil.which("xgettext"):
+    if CHROMIUM.exists() and shutil.which("xgettext") and _cjk_font():
         return
     if os.name == "posix" and os.geteuid() == 0 and shutil.which("apt-get"):
         say("installing Debian's chromium for the browser tests")

@@ -13,10 +13,9 @@ from .models import PortalAccess, Role
 # What each role may do in the back office. Reading is "view"; the rest are actions ("crm":
 # log contacts, complaints and surveys, and rate customers; "policies": write and submit policies,
 # discount rules, loyalty programmes and score cards; "publish": put a submitted one in force;
-# log contacts, complaints and surveys, and rate customers; "policies": write and submit policies,
-# discount rules, loyalty programmes and score cards; "publish": put a submitted one in force;
 # "tokens": revoke anyone's API token, where everyone else revokes only their own; "users":
-# create staff and portal logins, change roles, passwords and who may log in).
+# create staff and portal logins, change roles, passwords and who may log in; "pay": prepare and
+# confirm payment batches, record payouts and verify changed bank accounts).
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMINISTRATOR: frozenset({"view", "view_all_customers", "settle", "approve", "pay", "dispute", "policies",
                                    "publish", "import", "audit", "crm", "tokens", "users"}),

@@ -26,12 +26,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from fanli.accounts.selectors import customers_for, sees_all_customers
 from fanli.common.bulk import update_by_key
 from fanli.common.exceptions import Forbidden
 from fanli.common.limits import DAYS_MAX, PERIOD_AMOUNT_MAX_MINOR
 from fanli.common.revisions import customer_key, revisions_bump
+from fanli.common.services import audit_record
 from fanli.imports.registry import ImportKind, import_kind_register
 from fanli.imports.tabular import (
     PROGRESS_EVERY_ROWS,
@@ -156,9 +158,11 @@ class CustomerDraft:
     parent_given: bool = False
 
 
+_BANK_FIELDS = ("bank_name", "bank_account_name", "bank_account_number")
 _UPDATABLE_FIELDS = [
     "name", "kind", "grade", "size_class", "start_date", "region", "industry", "parent", "credit_limit_minor",
-    "payment_terms_days", "tags", "email_opt_in", "sms_opt_in", "status", "relationship",
+    "payment_terms_days", "tags", "email_opt_in", "sms_opt_in", "status", "relationship", *_BANK_FIELDS,
+    "bank_changed_by", "bank_changed_at", "bank_verified_by", "bank_verified_at",
 ]
 _STORED_FIELDS = (
     "id", "code", "name", "kind", "grade_id", "size_class", "start_date", "region", "industry", "parent_id",
@@ -178,6 +182,17 @@ class CustomerPlan(ImportPlan):
         counts = ImportCounts()
         ids = {code: values["id"] for code, values in self.stored.items()}
         new = [draft for draft in self.drafts if self.outcomes[draft.code] == "create"]
+        changed_at = timezone.now()
+        for draft in self.drafts:
+            if self._bank_changed(draft):
+                # a changed payee account waits for a second person before a bank file pays it
+                draft.values.update(bank_changed_by=batch.actor, bank_changed_at=changed_at,
+                                    bank_verified_by=None, bank_verified_at=None)
+                before = self.stored.get(draft.code, {}).get("bank_account_number", "")
+                audit_record(actor=batch.actor, action="customer.bank_change", object_type="customer",
+                             object_id=draft.code, data={"import_batch": batch.pk, "account_before": _masked(before),
+                                                         "account_after": _masked(draft.values.get(
+                                                             "bank_account_number", before))})
         for chunk in chunked(new, WRITE_CHUNK_ROWS):
             customers = [Customer(code=draft.code, **draft.values) for draft in chunk]
             Customer.objects.bulk_create(customers)
@@ -204,6 +219,12 @@ class CustomerPlan(ImportPlan):
         counts.unchanged = len(self.drafts) - counts.created - counts.updated
         return counts
 
+
+    def _bank_changed(self, draft: CustomerDraft) -> bool:
+        stored = self.stored.get(draft.code)
+        if stored is None:
+            return bool(draft.values.get("bank_account_number"))
+        return any(name in draft.values and draft.values[name] != stored[name] for name in _BANK_FIELDS)
 
     def facts_changed(self, updated: list[CustomerDraft], ids: dict[str, int]) -> set[str]:
         """The eligibility facts (``fanli.common.revisions.CUSTOMER_FACTS``) some update changes.
@@ -388,6 +409,11 @@ def _limited(length: int) -> Callable[[str], str]:
         return raw
 
     return parse
+
+
+def _masked(account_number: str) -> str:
+    """An account number as the audit log keeps it: enough to tell two apart, not to pay into."""
+    return f"…{account_number[-4:]}" if account_number else ""
 
 
 def _account_number(raw: str) -> str:

@@ -66,6 +66,14 @@ class Customer(models.Model):
     bank_account_name = models.CharField(max_length=200, blank=True, default="", db_default="",
                                          help_text="Account holder's name as the bank knows it.")
     bank_account_number = models.CharField(max_length=40, blank=True, default="", db_default="")
+    # Who last changed the bank details and who, another person, verified them: a bank file pays
+    # only verified accounts (``fanli.customers.services.customer_bank_verify``).
+    bank_changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="+")
+    bank_changed_at = models.DateTimeField(null=True, blank=True)
+    bank_verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                         related_name="+")
+    bank_verified_at = models.DateTimeField(null=True, blank=True)
     credit_limit_minor = models.BigIntegerField(default=0)
     payment_terms_days = models.PositiveIntegerField(default=30)
     tags = models.JSONField(default=list, blank=True)
@@ -85,6 +93,11 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @property
+    def bank_verified(self) -> bool:
+        """The bank details on record were verified since they last changed."""
+        return bool(self.bank_account_number) and self.bank_verified_at is not None
 
 
 class CustomerSegment(models.Model):

@@ -8,16 +8,17 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
-from fanli.accounts.controls import needs_second_person, require
+from fanli.accounts.controls import is_person, needs_second_person, require, require_second_person
 from fanli.accounts.models import Submission
 from fanli.accounts.selectors import customers_for
 from fanli.accounts.services import submission_decide, submission_store
-from fanli.common.exceptions import NotFound, ValidationFailed
+from fanli.common.exceptions import NotFound, StateError, ValidationFailed
 from fanli.common.revisions import customer_key, revisions_bump
 from fanli.common.services import audit_record
 
-from .models import CustomerRating, CustomerSegment, DealerScore, ScoreCard
+from .models import Customer, CustomerRating, CustomerSegment, DealerScore, ScoreCard
 from .scorecard import ScoreCardDocument, load_scorecard_text, score_customers
 from .segments import segments
 from .selectors import score_facts, segment_figures
@@ -139,3 +140,26 @@ def rating_set(*, card_code: str, customer_code: str, criterion: str, score: int
                      data={"card": card.code, "criterion": criterion, "score": score})
     scorecards_compute(today=today, actor=actor, codes=[card.code])
     return DealerScore.objects.filter(card=card, customer=customer).first()
+
+
+def customer_bank_verify(*, code: str, actor: Any) -> Customer:
+    """A second person confirms a customer's bank details (checked with the customer, say by a
+    call-back): from now on a bank file may pay into them. Who changed them may not verify them."""
+    require(actor, "pay")
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().filter(code=code, pk__in=customers_for(actor)).first()
+        if customer is None:
+            raise NotFound(f"no customer {code}")
+        if not customer.bank_account_number:
+            raise StateError(f"customer {code} has no bank account on record", code="no_bank_account")
+        if customer.bank_verified:
+            raise StateError(f"customer {code}'s bank account is already verified", code="already_verified")
+        require_second_person(actor, [customer.bank_changed_by_id], doing="verify",
+                              made="bank details you changed")
+        customer.bank_verified_by = actor if is_person(actor) else None
+        customer.bank_verified_at = timezone.now()
+        customer.save(update_fields=["bank_verified_by", "bank_verified_at"])
+        audit_record(actor=actor, action="customer.bank_verify", object_type="customer", object_id=code,
+                     data={"account": f"…{customer.bank_account_number[-4:]}",
+                           "changed_by": customer.bank_changed_by_id})
+    return customer

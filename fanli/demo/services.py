@@ -18,7 +18,8 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
 from typing import Any
 
@@ -302,6 +303,11 @@ def _customer_model(spec: CustomerSpec, *, grades: dict[str, int], users: dict[s
         bank_name=bank_name,
         bank_account_name=spec.name,
         bank_account_number=account_number,
+        # entered by finance when the customer started, checked by the controller the next day
+        bank_changed_by=users["finance"],
+        bank_changed_at=timezone.make_aware(datetime.combine(spec.start_date, clock(10))),
+        bank_verified_by=users["controller"],
+        bank_verified_at=timezone.make_aware(datetime.combine(spec.start_date + timedelta(days=1), clock(9))),
     )
 
 
@@ -478,18 +484,23 @@ def _month_end_run(*, actor: Any, today: date) -> None:
 PAID_SHARE = 0.75
 
 
+DEMO_WAITING_BATCH = 20  # at most, statements in the batch the demo leaves waiting for the bank
+
+
 def _payouts_made(*, approver: Any, payer: Any, today: date, rng: random.Random) -> None:
     """Finance has approved and paid about three in four of the settled statements, each a few days
     before it fell due (or today when that is still ahead), never before its period ended; one
     person approved and another paid (four eyes), the statements of a day together in a payment
     batch the bank paid that day. The rest wait for review, approval or payment, a few of them
-    overdue, as in any real month."""
+    overdue, as in any real month; today's batch waits for the bank."""
     from fanli.rebates.models import Statement
-    from fanli.rebates.payment_batches import payment_batch_confirm, payment_batch_prepare
+    from fanli.ledger.models import PayoutForm
+    from fanli.rebates.payment_batches import payment_batch_confirm, payment_batch_prepare, payout_forms
     from fanli.rebates.payouts import payout_record
     from fanli.rebates.services import statement_approve
 
     paid_by_day: dict[date, list[Statement]] = {}
+    unpaid: list[Statement] = []
     for statement in Statement.objects.filter(state=Statement.State.DRAFT).order_by("id"):
         roll = rng.random()
         if roll >= PAID_SHARE + 0.1:
@@ -501,6 +512,8 @@ def _payouts_made(*, approver: Any, payer: Any, today: date, rng: random.Random)
                           on=max(paid_on - timedelta(days=rng.randint(0, 3)), first_day))
         if roll < PAID_SHARE:
             paid_by_day.setdefault(paid_on, []).append(statement)
+        elif statement.amount_minor > 0:
+            unpaid.append(statement)
     for paid_on, statements in sorted(paid_by_day.items()):
         batched = [s.pk for s in statements if s.amount_minor > 0]
         if batched:
@@ -510,6 +523,22 @@ def _payouts_made(*, approver: Any, payer: Any, today: date, rng: random.Random)
             if statement.amount_minor <= 0:  # a clawback is recovered, not paid in a batch
                 payout_record(statement_id=statement.pk, actor=payer, paid_on=paid_on,
                               reference=f"DEMO-{statement.pk:06d}", today=today)
+    # Today's batch went to the bank and waits for its confirmation; the other approved statements
+    # wait for the next one.
+    forms = payout_forms(unpaid)
+    unpaid.sort(key=lambda s: (forms[s.policy_version_id] != PayoutForm.CASH, s.pk))  # bank transfers first
+    waiting = unpaid[:min(DEMO_WAITING_BATCH, (len(unpaid) + 1) // 2)]  # and some for the next batch
+    if waiting:
+        payment_batch_prepare(statement_ids=[s.pk for s in waiting], actor=payer, today=today)
+    # Yesterday finance took a new bank account for the customer next in line; until the controller
+    # verifies it, no batch pays that customer.
+    batched = {s.customer_id for s in waiting}
+    moved = next((s.customer_id for s in unpaid[len(waiting):] if s.customer_id not in batched), None)
+    if moved is not None:
+        Customer.objects.filter(pk=moved).update(
+            bank_name="中国农业银行无锡分行", bank_account_number=f"6228480{moved:012d}", bank_changed_by=approver,
+            bank_changed_at=timezone.make_aware(datetime.combine(today - timedelta(days=1), clock(16))),
+            bank_verified_by=None, bank_verified_at=None)
 
 
 def _discounts_and_loyalty_create(master: MasterData, *, author: Any, actor: Any, today: date) -> None:

@@ -35,6 +35,7 @@ from .payment_batches import (
     payment_batch_cancel,
     payment_batch_confirm,
     payment_batch_prepare,
+    payment_batch_remove,
 )
 from .payouts import payout_record, rebate_credit_use
 from .preview import what_if
@@ -412,6 +413,8 @@ class TransferOut(Schema):
     amount_minor: int
     statements: list[int]
     remark: str
+    verified: bool = Field(description="The payee's account was verified by a second person since it last "
+                                       "changed; the bank file is held until every payee's is.")
 
 
 class PaymentBatchOut(Schema):
@@ -437,7 +440,8 @@ def _batch_out(batch: PaymentBatch) -> dict[str, Any]:
         "confirmed_by": batch.confirmed_by.get_username() if batch.confirmed_by else None,
         "transfers": [{"customer": t.customer_code, "customer_name": t.customer_name, "bank_name": t.bank_name,
                        "account_name": t.account_name, "account_number": t.account_number,
-                       "amount_minor": t.amount_minor, "statements": list(t.statements), "remark": t.remark}
+                       "amount_minor": t.amount_minor, "statements": list(t.statements), "remark": t.remark,
+                       "verified": t.verified}
                       for t in bank_transfers(batch)],
     }
 
@@ -482,6 +486,20 @@ def payment_batch_paid(request: HttpRequest, reference: str, body: BatchPaidIn) 
 @permission("pay")
 def payment_batch_cancel_view(request: HttpRequest, reference: str, body: ReasonIn) -> dict[str, Any]:
     batch = payment_batch_cancel(batch_id=_batch(reference).pk, reason=body.reason, actor=request.user)
+    return _batch_out(_batch(batch.reference))
+
+
+class BatchRemoveIn(Schema):
+    statements: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(min_length=1, max_length=5000)
+    reason: str = Field(min_length=1, max_length=200)
+
+
+@router.post("/payment-batches/{reference}/remove", response={200: PaymentBatchOut, **errors(404, 409, 422)},
+             summary="Take statements out of a batch not yet paid (disputed since, say)")
+@permission("pay")
+def payment_batch_remove_view(request: HttpRequest, reference: str, body: BatchRemoveIn) -> dict[str, Any]:
+    batch = payment_batch_remove(batch_id=_batch(reference).pk, statement_ids=body.statements, reason=body.reason,
+                                 actor=request.user)
     return _batch_out(_batch(batch.reference))
 
 

@@ -5,12 +5,17 @@
   customer the actor reaches; a statement paid in cash needs its customer's bank account on record.
 - ``bank_transfers`` is the batch's file for the bank: one transfer per payee (the customer's
   cash statements summed), with the account from the customer record and the batch reference.
+  ``bank_file`` gives them only when every payee's account was verified by a second person since
+  it last changed (``fanli.customers.services.customer_bank_verify``); a batch is not prepared for
+  an unverified account either, so whoever changes a payee's account cannot also pay into it.
   Statements paid as rebate-account credit, goods or points move no money at the bank; they are
   booked when the batch is confirmed.
 - ``payment_batch_confirm`` records, once the bank confirms, the payout of every statement of the
   batch on the date given (``payout_record`` for each, all or nothing): the same rights, dates and
   four eyes as one payout at a time (who approved a statement does not pay it).
 - ``payment_batch_cancel`` gives up a batch not yet paid; its statements are free for another.
+- ``payment_batch_remove`` takes statements out of a batch not yet paid (disputed since it was
+  prepared, say), with a reason; the rest of the batch stays as it was.
 
 Controls: the ``pay`` right for all four; the batch's reference and amounts are fixed when it is
 prepared, and confirming refuses a batch whose statements changed since.
@@ -124,7 +129,14 @@ def _not_payable(statement: Statement, form: str) -> str:
     if form == PayoutForm.CASH and not statement.customer.bank_account_number:
         return (f"customer {statement.customer.code} has no bank account on record: add it (bank_account_number) "
                 "before paying a cash rebate by bank transfer")
+    if form == PayoutForm.CASH and not statement.customer.bank_verified:
+        return _unverified(statement.customer)
     return ""
+
+
+def _unverified(customer: Any) -> str:
+    return (f"customer {customer.code}'s bank account changed and is not verified yet: another person with the "
+            "right to pay verifies it on the customer's page")
 
 
 @dataclass(frozen=True)
@@ -139,6 +151,7 @@ class Transfer:
     amount_minor: int
     statements: tuple[int, ...]
     remark: str
+    verified: bool  # the account was verified by a second person since it last changed
 
 
 @dataclass(frozen=True)
@@ -168,8 +181,21 @@ def bank_transfers(batch: PaymentBatch) -> list[Transfer]:
             customer.code, customer.name, customer.bank_name, customer.bank_account_name or customer.name,
             customer.bank_account_number, sum(s.amount_minor for s in statements), tuple(s.pk for s in statements),
             f"{batch.reference} " + " ".join(f"{s.policy.code} {s.period_key}" for s in statements)[:60],
+            customer.bank_verified,
         ))
     return sorted(transfers, key=lambda t: t.customer_code)
+
+
+def bank_file(batch: PaymentBatch) -> list[Transfer]:
+    """The transfers to send to the bank; refused while a payee's account is not verified (it
+    changed after the batch was prepared, say)."""
+    transfers = bank_transfers(batch)
+    held = [t.customer_code for t in transfers if not t.verified]
+    if held:
+        raise StateError(f"the bank file is held: the bank account of {', '.join(held)} changed and is not verified "
+                         "yet; another person with the right to pay verifies it on the customer's page",
+                         details={"customers": held}, code="bank_account_unverified")
+    return transfers
 
 
 def batch_summary(batch: PaymentBatch) -> BatchSummary:
@@ -196,6 +222,13 @@ def payment_batch_confirm(*, batch_id: int, paid_on: date, actor: Any, today: da
     with transaction.atomic():
         batch = _batch_for_update(batch_id)
         statements = list(batch.statements.order_by("id").values_list("id", flat=True))
+        changed = list(batch.statements.exclude(state=Statement.State.APPROVED).order_by("id")
+                       .values_list("id", "state"))
+        if changed:
+            listed = ", ".join(f"{pk} ({state})" for pk, state in changed)
+            raise StateError(f"statements of payment batch {batch.reference} are no longer approved: {listed}; take "
+                             "them out of the batch before recording it paid",
+                             details={"statements": [pk for pk, _ in changed]}, code="batch_changed")
         for statement_id in statements:
             payout_record(statement_id=statement_id, actor=actor, paid_on=paid_on, reference=batch.reference,
                           today=today)
@@ -224,4 +257,30 @@ def payment_batch_cancel(*, batch_id: int, reason: str, actor: Any) -> PaymentBa
         batch.save(update_fields=["state", "cancelled_reason"])
         audit_record(actor=actor, action="payment_batch.cancel", object_type="payment_batch", object_id=batch.pk,
                      data={"reference": batch.reference, "reason": batch.cancelled_reason, "statements": freed})
+    return batch
+
+
+def payment_batch_remove(*, batch_id: int, statement_ids: list[int], reason: str, actor: Any) -> PaymentBatch:
+    """Take statements out of a prepared batch (before its bank file goes to the bank): they stay
+    as they are (approved or disputed) and may go into another batch; an emptied batch is cancelled."""
+    require(actor, "pay")
+    if not reason.strip():
+        raise ValidationFailed("taking a statement out of a payment batch needs a reason",
+                               details={"errors": [{"path": "reason", "message": "empty"}]})
+    with transaction.atomic():
+        batch = _batch_for_update(batch_id)
+        wanted = sorted(set(statement_ids))
+        inside = set(batch.statements.filter(pk__in=wanted).values_list("id", flat=True))
+        missing = [pk for pk in wanted if pk not in inside]
+        if not wanted or missing:
+            raise ValidationFailed(f"statements {', '.join(map(str, missing))} are not in payment batch "
+                                   f"{batch.reference}" if missing else "no statement chosen",
+                                   details={"errors": [{"path": "statements", "message": "not in the batch"}]})
+        Statement.objects.filter(pk__in=wanted).update(payment_batch=None)
+        audit_record(actor=actor, action="payment_batch.remove", object_type="payment_batch", object_id=batch.pk,
+                     data={"reference": batch.reference, "statements": wanted, "reason": reason.strip()[:200]})
+        if not batch.statements.exists():
+            batch.state = PaymentBatch.State.CANCELLED
+            batch.cancelled_reason = reason.strip()[:200]
+            batch.save(update_fields=["state", "cancelled_reason"])
     return batch

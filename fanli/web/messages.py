@@ -148,11 +148,34 @@ _WARNINGS += [
                 r"rebate by bank transfer$"),
      lambda m: _("customer %(customer)s has no bank account on record: add it before paying a cash rebate by bank "
                  "transfer") % {"customer": m.group(1)}),
+    (re.compile(r"^customer (.+)'s bank account changed and is not verified yet: another person with the right to "
+                r"pay verifies it on the customer's page$"),
+     lambda m: _("the bank account of customer %(customer)s changed and is not verified yet: another person with the "
+                 "right to pay verifies it on the customer's page") % {"customer": m.group(1)}),
+    (re.compile(r"^the bank file is held: the bank account of (.+) changed and is not verified yet; another person "
+                r"with the right to pay verifies it on the customer's page$"),
+     lambda m: _("the bank file is held: the bank account of %(customers)s changed and is not verified yet; another "
+                 "person with the right to pay verifies it on the customer's page") % {"customers": m.group(1)}),
+    (re.compile(r"^customer (.+) has no bank account on record$"),
+     lambda m: _("customer %(customer)s has no bank account on record") % {"customer": m.group(1)}),
+    (re.compile(r"^customer (.+)'s bank account is already verified$"),
+     lambda m: _("the bank account of customer %(customer)s is already verified") % {"customer": m.group(1)}),
     (re.compile(r"^no statement (\d+)$"), lambda m: _("no statement %(number)s") % {"number": m.group(1)}),
     (re.compile(r"^payment batch (.+) is (\w+); only a prepared batch is confirmed or cancelled$"),
      lambda m: _("payment batch %(batch)s is %(state)s; only a prepared batch is recorded paid or cancelled")
      % {"batch": m.group(1), "state": m.group(2)}),
     (re.compile(r"^cancelling a payment batch needs a reason$"), lambda m: _("cancelling a payment batch needs a reason")),
+    (re.compile(r"^statements of payment batch (\S+) are no longer approved: (.+); take them out of the batch before "
+                r"recording it paid$"),
+     lambda m: _("statements of payment batch %(batch)s are no longer approved: %(statements)s; take them out of the "
+                 "batch before recording it paid") % {"batch": m.group(1), "statements": re.sub(
+                     r"\((\w+)\)", lambda s: f"({_statement_state(s.group(1))})", m.group(2))}),
+    (re.compile(r"^taking a statement out of a payment batch needs a reason$"),
+     lambda m: _("taking a statement out of a payment batch needs a reason")),
+    (re.compile(r"^statements (.+) are not in payment batch (\S+)$"),
+     lambda m: _("statements %(statements)s are not in payment batch %(batch)s")
+     % {"statements": m.group(1), "batch": m.group(2)}),
+    (re.compile(r"^no statement chosen$"), lambda m: _("no statement chosen")),
     (re.compile(r"^a payment batch needs at least one approved statement$"),
      lambda m: _("a payment batch needs at least one approved statement")),
 ]
@@ -195,6 +218,8 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"^four eyes: you cannot pay statement (\d+), which you approved.*$"),
      lambda m: _("Four eyes: you approved statement %(id)s, so another person with the right to pay must pay it.")
      % {"id": m.group(1)}),
+    (re.compile(r"^four eyes: you cannot verify bank details you changed.*$"),
+     lambda m: _("Four eyes: you changed these bank details, so another person with the right to pay must verify them.")),
     (re.compile(r"^your role does not allow this \((\w+)\)$"),
      lambda m: _("Your role does not allow this (%(permission)s).") % {"permission": m.group(1)}),
     (re.compile(r"^.+ is a draft: its author submits it first, then another person publishes it$"),

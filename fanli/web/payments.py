@@ -21,17 +21,19 @@ from openpyxl import Workbook
 
 from fanli.accounts.selectors import can
 from fanli.common.command import parse_day
-from fanli.common.exceptions import FanliError
+from fanli.common.exceptions import FanliError, StateError
 from fanli.common.money import format_minor, minor_to_major
 from fanli.common.spreadsheets import inert_row, reads_as_formula
 from fanli.rebates.models import PaymentBatch, Statement
 from fanli.rebates.payment_batches import (
+    bank_file,
     bank_transfers,
     batch_statements,
     batch_summary,
     payment_batch_cancel,
     payment_batch_confirm,
     payment_batch_prepare,
+    payment_batch_remove,
 )
 
 from .messages import ui_message
@@ -126,7 +128,7 @@ BANK_COLUMNS = (gettext_noop("Payee account number"), gettext_noop("Payee accoun
 def _bank_rows(batch: PaymentBatch) -> tuple[list[str], list[list[Any]]]:
     headers = [_(column) for column in BANK_COLUMNS]
     rows = [[t.account_number, t.account_name, t.bank_name, t.amount_minor, batch.currency, t.remark, t.customer_code,
-             t.customer_name, " ".join(str(pk) for pk in t.statements)] for t in bank_transfers(batch)]
+             t.customer_name, " ".join(str(pk) for pk in t.statements)] for t in bank_file(batch)]
     return headers, rows
 
 
@@ -135,7 +137,10 @@ def payment_batch_csv(request: HttpRequest, batch_id: int) -> HttpResponse:
     """The bank file as CSV (UTF-8 with a byte-order mark, which Excel and bank portals read):
     one transfer per payee, the amount in yuan with two decimals and no separators."""
     batch = _batch(batch_id)
-    headers, rows = _bank_rows(batch)
+    try:
+        headers, rows = _bank_rows(batch)
+    except StateError as held:
+        return _held(request, batch, held)
     buffer = StringIO()
     writer = csv.writer(buffer)
     writer.writerow(headers)
@@ -147,6 +152,11 @@ def payment_batch_csv(request: HttpRequest, batch_id: int) -> HttpResponse:
     return response
 
 
+def _held(request: HttpRequest, batch: PaymentBatch, held: StateError) -> HttpResponse:
+    messages.error(request, ui_message(held.message))
+    return redirect("web:payment_batch", batch.pk)
+
+
 def _inert_text(value: Any) -> str:
     """A cell a spreadsheet would take for a formula is written with a leading quote, shown as typed."""
     text = str(value)
@@ -156,7 +166,10 @@ def _inert_text(value: Any) -> str:
 @staff_view("pay")
 def payment_batch_xlsx(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = _batch(batch_id)
-    headers, rows = _bank_rows(batch)
+    try:
+        headers, rows = _bank_rows(batch)
+    except StateError as held:
+        return _held(request, batch, held)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(batch.reference)
     sheet.append(inert_row(sheet, headers))
@@ -191,4 +204,21 @@ def payment_batch_cancel_view(request: HttpRequest, batch_id: int) -> HttpRespon
         return redirect("web:payment_batch", batch.pk)
     messages.success(request, _("Payment batch %(reference)s cancelled; its statements may go into another")
                      % {"reference": batch.reference})
+    return redirect("web:payment_batch", batch.pk)
+
+
+@require_POST
+@staff_view("pay")
+def payment_batch_remove_view(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = _batch(batch_id)
+    chosen = [int(pk) for pk in request.POST.getlist("statement") if pk.isdigit()]
+    try:
+        payment_batch_remove(batch_id=batch.pk, statement_ids=chosen, reason=request.POST.get("reason", ""),
+                             actor=request.user)
+    except FanliError as error:
+        messages.error(request, ui_message(error.message))
+    else:
+        messages.success(request, ngettext("%(count)d statement taken out of %(reference)s",
+                                           "%(count)d statements taken out of %(reference)s", len(chosen))
+                         % {"count": len(chosen), "reference": batch.reference})
     return redirect("web:payment_batch", batch.pk)

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from fanli.accounts.controls import four_eyes
+from fanli.accounts.controls import four_eyes, second_person
 from fanli.accounts.selectors import (
     can,
     is_staff_user,
@@ -39,6 +39,7 @@ from fanli.common.periods import PeriodKind, period_containing
 from fanli.crm.models import Complaint, Interaction
 from fanli.crm.selectors import customer_contacts, survey_answered_lately
 from fanli.customers.models import Customer, CustomerSegment, DealerScore, Grade, Relationship
+from fanli.customers.services import customer_bank_verify
 from fanli.ledger.models import Account, Payout
 from fanli.ledger.selectors import balances_by_customer, customer_balances, customers_balances
 from fanli.loyalty.selectors import member_summaries
@@ -417,10 +418,24 @@ def customers(request: HttpRequest) -> HttpResponse:
 
 @staff_view()
 def customer_detail(request: HttpRequest, code: str) -> HttpResponse:
-    customer = visible_customers(request.user).filter(code=code).select_related("grade", "parent").first()
+    customer = (visible_customers(request.user).filter(code=code)
+                .select_related("grade", "parent", "bank_changed_by", "bank_verified_by").first())
     if customer is None:
         raise Http404
     return customer_page(request, customer)
+
+
+@require_POST
+@staff_view("pay")
+def customer_bank_verify_view(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        customer_bank_verify(code=code, actor=request.user)
+    except FanliError as error:
+        messages.error(request, ui_message(error.message))
+    else:
+        messages.success(request, _("The bank details of %(code)s are verified: bank files may pay into them.")
+                         % {"code": code})
+    return redirect("web:customer", code)
 
 
 def customer_page(request: HttpRequest, customer: Customer, *, forms: dict[str, Any] | None = None,
@@ -442,6 +457,8 @@ def customer_page(request: HttpRequest, customer: Customer, *, forms: dict[str, 
         "forms": forms or {}, "errors": errors or {}, "staff": staff_users() if can(request.user, "crm") else [],
         "segment": CustomerSegment.objects.filter(customer=customer).first(),
         "dealer_scores": DealerScore.objects.filter(customer=customer).select_related("card"),
+        "can_verify_bank": bool(customer.bank_account_number) and not customer.bank_verified
+        and can(request.user, "pay") and second_person(request.user, [customer.bank_changed_by_id]),
     }, status=status)
 
 

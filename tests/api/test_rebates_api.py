@@ -182,7 +182,8 @@ def test_a_payment_batch_over_the_api_prepared_by_one_recorded_paid_by_another(a
     cash = {**POLICY, "payout": {"form": "cash"}}
     policy_apply(text=json.dumps(cash), actor=None)
     buyer, other = customer("C001"), customer("C002")
-    Customer.objects.filter(code="C002").update(bank_account_number="6222020000000000002", bank_name="中国银行")
+    Customer.objects.filter(code="C002").update(bank_account_number="6222020000000000002", bank_name="中国银行",
+                                                bank_verified_at=timezone.now())
     invoice(buyer, date(2026, 1, 10), ("TEA-1", "150000"))
     invoice(other, date(2026, 1, 12), ("TEA-1", "50000"))
     api.call("POST", "/settlements", {"period": "2026-Q1", "today": "2026-04-02"})
@@ -192,7 +193,8 @@ def test_a_payment_batch_over_the_api_prepared_by_one_recorded_paid_by_another(a
 
     status, refused = second.call("POST", "/payment-batches", {"statements": ids})
     assert status == 422 and "customer C001 has no bank account on record" in json.dumps(refused, ensure_ascii=False)
-    Customer.objects.filter(code="C001").update(bank_account_number="6222020000000000001")
+    Customer.objects.filter(code="C001").update(bank_account_number="6222020000000000001",
+                                                bank_verified_at=timezone.now())
     status, batch = second.call("POST", "/payment-batches", {"statements": ids})
     assert status == 201 and batch["state"] == "prepared" and batch["statements"] == ids
     assert [(t["customer"], t["account_number"], t["amount_minor"]) for t in batch["transfers"]] == [

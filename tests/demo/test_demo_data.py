@@ -329,6 +329,23 @@ def test_finance_has_paid_most_of_the_settled_statements_and_left_some_to_do(sma
     assert not Payout.objects.filter(paid_on__gt=F("statement__due_date")).exists()  # paid in time
 
 
+def test_one_batch_waits_for_the_bank_and_one_changed_bank_account_for_verification(small_load):
+    from fanli.customers.models import Customer
+    from fanli.rebates.models import PaymentBatch, Statement
+    from fanli.rebates.payment_batches import bank_file
+
+    waiting = PaymentBatch.objects.get(state="prepared")
+    assert waiting.reference.startswith(f"PB-{TODAY:%Y%m%d}-") and waiting.prepared_by.username == "controller"
+    assert 0 < waiting.statements.count() <= 20
+    assert set(waiting.statements.values_list("state", flat=True)) == {"approved"}
+    bank_file(waiting)  # not held: every payee of the waiting batch is verified
+    assert Statement.objects.filter(state="approved", payment_batch__isnull=True).exists()  # for the next batch
+    changed = Customer.objects.get(bank_verified_at__isnull=True)
+    assert (changed.bank_changed_by.username, changed.bank_account_number[:7]) == ("finance", "6228480")
+    assert not waiting.statements.filter(customer=changed).exists()
+    assert Customer.objects.filter(bank_verified_at__isnull=False).count() == Customer.objects.count() - 1
+
+
 def test_without_activity_the_load_stops_after_sales_policies_and_enrolments(db):
     from fanli.crm.models import Interaction
     from fanli.discounts.models import DiscountRule

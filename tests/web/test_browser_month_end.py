@@ -12,6 +12,7 @@ from io import BytesIO, StringIO
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from fanli.customers.models import Customer
@@ -32,7 +33,8 @@ def test_the_month_end_from_filter_to_paid_batch(page, world, language, tmp_path
     for number in range(3, 58):  # 57 statements in Q1: more than one page of 50
         invoice(customer(f"C{number:03d}"), date(2026, 3, 1), ("TEA-1", str(2000 + number)))
     settlement_run(period_key="2026-Q1", actor=None, today=date(2026, 4, 3))
-    Customer.objects.update(bank_name="招商银行", bank_account_number="6222020000000000099")
+    Customer.objects.update(bank_name="招商银行", bank_account_number="6222020000000000099",
+                            bank_verified_at=timezone.now())
     drafts = Statement.objects.filter(state="draft", period_key="2026-Q1")
     count, total = drafts.count(), sum(drafts.values_list("amount_minor", flat=True))
     assert count == 57

@@ -10,6 +10,7 @@ from io import BytesIO, StringIO
 
 import pytest
 from django.contrib.messages import get_messages
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from fanli.common.exceptions import Forbidden, StateError, ValidationFailed
@@ -22,6 +23,7 @@ from fanli.rebates.payment_batches import (
     payment_batch_cancel,
     payment_batch_confirm,
     payment_batch_prepare,
+    payment_batch_remove,
 )
 
 PAID_ON = date(2026, 4, 20)
@@ -31,9 +33,11 @@ PAID_ON = date(2026, 4, 20)
 def banked(issued):
     """The issued world with both customers' bank accounts on record."""
     Customer.objects.filter(code="C001").update(bank_name="招商银行南京分行", bank_account_name="C001 商贸有限公司",
-                                                bank_account_number="6222020000000000001")
+                                                bank_account_number="6222020000000000001",
+                                                bank_verified_at=timezone.now())
     Customer.objects.filter(code="C002").update(bank_name="中国银行苏州分行", bank_account_name="C002 Trading",
-                                                bank_account_number="6222020000000000002")
+                                                bank_account_number="6222020000000000002",
+                                                bank_verified_at=timezone.now())
     return issued
 
 
@@ -50,7 +54,8 @@ def test_a_batch_takes_only_approved_statements_of_customers_with_a_bank_account
 
 
 def test_a_cash_rebate_needs_the_customers_bank_account(issued):
-    Customer.objects.filter(code="C002").update(bank_account_number="6222020000000000002")
+    Customer.objects.filter(code="C002").update(bank_account_number="6222020000000000002",
+                                                bank_verified_at=timezone.now())
     with pytest.raises(ValidationFailed) as refused:
         payment_batch_prepare(statement_ids=_both(issued), actor=issued["users"]["finance"], today=PAID_ON)
     assert [e["message"] for e in refused.value.details["errors"]] == [
@@ -93,6 +98,50 @@ def test_recording_the_batch_paid_pays_every_statement_with_the_batch_reference(
         payment_batch_confirm(batch_id=batch.pk, paid_on=PAID_ON, actor=banked["users"]["administrator"],
                               today=PAID_ON)
     assert Payout.objects.count() == 2
+
+
+def test_a_statement_disputed_after_batching_is_taken_out_and_the_rest_is_paid(client, banked):
+    from fanli.rebates.services import statement_dispute
+
+    batch = payment_batch_prepare(statement_ids=_both(banked), actor=banked["users"]["finance"], today=PAID_ON)
+    acme = banked["acme_statement"]
+    statement_dispute(statement_id=acme.pk, reason="the March credit note is missing", actor=banked["users"]["portal"])
+    admin = banked["users"]["administrator"]
+    with pytest.raises(StateError) as refused:
+        payment_batch_confirm(batch_id=batch.pk, paid_on=PAID_ON, actor=admin, today=PAID_ON)
+    assert refused.value.message == (
+        f"statements of payment batch PB-20260420-001 are no longer approved: {acme.pk} (disputed); take them out "
+        "of the batch before recording it paid")
+    assert not Payout.objects.exists()
+
+    client.force_login(banked["users"]["finance"])
+    page = client.get(f"/office/payments/{batch.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert f'name="statement" value="{acme.pk}" aria-label="移出 {acme.pk}" checked' in page
+    refused_page = client.post(f"/office/payments/{batch.pk}/remove/", {"statement": [acme.pk], "reason": ""},
+                               follow=True, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "将结算单移出付款批次须填写原因" in refused_page
+    assert Statement.objects.get(pk=acme.pk).payment_batch_id == batch.pk
+    done = client.post(f"/office/payments/{batch.pk}/remove/", {"statement": [acme.pk], "reason": "disputed"},
+                       follow=True, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "已将 1 张结算单移出 PB-20260420-001" in done
+    assert (Statement.objects.get(pk=acme.pk).state, Statement.objects.get(pk=acme.pk).payment_batch_id) == (
+        "disputed", None)
+    assert AuditEvent.objects.get(action="payment_batch.remove").data == {
+        "reference": "PB-20260420-001", "statements": [acme.pk], "reason": "disputed"}
+
+    payment_batch_confirm(batch_id=batch.pk, paid_on=PAID_ON, actor=admin, today=PAID_ON)
+    assert list(Payout.objects.values_list("statement_id", "amount_minor")) == [(banked["other_statement"].pk, 90_000)]
+
+
+def test_taking_every_statement_out_cancels_the_batch(banked):
+    batch = payment_batch_prepare(statement_ids=_both(banked), actor=banked["users"]["finance"], today=PAID_ON)
+    with pytest.raises(ValidationFailed, match="not in payment batch"):
+        payment_batch_remove(batch_id=batch.pk, statement_ids=[999_999], reason="typo", actor=banked["users"]["finance"])
+    payment_batch_remove(batch_id=batch.pk, statement_ids=_both(banked), reason="wrong period",
+                         actor=banked["users"]["finance"])
+    batch.refresh_from_db()
+    assert (batch.state, batch.cancelled_reason) == ("cancelled", "wrong period")
+    assert set(Statement.objects.values_list("state", flat=True)) == {"approved"}
 
 
 def test_a_cancelled_batch_gives_its_statements_back(banked):

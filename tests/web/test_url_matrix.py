@@ -57,7 +57,8 @@ ACTIONS = {
     "customer_rating": (("C001",), CRM), "segments_recompute": ((), CRM),
     "scorecard_edit": (("dealer",), EDITORS),
     "statements_batch": ((), PAYERS), "payment_batch_confirm": (("batch",), PAYERS),
-    "payment_batch_cancel": (("batch",), PAYERS),
+    "payment_batch_cancel": (("batch",), PAYERS), "customer_bank_verify": (("C001",), PAYERS),
+    "payment_batch_remove": (("batch",), PAYERS),
 }
 PORTAL = {"portal": (), "portal_statement": ("statement",), "portal_statement_print": ("statement",),
           "portal_statement_pdf": ("statement",),

@@ -1,4 +1,4 @@
-"""``fanli batch prepare|list|show|bank-file|paid|cancel``: payment batches from the command line,
+"""``fanli batch prepare|list|show|bank-file|paid|remove|cancel``: payment batches from the command line,
 through the same services as the Payments page."""
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from fanli.common.exceptions import NotFound, ValidationFailed
 from fanli.common.money import format_minor, minor_to_major
 from fanli.rebates.models import PaymentBatch, Statement
 from fanli.rebates.payment_batches import (
+    bank_file,
     bank_transfers,
     batch_summary,
     payment_batch_cancel,
     payment_batch_confirm,
     payment_batch_prepare,
+    payment_batch_remove,
 )
 
 BANK_HEADER = ("payee_account_number", "payee_account_name", "payee_bank", "amount", "currency", "remark",
@@ -28,7 +30,8 @@ BANK_HEADER = ("payee_account_number", "payee_account_name", "payee_bank", "amou
 
 
 class Command(FanliCommand):
-    help = "Payment batches: prepare one of approved statements, list, show, write the bank file, record paid, cancel."
+    help = ("Payment batches: prepare one of approved statements, list, show, write the bank file, record paid, "
+            "take statements out, cancel.")
 
     def add_arguments(self, parser: Any) -> None:
         super().add_arguments(parser)
@@ -39,14 +42,16 @@ class Command(FanliCommand):
         prepare.add_argument("--policy")
         prepare.add_argument("--customer")
         sub.add_parser("list")
-        for name in ("show", "bank-file", "paid", "cancel"):
+        for name in ("show", "bank-file", "paid", "cancel", "remove"):
             action = sub.add_parser(name)
             action.add_argument("reference")
+            if name == "remove":
+                action.add_argument("ids", nargs="+", type=int, help="the statements to take out")
             if name == "bank-file":
                 action.add_argument("--output", help="write the CSV here (default: standard output)")
             if name == "paid":
                 action.add_argument("--paid-on", required=True, help="the day the bank paid, YYYY-MM-DD")
-            if name == "cancel":
+            if name in ("cancel", "remove"):
                 action.add_argument("--reason", required=True)
 
     def work(self, *args: Any, **options: Any) -> None:
@@ -72,6 +77,11 @@ class Command(FanliCommand):
                 batch = payment_batch_confirm(batch_id=batch.pk, paid_on=parse_day(options["paid_on"], name="paid_on"),
                                               actor=actor)
                 self.out(f"{batch.reference}: paid on {batch.paid_on}, {batch.statements.count()} statement(s)")
+            elif action == "remove":
+                batch = payment_batch_remove(batch_id=batch.pk, statement_ids=options["ids"], reason=options["reason"],
+                                             actor=actor)
+                self.out(f"{batch.reference}: {len(options['ids'])} statement(s) taken out, "
+                         f"{batch.statements.count()} left ({batch.state})")
             else:
                 batch = payment_batch_cancel(batch_id=batch.pk, reason=options["reason"], actor=actor)
                 self.out(f"{batch.reference}: cancelled")
@@ -106,7 +116,7 @@ class Command(FanliCommand):
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(BANK_HEADER)
-        for t in bank_transfers(batch):
+        for t in bank_file(batch):
             writer.writerow([t.account_number, t.account_name, t.bank_name, f"{minor_to_major(t.amount_minor):.2f}",
                              batch.currency, t.remark, t.customer_code, t.customer_name,
                              " ".join(str(pk) for pk in t.statements)])
