@@ -493,8 +493,8 @@ def _payouts_made(*, approver: Any, payer: Any, today: date, rng: random.Random)
     person approved and another paid (four eyes), the statements of a day together in a payment
     batch the bank paid that day. The rest wait for review, approval or payment, a few of them
     overdue, as in any real month; today's batch waits for the bank."""
-    from fanli.rebates.models import Statement
     from fanli.ledger.models import PayoutForm
+    from fanli.rebates.models import Statement
     from fanli.rebates.payment_batches import payment_batch_confirm, payment_batch_prepare, payout_forms
     from fanli.rebates.payouts import payout_record
     from fanli.rebates.services import statement_approve
