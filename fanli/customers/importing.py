@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -51,7 +53,18 @@ from fanli.imports.tabular import (
     resolve_columns,
 )
 
-from .models import Customer, CustomerKind, CustomerStatus, Grade, Relationship, SalesTarget, SizeClass
+from .models import (
+    ContactLanguage,
+    ContactPerson,
+    Customer,
+    CustomerKind,
+    CustomerStatus,
+    Grade,
+    NoticeKind,
+    Relationship,
+    SalesTarget,
+    SizeClass,
+)
 
 Progress = Callable[[int, int], None]
 WRITE_CHUNK_ROWS = 2_000
@@ -533,6 +546,131 @@ def plan_targets(*, table: Table, partial: bool, progress: Progress | None = Non
     return plan
 
 
+# --------------------------------------------------------------------------- contact persons
+
+
+CONTACT_COLUMNS = ColumnSpec(required=("customer_code", "name"),
+                             optional=("role", "phone", "email", "wechat_id", "language", "notices"))
+_CONTACT_FIELDS = ("role", "phone", "email", "wechat_id", "language", "notices")
+_PHONE = re.compile(r"\+?[0-9][0-9 ()-]{4,28}")
+
+
+class ContactPlan(ImportPlan):
+    """Contact persons are upserted by (customer, name); a column left out keeps what is stored."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.creates: list[ContactPerson] = []
+        self.updates: list[ContactPerson] = []
+        self.unchanged = 0
+
+    def apply(self, *, batch: Any) -> ImportCounts:
+        for chunk in chunked(self.creates, WRITE_CHUNK_ROWS):
+            ContactPerson.objects.bulk_create(chunk)
+        for chunk in chunked(self.updates, WRITE_CHUNK_ROWS):
+            ContactPerson.objects.bulk_update(chunk, list(_CONTACT_FIELDS))
+        return ImportCounts(created=len(self.creates), updated=len(self.updates), unchanged=self.unchanged)
+
+
+def _phone(raw: str) -> str:
+    if not _PHONE.fullmatch(raw):
+        raise CellError("not a phone number (digits, spaces, dashes and brackets, an optional leading +)")
+    return raw
+
+
+def _email(raw: str) -> str:
+    try:
+        validate_email(raw)
+    except DjangoValidationError:
+        raise CellError(f"not an e-mail address: {raw!r}") from None
+    if len(raw) > 200:
+        raise CellError("longer than 200 characters")
+    return raw.lower()
+
+
+def _language(raw: str) -> str:
+    value = raw.lower().replace("_", "-")
+    value = {"zh": ContactLanguage.ZH_HANS, "zh-cn": ContactLanguage.ZH_HANS}.get(value, value)
+    if value not in ContactLanguage.values:
+        raise CellError(f"{raw!r} is not one of {', '.join(ContactLanguage.values)}")
+    return value
+
+
+def _notices(raw: str) -> list[str]:
+    kinds = [part.strip().lower() for part in re.split(r"[;,]", raw) if part.strip()]
+    unknown = [kind for kind in kinds if kind not in NoticeKind.values]
+    if unknown:
+        raise CellError(f"unknown notice {unknown[0]!r}: use {', '.join(NoticeKind.values)} (separated by ;)")
+    return [kind for kind in NoticeKind.values if kind in kinds]  # one order, no repeats
+
+
+_CONTACT_PARSERS: dict[str, Callable[[str], Any]] = {
+    "role": _limited(60), "phone": _phone, "email": _email, "wechat_id": _limited(60), "language": _language,
+    "notices": _notices,
+}
+_CONTACT_DEFAULTS: dict[str, Any] = {"role": "", "phone": "", "email": "", "wechat_id": "",
+                                     "language": ContactLanguage.ZH_HANS, "notices": []}
+
+
+def _cell(cells: list[str], index: int) -> str:
+    return cells[index].strip() if 0 <= index < len(cells) else ""
+
+
+def plan_contacts(*, table: Table, partial: bool, progress: Progress | None = None,
+                  customers: QuerySet[Customer] | None = None) -> ContactPlan:
+    """``customers``: those the importing user may reach (default all); any other code is unknown."""
+    columns = resolve_columns(table, CONTACT_COLUMNS)
+    plan = ContactPlan()
+    reachable = dict((Customer.objects.all() if customers is None else customers).values_list("code", "id"))
+    stored = {(c.customer_id, c.name): c for c in ContactPerson.objects.filter(customer_id__in=reachable.values())}
+    given = [name for name in _CONTACT_FIELDS if name in columns]
+    seen: dict[tuple[int, str], int] = {}
+    for row in table.rows:
+        plan.rows_total += 1
+        if row.problem:
+            plan.errors.add(row.line, None, row.problem)
+            plan.rows_rejected += 1
+            continue
+        cells = {name: _cell(row.cells, columns.index(name)) for name in ("customer_code", "name", *given)}
+        before = plan.errors.total
+        code, name = cells["customer_code"], cells["name"]
+        customer_id = reachable.get(code)
+        if not code:
+            plan.errors.add(row.line, "customer_code", "required")
+        elif customer_id is None:
+            plan.errors.add(row.line, "customer_code", f"unknown customer {code!r}")
+        if not name:
+            plan.errors.add(row.line, "name", "required")
+        elif len(name) > 100:
+            plan.errors.add(row.line, "name", "longer than 100 characters")
+        values: dict[str, Any] = {}
+        for field_name in given:
+            raw = cells[field_name]
+            try:
+                values[field_name] = _CONTACT_PARSERS[field_name](raw) if raw else _CONTACT_DEFAULTS[field_name]
+            except CellError as error:
+                plan.errors.add(row.line, field_name, str(error))
+        if plan.errors.total > before or customer_id is None:
+            plan.rows_rejected += 1
+            continue
+        key = (customer_id, name)
+        if key in seen:
+            plan.errors.add(row.line, "name", f"the same customer and name as line {seen[key]}")
+            plan.rows_rejected += 1
+            continue
+        seen[key] = row.line
+        contact = stored.get(key)
+        if contact is None:
+            plan.creates.append(ContactPerson(customer_id=customer_id, name=name, **values))
+        elif any(getattr(contact, field_name) != value for field_name, value in values.items()):
+            for field_name, value in values.items():
+                setattr(contact, field_name, value)
+            plan.updates.append(contact)
+        else:
+            plan.unchanged += 1
+    return plan
+
+
 def _customers_options(actor: Any) -> dict[str, Any]:
     """A customers file creates and changes any customer, so it needs a role seeing all."""
     if not sees_all_customers(actor):
@@ -549,3 +687,4 @@ def _targets_options(actor: Any) -> dict[str, Any]:
 import_kind_register(ImportKind(name="grades", plan=plan_grades))
 import_kind_register(ImportKind(name="customers", plan=plan_customers, options=_customers_options))
 import_kind_register(ImportKind(name="targets", plan=plan_targets, options=_targets_options))
+import_kind_register(ImportKind(name="contacts", plan=plan_contacts, options=_targets_options))  # a rep: own customers

@@ -141,6 +141,48 @@ class SalesTarget(models.Model):
         ]
 
 
+class NoticeKind(models.TextChoices):
+    """What a customer is told about (返利通知); each contact person chooses what they receive."""
+
+    STATEMENT = "statement", pgettext_lazy("notice kind", "Statement issued")
+    PAYOUT = "payout", pgettext_lazy("notice kind", "Payout made")
+    DISPUTE = "dispute", pgettext_lazy("notice kind", "Dispute answered")
+    TIER = "tier", pgettext_lazy("notice kind", "Close to the next tier")
+    POINTS = "points", pgettext_lazy("notice kind", "Points expiring")
+    AGREEMENT = "agreement", pgettext_lazy("notice kind", "Agreement to accept")
+    CONTRACT = "contract", pgettext_lazy("notice kind", "Contract expiring")
+
+
+class ContactLanguage(models.TextChoices):
+    ZH_HANS = "zh-hans", "简体中文"
+    EN = "en", "English"
+
+
+class ContactPerson(models.Model):
+    """A person at the customer (客户资料: 联系人): how to reach them, in which language, and which
+    notices they take. Imported with the ``contacts`` kind, keyed by customer and name."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contact_persons")
+    name = models.CharField(max_length=100)
+    role = models.CharField(max_length=60, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(max_length=200, blank=True)
+    wechat_id = models.CharField(max_length=60, blank=True)
+    language = models.CharField(max_length=8, choices=ContactLanguage.choices, default=ContactLanguage.ZH_HANS)
+    notices = models.JSONField(default=list, blank=True, help_text="NoticeKind values this person receives.")
+
+    class Meta:
+        ordering = ["customer", "name"]
+        constraints = [models.UniqueConstraint(fields=["customer", "name"], name="contact_person_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.customer.code})"
+
+    def notice_labels(self) -> list[str]:
+        labels = dict(NoticeKind.choices)
+        return [str(labels[kind]) for kind in self.notices if kind in labels]
+
+
 class ScoreCard(models.Model):
     """A dealer score card (经销商评分卡): its document holds the criteria and weights."""
 

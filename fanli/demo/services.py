@@ -36,7 +36,7 @@ from fanli.common.bulk import keys_and_indexes_built_at_end, rows_insert
 from fanli.common.dbstats import statistics_refresh_on_commit
 from fanli.common.revisions import revisions_bump_sales_between
 from fanli.common.services import api_token_create, audit_record
-from fanli.customers.models import Customer, Grade
+from fanli.customers.models import ContactPerson, Customer, Grade
 from fanli.sales.fingerprint import document_fingerprint
 from fanli.sales.models import SalesDocument, SalesLine
 
@@ -325,7 +325,31 @@ def _customers_create(master: MasterData, *, grades: dict[str, int], users: dict
     ]
     created = Customer.objects.bulk_create(branches, batch_size=500)
     ids.update({customer.code: customer.pk for customer in created})
+    ContactPerson.objects.bulk_create(
+        [person for spec in master.customers for person in _contact_persons(spec, ids[spec.code])], batch_size=1000)
     return ids
+
+
+DEMO_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+DEMO_GIVEN_NAMES = ("伟", "芳", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "秀英")
+
+
+def _contact_persons(spec: CustomerSpec, customer_id: int) -> list[ContactPerson]:
+    """Finance (statements and payouts) at every customer and, but at retailers, a buyer (tiers,
+    agreements, contracts); names, numbers and addresses come from the code, as the bank account's do."""
+    number = int("".join(ch for ch in spec.code if ch.isdigit()) or 0)
+
+    def person(offset: int, role: str, notices: list[str], language: str = "zh-hans") -> ContactPerson:
+        name = DEMO_SURNAMES[(number + offset) % len(DEMO_SURNAMES)] + DEMO_GIVEN_NAMES[(number * 7 + offset) % 15]
+        return ContactPerson(customer_id=customer_id, name=name, role=role, phone=f"+86 139 {number % 10_000:04d} {offset:04d}",
+                             email=f"{'finance' if offset == 1 else 'buyer'}.{spec.code.lower()}@example.cn",
+                             wechat_id=f"wx{spec.code.lower()}{offset}", language=language, notices=notices)
+
+    people = [person(1, "财务经理", ["statement", "payout", "dispute"],
+                     "en" if spec.kind == "joint_venture" and number % 2 else "zh-hans")]
+    if spec.kind != "retailer":
+        people.append(person(2, "采购经理", ["tier", "agreement", "contract"]))
+    return people
 
 
 def _documents_create(
@@ -532,8 +556,8 @@ def _payouts_made(*, approver: Any, payer: Any, today: date, rng: random.Random)
         payment_batch_prepare(statement_ids=[s.pk for s in waiting], actor=payer, today=today)
     # Yesterday finance took a new bank account for the customer next in line; until the controller
     # verifies it, no batch pays that customer.
-    batched = {s.customer_id for s in waiting}
-    moved = next((s.customer_id for s in unpaid[len(waiting):] if s.customer_id not in batched), None)
+    in_batch = {s.customer_id for s in waiting}
+    moved = next((s.customer_id for s in unpaid[len(waiting):] if s.customer_id not in in_batch), None)
     if moved is not None:
         Customer.objects.filter(pk=moved).update(
             bank_name="中国农业银行无锡分行", bank_account_number=f"6228480{moved:012d}", bank_changed_by=approver,

@@ -457,6 +457,7 @@ def customer_page(request: HttpRequest, customer: Customer, *, forms: dict[str, 
         "forms": forms or {}, "errors": errors or {}, "staff": staff_users() if can(request.user, "crm") else [],
         "segment": CustomerSegment.objects.filter(customer=customer).first(),
         "dealer_scores": DealerScore.objects.filter(customer=customer).select_related("card"),
+        "contact_persons": customer.contact_persons.all(),
         "can_verify_bank": bool(customer.bank_account_number) and not customer.bank_verified
         and can(request.user, "pay") and second_person(request.user, [customer.bank_changed_by_id]),
     }, status=status)

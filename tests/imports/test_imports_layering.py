@@ -56,10 +56,11 @@ def test_the_check_sees_function_level_and_relative_imports():
 def test_every_kind_is_registered_by_its_own_app():
     kinds = import_kinds()
 
-    assert sorted(kinds) == ["customers", "grades", "products", "sales", "targets"]
+    assert sorted(kinds) == ["contacts", "customers", "grades", "products", "sales", "targets"]
     assert {name: kind.plan.__module__ for name, kind in kinds.items()} == {
         "grades": "fanli.customers.importing", "customers": "fanli.customers.importing",
-        "targets": "fanli.customers.importing", "products": "fanli.catalog.importing",
+        "targets": "fanli.customers.importing", "contacts": "fanli.customers.importing",
+        "products": "fanli.catalog.importing",
         "sales": "fanli.sales.importing",
     }
     assert [name for name, kind in sorted(kinds.items()) if kind.unmatched_returns] == ["sales"]
