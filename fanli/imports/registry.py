@@ -30,6 +30,11 @@ class ImportKind:
     options: Callable[[Any], dict[str, Any]] = _no_options
     # The kind takes ``allow_unmatched_returns`` (sales): asking for it needs the ``settle`` right.
     unmatched_returns: bool = False
+    # ``writes_while_reading(table, partial)``: True when the planner should write what it accepts
+    # as it reads (a large load: sales on PostgreSQL), in one transaction with the apply. The
+    # planner is then called with ``writing_batch=`` the import's batch, and raises
+    # ``WritingAbandoned`` when the file needs the usual way after all (planned again from the start).
+    writes_while_reading: Callable[[Any, bool], bool] | None = None
 
 
 _KINDS: dict[str, ImportKind] = {}
@@ -49,3 +54,8 @@ def import_kinds() -> dict[str, ImportKind]:
 class ImportRaceLost(Exception):
     """Raised by a plan's ``apply``: the stored data changed between planning and writing (a
     concurrent import); the import is rolled back and answers ``Conflict`` ``import_concurrent``."""
+
+
+class WritingAbandoned(Exception):
+    """Raised by a planner that writes while it reads: this file needs planning the usual way
+    (its transaction is rolled back and the file is read again)."""

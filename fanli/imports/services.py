@@ -13,6 +13,12 @@ Design overview
    saved as failed with every error; otherwise the plan is applied, and the batch (counts,
    errors) and an audit event are written in the same transaction.
 
+A kind may ask to write while it reads (``ImportKind.writes_while_reading``: a large sales load
+on PostgreSQL, where the database then inserts while the file is still being parsed): planning
+and applying then run in one transaction, a file with any error is rolled back whole before it
+is refused, and a file the planner gives up on (``WritingAbandoned``) is read again the usual way.
+Partial imports and previews always go the usual way.
+
 ``import_preview`` runs the same planner and ``apply`` and rolls everything back.
 
 Whatever ends an import, its batch ends: done, or failed with the reason, written in a
@@ -32,7 +38,7 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -44,7 +50,7 @@ from fanli.common.jobs import runner_gone, runner_here, runner_on_this_host
 from fanli.common.services import audit_record
 
 from .models import ImportBatch
-from .registry import ImportKind, ImportRaceLost, import_kinds
+from .registry import ImportKind, ImportRaceLost, WritingAbandoned, import_kinds
 from .tabular import FileRefused, ImportCounts, ImportPlan, Row, RowError, read_table
 
 Progress = Callable[[int, int], None]
@@ -100,21 +106,27 @@ def import_file(
         runner=runner_here(),
     )
     try:
-        return _import_into(batch=batch, planner=import_kind.plan, content=content, path=path, filename=filename,
-                            actor=actor,
-                            partial=partial, progress=progress, options=options)
+        return _import_into(batch=batch, import_kind=import_kind, content=content, path=path, filename=filename,
+                            actor=actor, partial=partial, progress=progress, options=options)
     except BaseException as error:
         _batch_fail_after_error(batch=batch, actor=actor, error=error)
         raise
 
 
 def _import_into(
-    *, batch: ImportBatch, planner: Callable[..., ImportPlan], content: bytes | None, path: Path | None,
+    *, batch: ImportBatch, import_kind: ImportKind, content: bytes | None, path: Path | None,
     filename: str, actor: Any,
     partial: bool, progress: Progress | None, options: dict[str, Any],
 ) -> ImportBatch:
+    planner = import_kind.plan
     try:
         table = read_table(content=content, path=path, filename=filename)
+        if import_kind.writes_while_reading is not None and import_kind.writes_while_reading(table, partial):
+            done = _import_writing_while_reading(batch=batch, planner=planner, table=table, actor=actor,
+                                                 progress=progress, options=options)
+            if done is not None:
+                return done
+            table = read_table(content=content, path=path, filename=filename)  # the usual way, from the start
         plan = planner(table=table, partial=partial, progress=progress, **options)
     except FileRefused as refused:
         return _batch_refuse(batch=batch, actor=actor, errors=[error.as_dict() for error in refused.errors])
@@ -122,6 +134,49 @@ def _import_into(
         return _plan_apply(batch=batch, plan=plan, actor=actor, partial=partial, progress=progress)
     finally:
         plan.close()
+
+
+def _import_writing_while_reading(
+    *, batch: ImportBatch, planner: Callable[..., ImportPlan], table: Any, actor: Any, progress: Progress | None,
+    options: dict[str, Any],
+) -> ImportBatch | None:
+    """Plan and apply in one transaction, the planner writing what it accepts as it reads (all or
+    nothing: a file with any error is rolled back whole, then refused). None when the planner gave
+    the file up for the usual way."""
+    refused: ImportPlan | None = None
+    try:
+        with transaction.atomic():
+            plan = planner(table=table, partial=False, progress=progress, writing_batch=batch, **options)
+            try:
+                if plan.errors:
+                    refused = plan
+                    transaction.set_rollback(True)
+                else:
+                    counts = plan.apply(batch=batch)
+                    batch.status = ImportBatch.Status.DONE
+                    batch_finish(batch=batch, actor=actor, plan=plan, counts=counts)
+            finally:
+                plan.close()
+    except WritingAbandoned:
+        log.info("import %s: planned again the usual way", batch.pk)
+        return None
+    except (IntegrityError, ImportRaceLost):
+        _concurrent(batch=batch, actor=actor, rows_total=0)
+    if refused is not None:
+        return _batch_refuse(batch=batch, actor=actor, errors=refused.errors.as_list(), rows_total=refused.rows_total)
+    if progress is not None:
+        progress(plan.rows_total, plan.rows_total)
+    return batch
+
+
+def _concurrent(*, batch: ImportBatch, actor: Any, rows_total: int) -> NoReturn:
+    error = RowError(None, None, CONCURRENT_IMPORT_REASON).as_dict()
+    _batch_refuse(batch=batch, actor=actor, rows_total=rows_total, errors=[error])
+    raise Conflict(
+        f"{batch.source_name}: {CONCURRENT_IMPORT_REASON}",
+        details={"batch": batch.pk, "errors": [error]},
+        code="import_concurrent",
+    ) from None
 
 
 def _plan_apply(
@@ -138,13 +193,7 @@ def _plan_apply(
             batch.status = ImportBatch.Status.FAILED if plan.errors and not accepted else ImportBatch.Status.DONE
             batch_finish(batch=batch, actor=actor, plan=plan, counts=counts)
     except (IntegrityError, ImportRaceLost):
-        error = RowError(None, None, CONCURRENT_IMPORT_REASON).as_dict()
-        _batch_refuse(batch=batch, actor=actor, rows_total=plan.rows_total, errors=[error])
-        raise Conflict(
-            f"{batch.source_name}: {CONCURRENT_IMPORT_REASON}",
-            details={"batch": batch.pk, "errors": [error]},
-            code="import_concurrent",
-        ) from None
+        _concurrent(batch=batch, actor=actor, rows_total=plan.rows_total)
     if progress is not None:
         progress(plan.rows_total, plan.rows_total)
     return batch

@@ -30,6 +30,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
@@ -45,7 +46,13 @@ from django.utils import timezone
 from fanli.accounts.controls import require
 from fanli.accounts.selectors import customers_for
 from fanli.catalog.models import Product
-from fanli.common.bulk import keys_and_indexes_built_at_end, table_rows_insert
+from fanli.common.bulk import (
+    copy_text,
+    ids_reserve,
+    keys_and_indexes_built_at_end,
+    table_rows_insert,
+    table_text_copy,
+)
 from fanli.common.exceptions import Conflict, ValidationFailed
 from fanli.common.jobs import runner_here
 from fanli.common.limits import DOCUMENT_AMOUNT_MAX_MINOR, QUANTITY_MAX_MILLI
@@ -53,7 +60,7 @@ from fanli.common.money import minor_to_major, money_text
 from fanli.common.revisions import revisions_bump_sales
 from fanli.customers.models import Customer
 from fanli.imports.models import ImportBatch
-from fanli.imports.registry import ImportKind, ImportRaceLost, import_kind_register
+from fanli.imports.registry import ImportKind, ImportRaceLost, WritingAbandoned, import_kind_register
 from fanli.imports.services import batch_finish, unmatched_returns_right
 from fanli.imports.tabular import (
     PROGRESS_EVERY_ROWS,
@@ -151,11 +158,12 @@ _CLAIMS = "fanli_import_claim"
 _DOCUMENT_COLUMNS = (
     "key", "number", "first_line", "kind", "document_date", "basis_date", "customer_id", "customer_code", "currency",
     "reverses_number", "due_date", "paid_minor", "total_minor", "fingerprint", "row_count", "line_count", "rejected",
-    "errors", "line_from", "line_to", "outcome",
+    "errors", "line_from", "line_to", "outcome", "existing_id",
 )
 _LINE_COLUMNS = ("id", "key", "line_number", "product_id", "quantity_milli", "unit_price_minor", "net_amount_minor",
                  "line")
 STAGE_CHUNK_LINES = 10_000
+COPY_WRITE_LINES = 2_000
 SPLIT_NUMBERS_AT_ONCE = 20_000
 RETURN_INVOICES_AT_ONCE = 2_000
 BULK_LINES_MIN = 100_000  # see ``_bulk_load``
@@ -232,6 +240,8 @@ class _Stager:
         self.documents: list[tuple[Any, ...]] = []
         self.lines: list[tuple[Any, ...]] = []
         self.adapt_date = connection.ops.adapt_datefield_value
+        self.direct = plan.direct
+        self.written_headers: list[str] = []  # stage rows of written invoices, in COPY's text format
 
     def document(self, draft: DocumentDraft) -> None:
         """Check what needs the whole document (its total, its paid amount) and stage it."""
@@ -254,6 +264,8 @@ class _Stager:
         plan.next_key += 1
         fingerprint = None
         line_from = line_to = None
+        outcome: str | None = None if draft.rejected else "create"  # until _decide_outcomes finds it stored
+        written_id = None
         if not draft.rejected:
             assert draft.document_date is not None  # a draft without a valid date is rejected
             fingerprint = items_fingerprint(
@@ -262,6 +274,21 @@ class _Stager:
                 due_date=draft.due_date,
                 items=[(number, sku, quantity, price, amount) for number, sku, _id, quantity, price, amount in draft.lines],
             )
+        if self.direct is not None and not draft.rejected and draft.kind == DocumentKind.INVOICE:
+            # written already; the stage keeps its header for the checks that need the whole file
+            assert fingerprint is not None and draft.document_date is not None
+            written_id = self.direct.document(draft, fingerprint, total_minor)
+            day = draft.document_date.isoformat()
+            due = draft.due_date.isoformat() if draft.due_date else "\\N"
+            self.written_headers.append(
+                f"{key}\t{copy_text(draft.number)}\t{draft.first_line}\tinvoice\t{day}\t{day}\t{draft.customer_id}\t"
+                f"{copy_text(draft.customer_code)}\t{copy_text(draft.currency)}\t\\N\t{due}\t{draft.paid_minor}\t"
+                f"{total_minor}\t{fingerprint}\t{draft.row_count}\t{len(draft.lines)}\tf\t\\N\t\\N\t\\N\tdirect\t"
+                f"{written_id}\n")
+            if len(self.written_headers) + len(self.documents) >= STAGE_CHUNK_LINES:
+                self.flush()
+            return
+        elif not draft.rejected:
             line_from = plan.next_line
             line_numbers = draft.line_numbers
             append = self.lines.append
@@ -278,13 +305,17 @@ class _Stager:
             key, draft.number, draft.first_line, draft.kind, document_date, document_date, draft.customer_id or None,
             draft.customer_code, draft.currency, draft.reverses_number, adapt_date(draft.due_date), draft.paid_minor,
             total_minor, fingerprint, draft.row_count, len(draft.lines), draft.rejected,
-            json.dumps(draft.errors) if draft.errors else None, line_from, line_to,
-            None if draft.rejected else "create",  # until _decide_outcomes finds it stored
+            json.dumps(draft.errors) if draft.errors else None, line_from, line_to, outcome, written_id,
         ))
         if len(self.lines) >= STAGE_CHUNK_LINES or len(self.documents) >= STAGE_CHUNK_LINES:
             self.flush()
 
     def flush(self) -> None:
+        if self.direct is not None:
+            self.direct.segment_end()  # the connection runs one COPY at a time
+        if self.written_headers:
+            table_text_copy(_DOCUMENTS, _DOCUMENT_COLUMNS, "".join(self.written_headers))
+            self.written_headers = []
         if self.documents:
             table_rows_insert(_DOCUMENTS, _DOCUMENT_COLUMNS, self.documents)
             self.documents = []
@@ -305,10 +336,21 @@ class SalesPlan(ImportPlan):
         self.next_key = 1
         self.next_line = 1
         self.staged = False
+        self.direct: _DirectWriter | None = None  # writing invoices while the file is read
+        self.bulk: ExitStack | None = None  # the sales tables' keys and plain indexes, built at the end
 
     def close(self) -> None:
+        rolled_back = self.bulk is not None  # written while read but not applied: all of it goes
+        if self.direct is not None:
+            self.direct.abort()
+            self.direct = None
+        if self.bulk is not None:
+            self.bulk.pop_all()  # nothing to build: the transaction is rolled back
+            self.bulk = None
         if self.staged:
             self.staged = False
+            if rolled_back:
+                return  # the stage was made in that transaction and goes with it
             try:
                 _stage_drop()
             except DatabaseError:  # a failed transaction rolls the stage back with it
@@ -325,7 +367,10 @@ class SalesPlan(ImportPlan):
             _claims_still_hold()
         new_lines = _fetch(f"SELECT COALESCE(SUM(line_count), 0) FROM {_DOCUMENTS} "
                            "WHERE outcome = 'create' AND NOT rejected")[0][0]
-        if _bulk_load(int(new_lines)):
+        if self.bulk is not None:  # written while read: the tables' keys and indexes are down already
+            _insert_documents(batch=batch)
+            _insert_lines(batch=batch)
+        elif _bulk_load(int(new_lines)):
             with keys_and_indexes_built_at_end(SalesDocument, SalesLine):
                 _insert_documents(batch=batch)
                 _insert_lines(batch=batch)
@@ -341,13 +386,134 @@ class SalesPlan(ImportPlan):
         _revisions_bump(batch=batch)
         for outcome, lines in _fetch(f"SELECT outcome, SUM(line_count) FROM {_DOCUMENTS} WHERE NOT rejected "
                                      "GROUP BY outcome"):
-            if outcome == "create":
-                counts.created = int(lines)
+            if outcome in ("create", "direct"):
+                counts.created += int(lines)
             elif outcome == "update_paid":
                 counts.updated = int(lines)
             elif outcome == "unchanged":
                 counts.unchanged = int(lines)
+        if self.bulk is not None:
+            bulk, self.bulk = self.bulk, None
+            bulk.close()  # the keys and indexes built once over every row
         return counts
+
+
+class _DirectWriter:
+    """Writes accepted invoices straight into the sales tables while the file is still being read:
+    a large load on PostgreSQL, in one transaction with the rest of the import (see
+    ``_writes_while_reading``). Their lines go into a ``COPY`` kept open while the next rows are
+    parsed, so the server inserts as Python reads; the documents follow at the end of each stage
+    segment, with ids reserved beforehand so the lines can name them.
+
+    Only invoices whose every row passed are written here; returns, and documents with errors,
+    are staged as usual (a file with an error is rolled back whole anyway). A number already
+    stored, or repeated in the file, gives the file up to the usual way (``WritingAbandoned``):
+    those need the stage's outcomes (unchanged, paid amount changed, conflict, split documents).
+    """
+
+    def __init__(self, batch: ImportBatch) -> None:
+        with connection.cursor() as cursor:  # no other import writes documents until this one ends
+            cursor.execute("LOCK TABLE sales_salesdocument, sales_salesline IN SHARE ROW EXCLUSIVE MODE")
+        self.batch_id = batch.pk
+        self.recorded_at = timezone.now().isoformat()
+        self.ids: list[int] = []
+        self.next_id = 0
+        self.documents: list[str] = []  # in COPY's text format
+        self.pending: list[str] = []  # lines not yet handed to the COPY
+        self.numbers: set[str] = set()  # of the documents of this segment
+        self.cursor: Any = None
+        self.copy_block: Any = None
+        self.copy: Any = None
+        self.lines_written = 0
+
+    def document(self, draft: DocumentDraft, fingerprint: str, total_minor: int) -> int:
+        if self.next_id == len(self.ids):
+            self.pause()
+            self.ids, self.next_id = ids_reserve(SalesDocument, STAGE_CHUNK_LINES), 0
+        document_id = self.ids[self.next_id]
+        self.next_id += 1
+        if draft.number in self.numbers:  # apart in the file (stored numbers are found per segment)
+            raise WritingAbandoned(f"document {draft.number} appears twice in the file")
+        self.numbers.add(draft.number)
+        day = draft.document_date.isoformat()  # type: ignore[union-attr]
+        due = draft.due_date.isoformat() if draft.due_date else "\\N"
+        self.documents.append(
+            f"{document_id}\t{copy_text(draft.number)}\tinvoice\t{day}\t{day}\t{draft.customer_id}\t"
+            f"{copy_text(draft.currency)}\t{total_minor}\t{due}\t{draft.paid_minor}\t{fingerprint}\t{self.batch_id}\t"
+            f"{self.recorded_at}\n")
+        # COPY's text format written out here: every value is a number or a date, nothing to escape
+        # (psycopg's write_row adapts value by value, which costs more than the server's insert)
+        tail = f"\t{draft.customer_id}\t{day}\tf\n"
+        self.pending.extend([
+            f"{document_id}\t{line_number}\t{product_id}\t{quantity_milli}\t{unit_price_minor}\t{net_amount_minor}{tail}"
+            for line_number, _sku, product_id, quantity_milli, unit_price_minor, net_amount_minor in draft.lines])
+        if len(self.pending) >= COPY_WRITE_LINES:
+            self._send()
+        self.lines_written += len(draft.lines)
+        return document_id
+
+    def _send(self) -> None:
+        """Hand the pending lines to the open ``COPY`` (opened here): one write per few thousand lines,
+        as each write costs a round through the driver."""
+        if self.copy is None:
+            self._open()
+        self.copy.write("".join(self.pending))
+        self.pending = []
+
+    def _open(self) -> None:
+        self.cursor = connection.cursor()
+        self.copy_block = self.cursor.cursor.copy(
+            "COPY sales_salesline (document_id, line_number, product_id, quantity_milli, unit_price_minor, "
+            "net_amount_minor, customer_id, basis_date, is_return) FROM STDIN")
+        with connection.wrap_database_errors:
+            self.copy = self.copy_block.__enter__()
+
+    def pause(self) -> None:
+        """End the lines' ``COPY`` (the server finishes what it was sent) so other statements may run."""
+        if self.pending:
+            self._send()
+        if self.copy is not None:
+            copy_block, cursor = self.copy_block, self.cursor
+            self.copy = self.copy_block = self.cursor = None
+            with connection.wrap_database_errors:
+                copy_block.__exit__(None, None, None)
+            cursor.close()
+
+    def segment_end(self) -> None:
+        """Write the documents read since the last segment, refusing numbers stored before."""
+        self.pause()
+        if not self.documents:
+            return
+        try:
+            with transaction.atomic():  # a savepoint: the error below is answered, not fatal here
+                table_text_copy(
+                    "sales_salesdocument",
+                    ("id", "number", "kind", "document_date", "basis_date", "customer_id", "currency", "total_minor",
+                     "due_date", "paid_minor", "content_sha256", "batch_id", "recorded_at"),
+                    "".join(self.documents))
+        except IntegrityError:
+            # The table is locked for this transaction, so the number was stored before it began
+            # (or is repeated in the file): its outcome needs the usual way.
+            raise WritingAbandoned("a document of the file is stored already") from None
+        self.documents = []
+        self.numbers = set()
+
+    def abort(self) -> None:
+        """Leave a ``COPY`` cut short (an error while reading): the transaction is rolled back."""
+        self.pending = []
+        if self.copy is not None:
+            copy_block, cursor = self.copy_block, self.cursor
+            self.copy = self.copy_block = self.cursor = None
+            try:
+                copy_block.__exit__(WritingAbandoned, WritingAbandoned("import stopped"), None)
+            except Exception:  # the server reports the cut COPY; the rollback follows
+                log.debug("the sales import's COPY was cut short", exc_info=True)
+            cursor.close()
+
+
+def _writes_while_reading(table: Table, partial: bool) -> bool:
+    """A large all-or-nothing load on PostgreSQL is written as it is read (``_DirectWriter``)."""
+    return not partial and connection.vendor == "postgresql" and _bulk_load(table.estimated_row_count)
 
 
 def _bulk_load(new_lines: int) -> bool:
@@ -420,24 +586,34 @@ def _insert_lines(*, batch: ImportBatch) -> None:
 
 def plan_sales(
     *, table: Table, partial: bool, progress: Progress | None = None, customers: QuerySet[Customer] | None = None,
-    allow_unmatched_returns: bool = False,
+    allow_unmatched_returns: bool = False, writing_batch: ImportBatch | None = None,
 ) -> SalesPlan:
     columns = resolve_columns(table, SALES_COLUMNS)
     return plan_sales_rows(rows=table.rows, columns=columns, estimated_rows=table.estimated_row_count,
                            progress=progress, customers=customers, allow_unmatched_returns=allow_unmatched_returns,
-                           rows_again=table.again)
+                           rows_again=table.again, writing_batch=writing_batch)
 
 
 def plan_sales_rows(
     *, rows: Iterable[Row], columns: Columns, estimated_rows: int, progress: Progress | None = None,
     customers: QuerySet[Customer] | None = None, allow_unmatched_returns: bool = False,
-    rows_again: Callable[[], Iterable[Row]] | None = None,
+    rows_again: Callable[[], Iterable[Row]] | None = None, writing_batch: ImportBatch | None = None,
 ) -> SalesPlan:
     """Validate sales lines and decide each document's outcome into the stage; writes nothing
     but the stage (the caller closes the plan). ``customers``: those the importing user may
     reach (default all); a row naming any other reads as unknown. ``rows_again`` reads the rows
-    once more (a file whose documents' lines are apart is read twice); default: ``rows`` again."""
+    once more (a file whose documents' lines are apart is read twice); default: ``rows`` again.
+
+    ``writing_batch`` (inside the import's transaction, PostgreSQL): write the invoices that pass
+    straight into the sales tables while reading (``_DirectWriter``), for that batch."""
     plan = SalesPlan()
+    if writing_batch is not None:
+        plan.bulk = ExitStack()
+        # The lines' indexes are kept up while the server inserts them and Python parses the next
+        # rows: the server has the time then, where building them at the end would be waited for
+        # (1M lines: 90,000 lines/s this way, 86,000 with them built at the end).
+        plan.bulk.enter_context(keys_and_indexes_built_at_end(SalesDocument, SalesLine, indexes_kept=(SalesLine,)))
+        plan.direct = _DirectWriter(writing_batch)
     _stage_create()
     plan.staged = True
     try:
@@ -454,6 +630,10 @@ def plan_sales_rows(
         stager.flush()
         plan.rows_total = done
         _stage_index()
+        if plan.direct is not None:
+            if _fetch(f"SELECT number FROM {_DOCUMENTS} GROUP BY number HAVING COUNT(*) > 1 LIMIT 1"):
+                raise WritingAbandoned("a document's lines are apart in the file")
+            plan.direct = None  # everything is written; the rest works on the stage
         _merge_split_documents(plan, reader=reader, again=rows_again or (lambda: rows))
         _report_document_errors(plan)
         _decide_outcomes(plan)
@@ -802,7 +982,8 @@ def _decide_outcomes(plan: SalesPlan) -> None:
         f"UPDATE {_DOCUMENTS} SET existing_id = stored.id, outcome = CASE "
         f"WHEN stored.content_sha256 <> {_DOCUMENTS}.fingerprint THEN 'conflict' "
         f"WHEN stored.paid_minor <> {_DOCUMENTS}.paid_minor THEN 'update_paid' ELSE 'unchanged' END "
-        f"FROM sales_salesdocument stored WHERE stored.number = {_DOCUMENTS}.number AND NOT {_DOCUMENTS}.rejected"
+        f"FROM sales_salesdocument stored WHERE stored.number = {_DOCUMENTS}.number AND NOT {_DOCUMENTS}.rejected "
+        f"AND {_DOCUMENTS}.outcome = 'create'"
     )
     last = 0
     while True:
@@ -868,7 +1049,12 @@ def _resolve_reversals(plan: SalesPlan, *, reachable_ids: set[int]) -> None:
                 rejected_here.add(number)
                 rejected.append((key,))
         with connection.cursor() as cursor:
-            if linked:
+            if linked and connection.vendor == "postgresql":  # one statement, not one per return
+                days, invoice_ids, keys = zip(*linked, strict=True)
+                cursor.execute(f"UPDATE {_DOCUMENTS} SET basis_date = linked.day, reverses_id = linked.invoice_id "
+                               "FROM unnest(%s::date[], %s::bigint[], %s::bigint[]) AS linked(day, invoice_id, key) "
+                               f"WHERE {_DOCUMENTS}.key = linked.key", [list(days), list(invoice_ids), list(keys)])
+            elif linked:
                 cursor.executemany(f"UPDATE {_DOCUMENTS} SET basis_date = %s, reverses_id = %s WHERE key = %s", linked)
             if rejected:
                 cursor.executemany(f"UPDATE {_DOCUMENTS} SET rejected = TRUE WHERE key = %s", rejected)
@@ -917,8 +1103,13 @@ def _check_returns(plan: SalesPlan, *, skus: dict[int, str]) -> None:
             "ORDER BY stage.reverses_number, stage.first_line, line.id", invoices)
         returnable: dict[tuple[str, int], _Returnable] = {}
         stored_ids = {row[2]: row[1] for row in lines if row[2] is not None}
-        for (invoice_id, product_id), stored_left in _returnable_stored(set(stored_ids)).items():
+        # invoices of this file written while it was read: nothing stored returns any of them yet
+        written = {invoice_id for (invoice_id,) in _fetch(
+            f"SELECT existing_id FROM {_DOCUMENTS} WHERE outcome = 'direct' AND number IN ({marks})", invoices)}
+        for (invoice_id, product_id), stored_left in _returnable_stored(set(stored_ids) - written).items():
             returnable[(stored_ids[invoice_id], product_id)] = stored_left
+        for (invoice_id, product_id), written_left in _returnable_written(written).items():
+            returnable[(stored_ids[invoice_id], product_id)] = written_left
         in_file = sorted({row[1] for row in lines if row[2] is None})
         if in_file:
             for number, product_id, quantity_milli, amount_minor in _fetch(
@@ -962,7 +1153,7 @@ def _check_returns(plan: SalesPlan, *, skus: dict[int, str]) -> None:
                 kept = returnable[(number, product_id)]
                 kept.quantity_milli -= quantity_milli
                 kept.amount_minor -= amount_minor
-                if reverses_id is not None:
+                if reverses_id is not None and reverses_id not in written:  # others see no written one
                     claims.append((reverses_id, product_id, quantity_milli, amount_minor))
         if len(claims) >= STAGE_CHUNK_LINES:
             table_rows_insert(_CLAIMS, ("invoice_id", "product_id", "quantity_milli", "amount_minor"), claims)
@@ -991,6 +1182,19 @@ def _returnable_stored(invoice_ids: set[int]) -> dict[tuple[int, int], _Returnab
         )
         for invoice_id, product_id, quantity_milli, amount_minor, invoice_lines in rows:
             found[(invoice_id, product_id)] = _Returnable(quantity_milli, amount_minor, invoice_lines > 0)
+    return found
+
+
+def _returnable_written(invoice_ids: set[int]) -> dict[tuple[int, int], _Returnable]:
+    """What invoices written by this import have per (invoice id, product id): their own lines.
+    (PostgreSQL, the only database that writes while reading: an array, so that the line table,
+    just loaded and not yet analysed, is read through its (document, line number) index.)"""
+    found: dict[tuple[int, int], _Returnable] = {}
+    for chunk in chunked(sorted(invoice_ids), LOOKUP_CHUNK_NUMBERS):
+        for invoice_id, product_id, quantity_milli, amount_minor in _fetch(
+            "SELECT document_id, product_id, SUM(quantity_milli), SUM(net_amount_minor) FROM sales_salesline "
+            "WHERE document_id = ANY(%s) GROUP BY document_id, product_id", [chunk]):
+            found[(invoice_id, product_id)] = _Returnable(int(quantity_milli), int(amount_minor), True)
     return found
 
 
@@ -1127,4 +1331,5 @@ def _sales_options(actor: Any) -> dict[str, Any]:
     return {"customers": customers_for(actor)}
 
 
-import_kind_register(ImportKind(name="sales", plan=plan_sales, options=_sales_options, unmatched_returns=True))
+import_kind_register(ImportKind(name="sales", plan=plan_sales, options=_sales_options, unmatched_returns=True,
+                                writes_while_reading=_writes_while_reading))

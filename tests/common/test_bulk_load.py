@@ -73,3 +73,24 @@ def test_a_duplicate_document_number_is_refused_during_the_load(db):
         documents, _ = _rows(who.pk, products["TEA-1"].pk)
         rows_insert(SalesDocument, DOCUMENT_FIELDS, documents)
         rows_insert(SalesDocument, DOCUMENT_FIELDS, [(2, *documents[0][1:])])  # the same number again
+
+
+def test_copy_text_escapes_what_copy_would_read_as_a_separator_and_writes_null():
+    from fanli.common.bulk import copy_text
+
+    assert copy_text("INV\\7\tA\nB\rC 发票") == "INV\\\\7\\tA\\nB\\rC 发票"
+    assert copy_text(None) == "\\N"
+    assert copy_text("") == ""
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY's text format is PostgreSQL's")
+def test_text_copied_rows_read_back_exactly(db):
+    from fanli.common.bulk import copy_text, table_text_copy
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE copied (word varchar(40), day date, amount bigint)")
+    word = copy_text("a\\b\tc")
+    table_text_copy("copied", ("word", "day", "amount"), word + "\t2026-01-05\t-7\n" + copy_text(None) + "\t\\N\t0\n")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT word, day, amount FROM copied ORDER BY amount")
+        assert cursor.fetchall() == [("a\\b\tc", date(2026, 1, 5), -7), (None, None, 0)]

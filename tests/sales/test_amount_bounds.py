@@ -24,7 +24,7 @@ from fanli.sales.models import SalesDocument
 
 from .helpers import SALES_HEADER, csv_bytes, row_counts, sales_row
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("import_way")]
 
 FIVE_E16_FEN = "500000000000000.00"  # 5 x 10^16 fen: two of them overflowed SQLite's sums
 

@@ -12,7 +12,7 @@ from fanli.sales.models import SalesDocument
 
 from .helpers import SALES_HEADER, csv_bytes, sales_row
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("import_way")]
 
 
 def _run(*args: str) -> str:

@@ -21,7 +21,7 @@ from fanli.sales.models import SalesDocument, SalesLine
 
 from .helpers import SALES_HEADER, csv_bytes, row_counts, sales_row
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("import_way")]
 
 
 def _import(rows: list[list[str]], *, partial: bool = False, allow_unmatched_returns: bool = False) -> ImportBatch:

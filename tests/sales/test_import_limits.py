@@ -16,7 +16,7 @@ from fanli.imports.services import import_file
 
 from .helpers import SALES_HEADER, csv_bytes, row_counts, sales_row, xlsx_bytes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("import_way")]
 
 SHEET = "xl/worksheets/sheet1.xml"
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -14,7 +14,7 @@ from fanli.imports.services import import_file
 
 from .helpers import SALES_HEADER, csv_bytes, row_counts, xlsx_bytes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("import_way")]
 
 _file_numbers = itertools.count(1)
 

@@ -14,7 +14,7 @@ from fanli.sales.models import SalesDocument, SalesLine
 
 from .helpers import SALES_HEADER, csv_bytes, sales_row
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("import_way")]
 
 
 def _import(content: bytes, tmp_path: Path, *, partial: bool = False):  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from fanli.sales.models import SalesDocument, SalesLine
 
 from .helpers import SALES_HEADER, csv_bytes, row_counts, sales_row, xlsx_bytes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("import_way")]
 
 
 def _import(content: bytes, *, filename: str = "sales.csv", partial: bool = False, staff_user=None) -> ImportBatch:
