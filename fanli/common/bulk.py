@@ -87,7 +87,7 @@ def table_text_copy(table: str, columns: Sequence[str], text: str) -> None:
 
 
 @contextmanager
-def keys_and_indexes_built_at_end(*models: type[Model], indexes_kept: Sequence[type[Model]] = ()) -> Iterator[None]:
+def keys_and_indexes_built_at_end(*models: type[Model]) -> Iterator[None]:
     """For a large load into ``models``' tables inside the caller's transaction: on PostgreSQL
     their foreign keys and plain indexes are dropped for the block and built again at its end.
 
@@ -97,10 +97,6 @@ def keys_and_indexes_built_at_end(*models: type[Model], indexes_kept: Sequence[t
     Unique and primary-key indexes stay, so duplicates are still refused as they arrive. The
     tables are locked for the rest of the transaction, and a failure anywhere rolls the drops
     back with everything else. Other databases are left as they are.
-
-    ``indexes_kept``: of these tables only the foreign keys go; their indexes are kept up as rows
-    arrive (worth it while the server would otherwise wait for the client: rows written as the
-    client still parses its input).
     """
     if not connection.in_atomic_block:
         raise RuntimeError("keys_and_indexes_built_at_end needs a transaction")
@@ -120,8 +116,6 @@ def keys_and_indexes_built_at_end(*models: type[Model], indexes_kept: Sequence[t
             cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
                            "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname", [table])
             keys.extend((table, name, definition) for name, definition in cursor.fetchall())
-            if model in indexes_kept:
-                continue
             cursor.execute(
                 "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
                 "WHERE x.indrelid = %s::regclass AND NOT x.indisunique AND NOT EXISTS "
