@@ -425,15 +425,25 @@ class _Sender:
     def put(self, job: tuple[Any, ...]) -> None:
         if self.error is not None:
             self._raise()
-        self.jobs.put(job)
+        while True:
+            try:
+                self.jobs.put(job, timeout=1)
+                return
+            except queue.Full:
+                self._alive()
 
     def sync(self) -> None:
         """Wait until the server has everything sent so far; the connection is the caller's again."""
         done = threading.Event()
-        self.jobs.put(("sync", done))
-        done.wait()
+        self.put(("sync", done))
+        while not done.wait(timeout=1):
+            self._alive()
         if self.error is not None:
             self._raise()
+
+    def _alive(self) -> None:
+        if not self.thread.is_alive():  # never expected: every error is kept for the caller
+            raise RuntimeError("the sales import's sending thread ended unexpectedly")
 
     def stop(self) -> None:
         if self.thread.is_alive():
