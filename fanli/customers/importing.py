@@ -65,6 +65,7 @@ from .models import (
     SalesTarget,
     SizeClass,
 )
+from .tax_ids import tax_id_problem
 
 Progress = Callable[[int, int], None]
 WRITE_CHUNK_ROWS = 2_000
@@ -75,7 +76,7 @@ CUSTOMER_COLUMNS = ColumnSpec(
     optional=(
         "grade", "size_class", "region", "industry", "parent_code", "credit_limit", "payment_terms_days",
         "tags", "email_opt_in", "sms_opt_in", "status", "relationship", "bank_name", "bank_account_name",
-        "bank_account_number",
+        "bank_account_number", "tax_id", "registered_address", "billing_address", "shipping_address",
     ),
 )
 
@@ -175,12 +176,14 @@ _BANK_FIELDS = ("bank_name", "bank_account_name", "bank_account_number")
 _UPDATABLE_FIELDS = [
     "name", "kind", "grade", "size_class", "start_date", "region", "industry", "parent", "credit_limit_minor",
     "payment_terms_days", "tags", "email_opt_in", "sms_opt_in", "status", "relationship", *_BANK_FIELDS,
-    "bank_changed_by", "bank_changed_at", "bank_verified_by", "bank_verified_at",
+    "bank_changed_by", "bank_changed_at", "bank_verified_by", "bank_verified_at", "tax_id", "registered_address",
+    "billing_address", "shipping_address",
 ]
 _STORED_FIELDS = (
     "id", "code", "name", "kind", "grade_id", "size_class", "start_date", "region", "industry", "parent_id",
     "credit_limit_minor", "payment_terms_days", "tags", "email_opt_in", "sms_opt_in", "status", "relationship",
-    "bank_name", "bank_account_name", "bank_account_number",
+    "bank_name", "bank_account_name", "bank_account_number", "tax_id", "registered_address", "billing_address",
+    "shipping_address",
 )
 
 
@@ -392,6 +395,9 @@ def _customer_draft(
     parse("tags", "tags", _tags, [])
     parse("email_opt_in", "email_opt_in", parse_bool, False)
     parse("sms_opt_in", "sms_opt_in", parse_bool, False)
+    parse("tax_id", "tax_id", _tax_id, "")
+    for address in ("registered_address", "billing_address", "shipping_address"):
+        parse(address, address, _limited(300), "")
     parse("bank_name", "bank_name", _limited(100), "")
     parse("bank_account_name", "bank_account_name", _limited(200), "")
     parse("bank_account_number", "bank_account_number", _account_number, "")
@@ -422,6 +428,14 @@ def _limited(length: int) -> Callable[[str], str]:
         return raw
 
     return parse
+
+
+def _tax_id(raw: str) -> str:
+    code = raw.replace(" ", "").upper()
+    problem = tax_id_problem(code)
+    if problem:
+        raise CellError(problem)
+    return code
 
 
 def _masked(account_number: str) -> str:

@@ -74,6 +74,11 @@ class Customer(models.Model):
     bank_verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                          related_name="+")
     bank_verified_at = models.DateTimeField(null=True, blank=True)
+    tax_id = models.CharField(max_length=18, blank=True, default="", db_default="",
+                              help_text="Unified social credit code (统一社会信用代码), checked by its check character.")
+    registered_address = models.CharField(max_length=300, blank=True, default="", db_default="")
+    billing_address = models.CharField(max_length=300, blank=True, default="", db_default="")
+    shipping_address = models.CharField(max_length=300, blank=True, default="", db_default="")
     credit_limit_minor = models.BigIntegerField(default=0)
     payment_terms_days = models.PositiveIntegerField(default=30)
     tags = models.JSONField(default=list, blank=True)

@@ -37,6 +37,7 @@ from fanli.common.dbstats import statistics_refresh_on_commit
 from fanli.common.revisions import revisions_bump_sales_between
 from fanli.common.services import api_token_create, audit_record
 from fanli.customers.models import ContactPerson, Customer, Grade
+from fanli.customers.tax_ids import check_character
 from fanli.sales.fingerprint import document_fingerprint
 from fanli.sales.models import SalesDocument, SalesLine
 
@@ -281,6 +282,17 @@ def _bank_account(code: str) -> tuple[str, str]:
     return DEMO_BANKS[number % len(DEMO_BANKS)], f"622202{number:013d}"
 
 
+DEMO_STREETS = ("人民路", "解放路", "中山路", "建设路", "和平路")
+
+
+def _tax_id(code: str) -> str:
+    """A well-formed unified social credit code for ``code`` (registered company, a county code of
+    Shanghai, the customer's digits as the organisation code)."""
+    number = int("".join(ch for ch in code if ch.isdigit()) or 0)
+    first_17 = f"913101{number % 10 ** 11:011d}"
+    return first_17 + check_character(first_17)
+
+
 def _customer_model(spec: CustomerSpec, *, grades: dict[str, int], users: dict[str, Any], parent_id: int | None) -> Customer:
     bank_name, account_number = _bank_account(spec.code)
     return Customer(
@@ -300,6 +312,8 @@ def _customer_model(spec: CustomerSpec, *, grades: dict[str, int], users: dict[s
         email_opt_in=spec.email_opt_in,
         sms_opt_in=spec.sms_opt_in,
         status=spec.status,
+        tax_id=_tax_id(spec.code),
+        registered_address=f"{spec.region}{DEMO_STREETS[len(spec.code) % len(DEMO_STREETS)]}{len(spec.name) * 7 % 300 + 1}号",
         bank_name=bank_name,
         bank_account_name=spec.name,
         bank_account_number=account_number,

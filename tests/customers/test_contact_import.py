@@ -95,3 +95,15 @@ def test_the_customer_page_lists_the_contact_persons_in_the_readers_language(cli
     english = client.get("/office/customers/C001/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "<td>Statement issued, Payout made</td>" in english
     assert "<td>English</td><td>Close to the next tier</td>" in english
+
+
+def test_the_customer_page_shows_the_tax_id_and_addresses_in_chinese(client, customers):
+    from fanli.accounts.services import staff_user_create
+    from fanli.customers.models import Customer
+
+    Customer.objects.filter(code="C001").update(tax_id="91440300708461136T", registered_address="深圳市龙岗区坂田")
+    staff_user_create(username="cs", password="a-long-enough-password", role="customer_service", actor=None)
+    client.login(username="cs", password="a-long-enough-password")
+    page = client.get("/office/customers/C001/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "<dt>统一社会信用代码</dt><dd>91440300708461136T</dd>" in page
+    assert "<dt>注册地址</dt><dd>深圳市龙岗区坂田</dd>" in page and "开票地址" not in page

@@ -183,3 +183,30 @@ def test_sales_targets_upsert_by_customer_and_period_and_report_every_bad_row(gr
     again = _import("targets", csv_bytes(header, [["G100", "2026-01-01", "2026-12-31", "1,300,000"]]))
     assert (first.rows_created, again.rows_created, again.rows_updated) == (1, 0, 1)
     assert list(SalesTarget.objects.values_list("amount_minor", flat=True)) == [130_000_000]
+
+
+def test_tax_id_and_addresses_load_and_a_mistyped_tax_id_is_refused_with_its_reason(grades):
+    header = ["code", "name", "kind", "start_date", "tax_id", "registered_address", "billing_address",
+              "shipping_address"]
+    good = ["T1", "Huawei", "distributor", "2020-01-01", "91440300 708461136t", "深圳市龙岗区坂田华为基地",
+            "深圳市龙岗区坂田华为基地 财务部", "东莞市松山湖园区 3 号仓"]
+    batch = _import("customers", csv_bytes(header, [good]))
+
+    assert (batch.status, batch.errors) == ("done", [])
+    stored = Customer.objects.get(code="T1")
+    assert (stored.tax_id, stored.registered_address, stored.billing_address, stored.shipping_address) == (
+        "91440300708461136T", "深圳市龙岗区坂田华为基地", "深圳市龙岗区坂田华为基地 财务部", "东莞市松山湖园区 3 号仓")
+
+    bad = _import("customers", csv_bytes(header, [
+        ["T2", "Typo", "distributor", "2020-01-01", "91440300708461136X", "", "", ""],
+        ["T3", "Short", "distributor", "2020-01-01", "9144030070846113", "", "", ""],
+        ["T4", "Letters", "distributor", "2020-01-01", "91440300708461136O", "", "", ""],
+        ["T5", "Long address", "distributor", "2020-01-01", "", "路" * 301, "", ""],
+    ]))
+    assert bad.status == "failed" and not Customer.objects.filter(code__in=["T2", "T3", "T4", "T5"]).exists()
+    assert [(e["line"], e["column"], e["reason"]) for e in bad.errors] == [
+        (2, "tax_id", "the check character is 'X' but the first 17 characters give 'T': a typing error?"),
+        (3, "tax_id", "a unified social credit code has 18 characters, not 16"),
+        (4, "tax_id", "a unified social credit code has no 'O'"),
+        (5, "registered_address", "longer than 300 characters"),
+    ]

@@ -387,3 +387,12 @@ def test_returns_point_at_the_invoice_they_reverse_across_chunks(db, monkeypatch
     for credit in returns:
         assert credit.reverses.kind == "invoice" and credit.reverses.customer_id == credit.customer_id
         assert credit.basis_date == credit.reverses.document_date < credit.document_date
+
+
+def test_every_demo_customer_has_a_well_formed_tax_id_and_a_registered_address(small_load):
+    from fanli.customers.models import Customer
+    from fanli.customers.tax_ids import tax_id_problem
+
+    records = list(Customer.objects.values_list("tax_id", "registered_address"))
+    assert records and all(tax_id_problem(tax_id) is None and address for tax_id, address in records)
+    assert len({tax_id for tax_id, _ in records}) == len(records)
