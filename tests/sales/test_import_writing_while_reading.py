@@ -146,3 +146,19 @@ def test_numbers_and_currencies_are_written_exactly_whatever_their_characters(wr
     assert (batch.status, sum(writing)) == ("done", 2)
     assert list(SalesDocument.objects.order_by("number").values_list("number", "currency", "due_date")) == [
         ("INV-8", "USD", None), ("INV\\7 发票", "CNY", date(2025, 2, 1))]
+
+
+def test_a_file_refused_midway_leaves_nothing_and_the_tables_as_they_were(writing, settings):
+    """Rows already sent to the server when the file is refused (here: more rows than allowed,
+    found while reading): the COPY is cut, the transaction rolled back, the batch failed."""
+    settings.FANLI_IMPORT_MAX_ROWS = 100
+    before = _keys_and_indexes()
+
+    batch = _import(_invoices(60))
+
+    assert sum(writing) > 30  # many invoices were on their way to the server
+    assert batch.status == "failed"
+    assert [e["reason"] for e in batch.errors] == [
+        "the file has more than 100 rows; split it into files of at most 100 rows"]
+    assert not SalesDocument.objects.exists() and not SalesLine.objects.exists()
+    assert _keys_and_indexes() == before
