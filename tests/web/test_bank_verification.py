@@ -142,3 +142,21 @@ def test_bank_accounts_from_the_command_line(verified):
         run("bank", "verify", "C001", "--as-user", "finance")
     assert run("bank", "verify", "C001", "--as-user", "administrator").strip() == "C001: bank account …0777 verified"
     assert run("bank", "unverified").strip() == "0 bank account(s) wait for verification"
+
+
+def test_every_unverified_account_at_once_leaves_those_the_user_changed(verified):
+    def run(*args: str) -> str:
+        out = io.StringIO()
+        call_command(*args, stdout=out)
+        return out.getvalue()
+
+    _bank_import(verified, "6217000000000000777", code="C001", user="finance")
+    _bank_import(verified, "6217000000000000888", code="C002", user="administrator")
+    with pytest.raises(CommandError, match="name the customers to verify, or give --all"):
+        run("bank", "verify", "--as-user", "finance")
+
+    assert run("bank", "verify", "--all", "--as-user", "finance").splitlines() == [
+        "C001: left for another person (you changed this account)",
+        "C002: bank account …0888 verified",
+        "1 bank account(s) verified"]
+    assert [c.code for c in Customer.objects.order_by("code") if not c.bank_verified] == ["C001"]
