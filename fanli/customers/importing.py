@@ -235,7 +235,6 @@ class CustomerPlan(ImportPlan):
         counts.unchanged = len(self.drafts) - counts.created - counts.updated
         return counts
 
-
     def _bank_changed(self, draft: CustomerDraft) -> bool:
         stored = self.stored.get(draft.code)
         if stored is None:
