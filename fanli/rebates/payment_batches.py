@@ -187,8 +187,13 @@ def bank_transfers(batch: PaymentBatch) -> list[Transfer]:
 
 
 def bank_file(batch: PaymentBatch) -> list[Transfer]:
-    """The transfers to send to the bank; refused while a payee's account is not verified (it
-    changed after the batch was prepared, say)."""
+    """The transfers to send to the bank, only while the batch waits for it (a paid batch's file
+    sent again would pay twice; its transfers stay on its page); refused while a payee's account
+    is not verified (it changed after the batch was prepared, say)."""
+    if batch.state != PaymentBatch.State.PREPARED:
+        raise StateError(f"payment batch {batch.reference} is {batch.state}: its bank file is offered only while the "
+                         "batch waits for the bank, so that it is never sent twice",
+                         details={"state": batch.state}, code="batch_closed")
     transfers = bank_transfers(batch)
     held = [t.customer_code for t in transfers if not t.verified]
     if held:

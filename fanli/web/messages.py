@@ -165,6 +165,10 @@ _WARNINGS += [
      lambda m: _("payment batch %(batch)s is %(state)s; only a prepared batch is recorded paid or cancelled")
      % {"batch": m.group(1), "state": m.group(2)}),
     (re.compile(r"^cancelling a payment batch needs a reason$"), lambda m: _("cancelling a payment batch needs a reason")),
+    (re.compile(r"^payment batch (\S+) is (\w+): its bank file is offered only while the batch waits for the bank, so "
+                r"that it is never sent twice$"),
+     lambda m: _("payment batch %(batch)s is %(state)s: its bank file is offered only while the batch waits for the "
+                 "bank, so that it is never sent twice") % {"batch": m.group(1), "state": _batch_state(m.group(2))}),
     (re.compile(r"^statements of payment batch (\S+) are no longer approved: (.+); take them out of the batch before "
                 r"recording it paid$"),
      lambda m: _("statements of payment batch %(batch)s are no longer approved: %(statements)s; take them out of the "
@@ -179,6 +183,12 @@ _WARNINGS += [
     (re.compile(r"^a payment batch needs at least one approved statement$"),
      lambda m: _("a payment batch needs at least one approved statement")),
 ]
+
+
+def _batch_state(state: str) -> str:
+    from fanli.rebates.models import PaymentBatch
+
+    return str(PaymentBatch.State(state).label) if state in PaymentBatch.State.values else state
 
 
 def _statement_state(state: str) -> str:

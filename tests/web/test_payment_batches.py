@@ -193,6 +193,9 @@ def test_finance_batches_every_approved_match_after_a_confirmation_then_another_
     paid = client.post(f"/office/payments/{batch.pk}/confirm/", {"paid_on": "2026-04-20"})
     assert paid["Location"] == f"/office/payments/{batch.pk}/"
     assert set(Statement.objects.values_list("state", flat=True)) == {"paid"}
+    again = client.get(f"/office/payments/{batch.pk}/bank.csv", follow=True, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert again.redirect_chain == [(f"/office/payments/{batch.pk}/", 302)]  # never sent twice
+    assert "银行文件仅在批次等待银行付款时提供" in again.content.decode()
     life = client.get(f"/office/statements/{banked['acme_statement'].pk}/").content.decode()
     life = life.split('id="statement-life"')[1].split("</section>")[0]
     assert batch.reference in life and "administrator" in life and "2026-04-20" in life
@@ -240,6 +243,9 @@ def test_the_month_end_batch_from_the_command_line(banked, tmp_path):
         run("batch", "paid", batch.reference, "--paid-on", "2026-04-20", "--as-user", "finance")
     assert run("batch", "paid", batch.reference, "--paid-on", "2026-04-20", "--as-user", "administrator").strip() == (
         f"{batch.reference}: paid on 2026-04-20, 2 statement(s)")
+    with pytest.raises(Exception, match="its bank file is offered only while the batch waits for the bank"):
+        run("batch", "bank-file", batch.reference, "--output", str(tmp_path / "again.csv"))
+    assert not (tmp_path / "again.csv").exists()
     assert set(Statement.objects.values_list("state", flat=True)) == {"paid"}
 
 
