@@ -558,6 +558,26 @@ _PATTERNS[:0] = [
     # grades, customers and targets (fanli/customers/importing.py)
     (re.compile(r"^(.+) is not one of (.+)$"),
      lambda m: _("%(value)s is not one of %(choices)s") % {"value": _value(m.group(1)), "choices": m.group(2)}),
+    (re.compile(r"^(.+) is not a bank account number \(8 to 34 digits or letters\)$"),
+     lambda m: _("%(value)s is not a bank account number (8 to 34 digits or letters)") % {"value": _value(m.group(1))}),
+    (re.compile(r"^a unified social credit code has (\d+) characters, not (\d+)$"),
+     lambda m: _("a unified social credit code has %(length)s characters, not %(given)s")
+     % {"length": m.group(1), "given": m.group(2)}),
+    (re.compile(r"^a unified social credit code has no (.+)$"),
+     lambda m: _("a unified social credit code has no %(characters)s") % {"characters": m.group(1)}),
+    (re.compile(r"^the check character is (.+) but the first 17 characters give (.+): a typing error\?$"),
+     lambda m: _("the check character is %(given)s but the first 17 characters give %(expected)s: a typing error?")
+     % {"given": m.group(1), "expected": m.group(2)}),
+    # contact persons (fanli/customers/importing.py)
+    (re.compile(r"^not a phone number \(digits, spaces, dashes and brackets, an optional leading \+\)$"),
+     lambda m: _("not a phone number (digits, spaces, dashes and brackets, an optional leading +)")),
+    (re.compile(r"^not an e-mail address: (.+)$"),
+     lambda m: _("not an e-mail address: %(value)s") % {"value": _value(m.group(1))}),
+    (re.compile(r"^unknown notice (.+): use (.+) \(separated by ;\)$"),
+     lambda m: _("unknown notice %(value)s: use %(choices)s (separated by ;)")
+     % {"value": _value(m.group(1)), "choices": m.group(2)}),
+    (re.compile(r"^the same customer and name as line (\d+)$"),
+     lambda m: _("the same customer and name as line %(line)s") % {"line": m.group(1)}),
     (re.compile(r"^duplicate grade (.+), already on line (\d+)$"),
      lambda m: _("duplicate grade %(code)s, already on line %(line)s") % {"code": m.group(1), "line": m.group(2)}),
     (re.compile(r"^(.+) is not a whole number from 0 to 32767$"),

@@ -199,6 +199,18 @@ BAD_CUSTOMERS = (
     "N9,,,,,,,,,,\n"
     "N10," + "名" * 201 + ",dealer,2026-01-01,,,,,,,\n"
 )
+BAD_CUSTOMER_RECORDS = (
+    "code,name,kind,start_date,tax_id,bank_account_number\n"
+    "R1,一号,dealer,2026-01-01,91440300708461136X,\n"
+    "R2,二号,dealer,2026-01-01,9144030070846113,\n"
+    "R3,三号,dealer,2026-01-01,91440300708461136O,12-34\n"
+)
+BAD_CONTACTS = (
+    "customer_code,name,phone,email,language,notices\n"
+    "C001,王芳,call me,not-an-address,fr,statement; invoices\n"
+    "C001,李伟,,,,\n"
+    "C001,李伟,,,,\n"
+)
 BAD_TARGETS = (
     "customer_code,start,end,amount\nC999,2026-01-01,2026-03-31,100\nC001,2026-04-01,2026-03-31,100\n"
     "C001,2026-01-01,2026-03-31,0\nC001,2026-07-01,2026-09-30,100\nC001,2026-07-01,2026-09-30,200\n"
@@ -234,7 +246,8 @@ IMPORT_CODES = {
     "IN-A", "IN-B", "R-7", "S-1", "S-11", "S-12", "S-13", "S-14", "R-9", "TEA-1", "RICE-1", "br", "named", "self",
     "twice", "code", "name", "rank", "active", "suspended", "closed", "distributor", "dealer", "retailer",
     "joint_venture", "member", "BadZipFile", "KeyError", "brand_name", "category_name", "fanli", "import", "grades",
-    "FILE",
+    "FILE", "zh-hans", "en", "statement", "payout", "dispute", "tier", "points", "agreement", "contract", "invoices",
+    "fr",
 }
 
 
@@ -249,7 +262,8 @@ def import_reasons() -> list[str]:
     sales = BAD_SALES.replace("S-10,", f"{stored.number},", 1)
     reasons = []
     for kind, text in (("sales", sales), ("grades", BAD_GRADES), ("customers", BAD_CUSTOMERS),
-                       ("targets", BAD_TARGETS), ("products", BAD_PRODUCTS)):
+                       ("customers", BAD_CUSTOMER_RECORDS), ("targets", BAD_TARGETS), ("products", BAD_PRODUCTS),
+                       ("contacts", BAD_CONTACTS)):
         result = import_preview(kind=kind, content=text.encode(), filename=f"{kind}.csv", actor=None)
         assert not result["refused"], result["errors"]
         reasons += [error["reason"] for error in result["errors"]]
