@@ -75,17 +75,6 @@ def copy_text(value: str | None) -> str:
     return "\\N" if value is None else value.translate(_COPY_ESCAPES)
 
 
-def table_text_copy(table: str, columns: Sequence[str], text: str) -> None:
-    """PostgreSQL: ``COPY`` rows already written in COPY's text format (tab-separated fields, a
-    newline after each row, ``copy_text`` for text): for rows of known types, formatting them in
-    one f-string each costs a fraction of adapting them value by value."""
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(column) for column in columns)
-    with connection.cursor() as cursor, connection.wrap_database_errors, \
-            cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
-        copy.write(text)
-
-
 @contextmanager
 def keys_and_indexes_built_at_end(*models: type[Model]) -> Iterator[None]:
     """For a large load into ``models``' tables inside the caller's transaction: on PostgreSQL

@@ -27,7 +27,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from fanli.accounts.selectors import customers_for, sees_all_customers
@@ -481,21 +481,42 @@ def _tags(raw: str) -> list[str]:
 TARGET_COLUMNS = ColumnSpec(required=("customer_code", "start", "end", "amount"), optional=())
 
 
-class TargetPlan(ImportPlan):
-    """Targets are upserted by (customer, start, end): a second file with a new amount replaces it."""
+class _UpsertPlan(ImportPlan):
+    """Records of one model upserted by a key: the planner fills ``creates`` and ``updates`` (the
+    stored objects with their new values) and counts the ``unchanged``; ``apply`` writes them."""
+
+    model: type[Model]
+    updated_fields: tuple[str, ...]
 
     def __init__(self) -> None:
         super().__init__()
-        self.creates: list[SalesTarget] = []
-        self.updates: list[SalesTarget] = []
+        self.creates: list[Any] = []
+        self.updates: list[Any] = []
         self.unchanged = 0
 
     def apply(self, *, batch: Any) -> ImportCounts:
         for chunk in chunked(self.creates, WRITE_CHUNK_ROWS):
-            SalesTarget.objects.bulk_create(chunk)
+            self.model.objects.bulk_create(chunk)  # type: ignore[attr-defined]
         for chunk in chunked(self.updates, WRITE_CHUNK_ROWS):
-            SalesTarget.objects.bulk_update(chunk, ["amount_minor"])
+            self.model.objects.bulk_update(chunk, list(self.updated_fields))  # type: ignore[attr-defined]
         return ImportCounts(created=len(self.creates), updated=len(self.updates), unchanged=self.unchanged)
+
+
+def _customer_of(plan: ImportPlan, line: int, code: str, reachable: dict[str, int]) -> int | None:
+    """The id of the customer a row names, or None with the row's error."""
+    customer_id = reachable.get(code)
+    if not code:
+        plan.errors.add(line, "customer_code", "required")
+    elif customer_id is None:
+        plan.errors.add(line, "customer_code", f"unknown customer {code!r}")
+    return customer_id
+
+
+class TargetPlan(_UpsertPlan):
+    """Targets are upserted by (customer, start, end): a second file with a new amount replaces it."""
+
+    model = SalesTarget
+    updated_fields = ("amount_minor",)
 
 
 def _target_amount(text: str) -> int:
@@ -519,11 +540,7 @@ def plan_targets(*, table: Table, partial: bool, progress: Progress | None = Non
             continue
         code, start_text, end_text, amount_text = (row.cells[index].strip() for index in indexes)
         before = plan.errors.total
-        customer_id = reachable.get(code)
-        if not code:
-            plan.errors.add(row.line, "customer_code", "required")
-        elif customer_id is None:
-            plan.errors.add(row.line, "customer_code", f"unknown customer {code!r}")
+        customer_id = _customer_of(plan, row.line, code, reachable)
         parsed: dict[str, Any] = {}
         for column, raw, parser in (("start", start_text, parse_date), ("end", end_text, parse_date),
                                     ("amount", amount_text, _target_amount)):
@@ -568,21 +585,11 @@ _CONTACT_FIELDS = ("role", "phone", "email", "wechat_id", "language", "notices")
 _PHONE = re.compile(r"\+?[0-9][0-9 ()-]{4,28}")
 
 
-class ContactPlan(ImportPlan):
+class ContactPlan(_UpsertPlan):
     """Contact persons are upserted by (customer, name); a column left out keeps what is stored."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.creates: list[ContactPerson] = []
-        self.updates: list[ContactPerson] = []
-        self.unchanged = 0
-
-    def apply(self, *, batch: Any) -> ImportCounts:
-        for chunk in chunked(self.creates, WRITE_CHUNK_ROWS):
-            ContactPerson.objects.bulk_create(chunk)
-        for chunk in chunked(self.updates, WRITE_CHUNK_ROWS):
-            ContactPerson.objects.bulk_update(chunk, list(_CONTACT_FIELDS))
-        return ImportCounts(created=len(self.creates), updated=len(self.updates), unchanged=self.unchanged)
+    model = ContactPerson
+    updated_fields = _CONTACT_FIELDS
 
 
 def _phone(raw: str) -> str:
@@ -647,11 +654,7 @@ def plan_contacts(*, table: Table, partial: bool, progress: Progress | None = No
         cells = {name: _cell(row.cells, columns.index(name)) for name in ("customer_code", "name", *given)}
         before = plan.errors.total
         code, name = cells["customer_code"], cells["name"]
-        customer_id = reachable.get(code)
-        if not code:
-            plan.errors.add(row.line, "customer_code", "required")
-        elif customer_id is None:
-            plan.errors.add(row.line, "customer_code", f"unknown customer {code!r}")
+        customer_id = _customer_of(plan, row.line, code, reachable)
         if not name:
             plan.errors.add(row.line, "name", "required")
         elif len(name) > 100:
