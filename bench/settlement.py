@@ -115,24 +115,38 @@ def _floor(period: Any) -> int:
 
 
 class _SalesReads:
-    """Keeps the statements a settlement runs against the sales lines, to run them again alone."""
+    """Keeps the statements a settlement runs against the sales lines, to run them again alone:
+    each statement run whole on the command's connection, and each read run in parts at once on
+    connections of their own (``fanli.common.split_reads``, large tables on PostgreSQL)."""
 
     def __init__(self) -> None:
-        self.statements: list[tuple[str, Any]] = []
+        self.statements: list[list[tuple[str, Any]]] = []  # one read each: its statement, or its parts
 
     def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
         if not many and sql.lstrip().upper().startswith("SELECT") and "sales_salesline" in sql:
-            self.statements.append((sql, params))
+            self.statements.append([(sql, params)])
         return execute(sql, params, many, context)
 
+    def parts(self, run_parts: Callable[..., Any]) -> Callable[..., Any]:
+        def run(queries: Any) -> Any:
+            self.statements.append(list(queries))
+            return run_parts(queries)
+        return run
+
     def seconds(self) -> float:
-        """The same reads again, one after the other, each result fetched whole."""
+        """The same reads again, one after the other (the parts of each at once, as the
+        settlement ran them), each result fetched whole."""
         from django.db import connection
+
+        from fanli.common import split_reads
 
         started = time.perf_counter()
         with connection.cursor() as cursor:
-            for sql, params in self.statements:
-                cursor.execute(sql, params)
+            for queries in self.statements:
+                if len(queries) > 1:
+                    split_reads.run_parts(queries)
+                    continue
+                cursor.execute(*queries[0])
                 cursor.fetchall()
         return time.perf_counter() - started
 
@@ -232,6 +246,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 def _measure(arguments: argparse.Namespace, results: dict[str, float]) -> dict[str, float]:
     from django.db import connection
 
+    from fanli.common import split_reads
     from fanli.common.periods import parse_period
     from fanli.rebates.models import Statement
     from fanli.sales.models import SalesLine
@@ -252,8 +267,13 @@ def _measure(arguments: argparse.Namespace, results: dict[str, float]) -> dict[s
     _timed("floor: one GROUP BY customer (before)", lambda: _floor(period), results)
     settle = ("settle", period.key, "--today", arguments.today, "--as-user", "finance")
     reads = _SalesReads()
-    with connection.execute_wrapper(reads):
-        output = _timed(f"fanli settle {period.key}", lambda: _command(*settle), results)
+    run_parts = split_reads.run_parts
+    split_reads.run_parts = reads.parts(run_parts)  # type: ignore[assignment]
+    try:
+        with connection.execute_wrapper(reads):
+            output = _timed(f"fanli settle {period.key}", lambda: _command(*settle), results)
+    finally:
+        split_reads.run_parts = run_parts  # type: ignore[assignment]
     print("  " + output.splitlines()[0])
     _timed("floor: one GROUP BY customer (after)", lambda: _floor(period), results)
     written = Statement.objects.count() - statements_before
@@ -272,7 +292,8 @@ def _measure(arguments: argparse.Namespace, results: dict[str, float]) -> dict[s
     results["reads"] = min(reads.seconds(), reads.seconds())
     results["floor_reads_writes"] = results["reads"] + results["writes"]
     results["ratio_reads_writes"] = results[f"fanli settle {period.key}"] / results["floor_reads_writes"]
-    print(f"floor: the settlement's reads of the sales lines ({len(reads.statements)} statement(s)) run again alone "
+    print(f"floor: the settlement's reads of the sales lines ({len(reads.statements)} read(s), "
+          f"{sum(map(len, reads.statements))} statement(s)) run again alone "
           f"(scope classes, campaign windows, prior year): {results['reads']:.3f} s; settlement / (those reads + "
           f"the writes): {results['ratio_reads_writes']:.1f}x")
     print(f"3x the GROUP BY: {3 * floor:.3f} s; the GROUP BY and the writes alone: {results['floor_with_writes']:.3f} s"

@@ -189,6 +189,12 @@ CACHES = {
     }
 }
 
+# A settlement's read of a large sales table (PostgreSQL) runs in FANLI_READ_PARTS parts at once,
+# each on its own connection sharing the transaction's snapshot, from FANLI_READ_PARTS_FROM_LINES
+# lines on; see fanli/common/split_reads.py. FANLI_READ_PARTS=1 reads whole.
+FANLI_READ_PARTS = int(os.environ.get("FANLI_READ_PARTS") or 2)
+FANLI_READ_PARTS_FROM_LINES = int(os.environ.get("FANLI_READ_PARTS_FROM_LINES") or 2_000_000)
+
 # Long work started from a page (settlement, accrual, import) runs in a thread of the web
 # process; True runs it in the request instead (tests, single-threaded scripts). With a broker
 # (FANLI_BROKER_URL, e.g. redis://127.0.0.1:6379/1) jobs go to Celery workers (`fanli worker`)
