@@ -19,6 +19,7 @@ AREAS = (
     ("fanli.imports", "Data in"),
     ("fanli.customers", "Customers"),
     ("fanli.crm", "Customer management and warnings"),
+    ("fanli.notices", "Notices to customers"),
     ("fanli.discounts", "Discounts"),
     ("fanli.loyalty", "Loyalty points"),
     ("fanli.ledger", "Ledger"),

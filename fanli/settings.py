@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "fanli.discounts",
     "fanli.loyalty",
     "fanli.crm",
+    "fanli.notices",
     "fanli.web",
     "fanli.demo",
 ]

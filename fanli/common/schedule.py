@@ -64,7 +64,20 @@ TASKS = (
     Task("segments", "0 2 * * *", "segments", "Nightly segments and score cards", lambda d: {"today": d.isoformat()}),
     Task("warnings", "30 2 * * *", "warnings", "Nightly warnings", lambda d: {"today": d.isoformat()}),
     Task("month-end-accruals", "0 3 1 * *", "accrual", "Month-end accruals", _previous_month),
+    Task("notices", "*/5 * * * *", "notices_deliver", "Send notices to customers (and retry)", lambda d: {}),
 )
+
+
+# Asked when a task is due: False leaves it unclaimed (no run, no job) until a later tick finds
+# work. Registered by the app that owns the work (``fanli.notices``: e-mails waiting to be sent).
+_CONDITIONS: dict[str, Callable[[], bool]] = {}
+
+
+def task_condition(name: str) -> Callable[[Callable[[], bool]], Callable[[], bool]]:
+    def register(condition: Callable[[], bool]) -> Callable[[], bool]:
+        _CONDITIONS[name] = condition
+        return condition
+    return register
 
 
 def tasks() -> list[tuple[Task, CronTrigger]]:
@@ -96,7 +109,8 @@ def tick(now: datetime | None = None, *, inline: bool | None = None) -> list[Sch
     for task, trigger in tasks():
         last = ScheduledRun.objects.filter(task=task.name).order_by("-due_at").values_list("due_at", flat=True).first()
         due = _latest_due(trigger, max(last, now - CATCH_UP) if last else now - CATCH_UP, now)
-        if due is None:
+        condition = _CONDITIONS.get(task.name)
+        if due is None or (condition is not None and not condition()):
             continue
         try:
             with transaction.atomic():

@@ -172,6 +172,7 @@ def _everything_create(
         _discounts_and_loyalty_create(master, author=users["manager"], actor=admin, today=today)
         _month_end_run(actor=admin, today=today)
         _payouts_made(approver=users["finance"], payer=users["controller"], today=today, rng=random.Random(seed + 3))
+        _notices_dated(today)
     if activity:
         crm_create(master, users=users, today=today, rng=random.Random(seed + 2))
     token = api_token_create(user=admin, name="demo")
@@ -342,6 +343,36 @@ def _customers_create(master: MasterData, *, grades: dict[str, int], users: dict
     ContactPerson.objects.bulk_create(
         [person for spec in master.customers for person in _contact_persons(spec, ids[spec.code])], batch_size=1000)
     return ids
+
+
+def _notices_dated(today: date) -> None:
+    """The notices the month end raised belong to the demo's history: each is dated on its event
+    (the statement's approval, the payout's day) and, but for today's, its e-mails went out then.
+    Today's wait for the notices job, which sends them (to ``FANLI_VAR_DIR/mail`` by default)."""
+    from fanli.ledger.models import Payout
+    from fanli.notices.models import Delivery, Notice
+    from fanli.rebates.models import Statement
+
+    notices = list(Notice.objects.all())
+    ids = {kind: [int(n.key.split(":")[1]) for n in notices if n.kind == kind] for kind in ("statement", "payout")}
+    days = {f"statement:{pk}": day for pk, day in
+            Statement.objects.filter(pk__in=ids["statement"]).values_list("pk", "approved_on")}
+    days |= {f"payout:{pk}": day for pk, day in Payout.objects.filter(pk__in=ids["payout"]).values_list("pk", "paid_on")}
+    zone = timezone.get_current_timezone()
+    when: dict[int, datetime] = {}
+    for notice in notices:
+        day = days.get(notice.key) or today
+        notice.created_at = datetime.combine(day, clock(9, 30), tzinfo=zone) + timedelta(seconds=notice.pk % 3600)
+        when[notice.pk] = notice.created_at
+    Notice.objects.bulk_update(notices, ["created_at"], batch_size=1000)
+    sent = []
+    for delivery in Delivery.objects.filter(state=Delivery.State.QUEUED):
+        created = when[delivery.notice_id]
+        if created.date() < today:
+            delivery.state, delivery.attempts = Delivery.State.SENT, 1
+            delivery.sent_at = delivery.next_attempt_at = created + timedelta(minutes=2)
+            sent.append(delivery)
+    Delivery.objects.bulk_update(sent, ["state", "attempts", "sent_at", "next_attempt_at"], batch_size=1000)
 
 
 DEMO_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"

@@ -29,8 +29,10 @@ from fanli.accounts.controls import require
 from fanli.common.exceptions import NotFound, StateError, ValidationFailed
 from fanli.common.money import format_minor, major_to_minor_exact
 from fanli.common.services import audit_record
+from fanli.customers.models import NoticeKind
 from fanli.ledger.models import Account, EntryKind
 from fanli.ledger.services import Posting, entries_post
+from fanli.notices.services import notice_raise
 
 from .explain import manual_explanation
 from .models import Dispute, DisputeMessage, Statement
@@ -137,7 +139,21 @@ def dispute_adjustment_decide(*, dispute_id: int, approve: bool, actor: Any, not
                      data={"amount_minor": adjustment.amount_minor, "adjustment_statement": adjustment.pk,
                            "statement": dispute.statement_id})
         dispute.refresh_from_db()
+        _answered_notice(dispute, adjustment)
         return dispute
+
+
+def _answered_notice(dispute: Dispute, adjustment: Statement | None = None) -> None:
+    """Tell the customer's contacts who take dispute notices how their dispute ended (once per
+    dispute), with the adjustment statement's PDF when there is one."""
+    statement = dispute.statement
+    params: dict[str, Any] = {"dispute": dispute.pk, "statement": statement.pk, "policy_name": statement.policy.name,
+                              "period_key": statement.period_key, "outcome": dispute.outcome,
+                              "resolution": dispute.resolution, "currency": statement.currency}
+    if adjustment is not None:
+        params |= {"adjustment_statement": adjustment.pk, "adjustment_minor": adjustment.amount_minor}
+    notice_raise(customer_id=statement.customer_id, kind=NoticeKind.DISPUTE, key=f"dispute:{dispute.pk}:answered",
+                 params=params, attachment=f"statement_pdf:{adjustment.pk}" if adjustment is not None else "")
 
 
 def _book_manual_statement(dispute: Dispute, approver: Any) -> Statement:
@@ -191,6 +207,7 @@ def dispute_confirm(*, dispute_id: int, resolution: str, actor: Any) -> Dispute:
         audit_record(actor=actor, action="statement.resolve", object_type="statement", object_id=dispute.statement_id,
                      data={"from": "disputed", "to": "approved", "resolution": resolution, "dispute": dispute.pk})
         dispute.refresh_from_db()
+        _answered_notice(dispute)
         return dispute
 
 

@@ -24,10 +24,12 @@ from fanli.catalog.models import Product
 from fanli.common.exceptions import Conflict, NotFound
 from fanli.common.money import split_proportionally
 from fanli.common.services import audit_record
+from fanli.customers.models import NoticeKind
 from fanli.ledger.exceptions import StateError, ValidationFailed
 from fanli.ledger.models import Account, CreditLot, CreditUse, EntryKind, OrderOffset, Payout, PayoutForm
 from fanli.ledger.selectors import credit_available_minor
 from fanli.ledger.services import Posting, credit_take, entries_post
+from fanli.notices.services import notice_raise
 
 from .models import Statement
 from .selectors import parsed
@@ -125,7 +127,22 @@ def payout_record(*, statement_id: int, actor: Any, paid_on: date, reference: st
         audit_record(actor=actor, action="payout.record", object_type="payout", object_id=payout.pk,
                      data={"statement": statement.pk, "form": form, "amount_minor": statement.amount_minor,
                            "goods_quantity": payout.goods_quantity, "points": payout.points})
+        _payout_notice(statement, payout)
     return payout
+
+
+def _payout_notice(statement: Statement, payout: Payout) -> None:
+    """Tell the customer's contacts who take payout notices (once per payout)."""
+    clawback = payout.amount_minor < 0
+    notice_raise(customer_id=statement.customer_id, kind=NoticeKind.PAYOUT, key=f"payout:{payout.pk}", params={
+        "statement": statement.pk, "policy_name": statement.policy.name, "period_key": statement.period_key,
+        "amount_minor": abs(payout.amount_minor) if clawback else payout.amount_minor, "clawback": clawback,
+        "currency": statement.currency, "form": payout.form, "paid_on": payout.paid_on.isoformat(),
+        "reference": payout.reference,
+        "recovered_from_credit_minor": payout.recovered_from_credit_minor,
+        "owed_minor": -payout.amount_minor - payout.recovered_from_credit_minor if clawback else 0,
+        "goods_quantity": payout.goods_quantity, "goods_sku": payout.goods_product.sku if payout.goods_product else "",
+        "remainder_credit_minor": payout.remainder_credit_minor, "points": payout.points})
 
 
 def _check_paid_on(statement: Any, paid_on: date, today: date) -> None:

@@ -42,10 +42,11 @@ from fanli.common.periods import Period, PeriodKind, parse_period, period_contai
 from fanli.common.revisions import enrolments_key, revisions_bump, revisions_read
 from fanli.common.services import audit_record, canonical_json, sha256_text
 from fanli.common.versions import SUBMITTED, version_publish, version_reject, version_store, version_submit
-from fanli.customers.models import Customer
+from fanli.customers.models import Customer, NoticeKind
 from fanli.ledger.models import Account, EntryKind
 from fanli.ledger.selectors import accrued_by_customer
 from fanli.ledger.services import Posting, entries_post
+from fanli.notices.services import notice_raise
 
 from . import rechecks
 from .disputes import dispute_close_for_statement, dispute_open
@@ -899,7 +900,19 @@ def statement_approve(*, statement_id: int, actor: Any, on: date | None = None, 
         approver = actor if getattr(actor, "pk", None) else None
         Statement.objects.filter(pk=statement.pk).update(approved_by=approver, approved_on=on)
         statement.approved_by, statement.approved_on = approver, on
+        statement_issued_notice(statement)
         return statement
+
+
+def statement_issued_notice(statement: Statement) -> None:
+    """Tell the customer's contacts who take statement notices (once per statement), with the
+    statement's PDF; called where a statement becomes visible to its customer."""
+    notice_raise(customer_id=statement.customer_id, kind=NoticeKind.STATEMENT, key=f"statement:{statement.pk}",
+                 attachment=f"statement_pdf:{statement.pk}", params={
+                     "statement": statement.pk, "policy_name": statement.policy.name,
+                     "period_key": statement.period_key, "amount_minor": statement.amount_minor,
+                     "earned_minor": statement.earned_minor, "currency": statement.currency,
+                     "due_date": statement.due_date.isoformat()})
 
 
 def statement_dispute(*, statement_id: int, reason: str, actor: Any) -> Statement:

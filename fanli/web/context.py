@@ -15,7 +15,7 @@ SECTIONS = {"dashboard": "dashboard", "customers": "customers", "customer": "cus
             "discounts": "discounts", "discount_quote": "discounts", "audit": "audit",
             "settlement": "settlement", "imports": "imports", "disputes": "disputes", "dispute": "disputes",
             "loyalty": "loyalty", "loyalty_members": "loyalty", "loyalty_member": "loyalty", "warnings": "warnings",
-            "contacts": "contacts", "complaints": "contacts",
+            "contacts": "contacts", "complaints": "contacts", "notices": "contacts",
             "scorecards": "customers", "scorecard_edit": "customers",
             "policy_effectiveness": "policies", "approvals": "approvals",
             "payment_batches": "payments", "payment_batch": "payments"}

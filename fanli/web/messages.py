@@ -210,6 +210,8 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"^String should match pattern .*$"), lambda m: _("not in the expected form")),
     (re.compile(r"^String should have at least (\d+) characters?$"), lambda m: _("required")),
     (re.compile(r"^no product with SKU (.+)$"), lambda m: _("no product with SKU %(sku)s") % {"sku": m.group(1)}),
+    (re.compile(r"^delivery (\d+) is \w+: only a failed one is sent again$"),
+     lambda m: _("This e-mail has not failed: only a failed one is sent again.")),
     (re.compile(r"^no published policy (.+)$"), lambda m: _("no published policy %(code)s") % {"code": m.group(1)}),
     (re.compile(r"^net sales (.+) over 12 months$"),
      lambda m: _("net sales ¥%(amount)s over 12 months") % {"amount": m.group(1)}),

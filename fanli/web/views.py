@@ -43,6 +43,7 @@ from fanli.customers.services import customer_bank_verify
 from fanli.ledger.models import Account, Payout
 from fanli.ledger.selectors import balances_by_customer, customer_balances, customers_balances
 from fanli.loyalty.selectors import member_summaries
+from fanli.notices.models import Notice
 from fanli.rebates.explain import explanation_text
 from fanli.rebates.models import Policy, Statement
 from fanli.rebates.payouts import payout_record
@@ -485,6 +486,7 @@ def portal_home(request: HttpRequest, customer: Customer) -> HttpResponse:
         .select_related("statement__policy", "customer", "goods_product")[:50],
         "memberships": member_summaries(customer.pk, today=day),
         "survey_answered": survey_answered_lately(customer, timezone.localdate()), "scores": range(1, 6),
+        "unread": Notice.objects.filter(customer__in=companies, read_at__isnull=True).count(),
     })
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import get_resolver, reverse
+from django.utils import timezone
 
+from fanli.notices.models import Delivery, Notice
 from fanli.rebates.models import Dispute, PaymentBatch, PolicyVersion
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +37,7 @@ PAGES = {
     "discounts": ((), ALL), "discount_quote": ((), ALL), "audit": ((), AUDITORS),
     "settlement": ((), SETTLERS), "imports": ((), IMPORTERS), "disputes": ((), ALL), "dispute": (("dispute",), ALL),
     "loyalty": ((), ALL), "loyalty_members": (("club",), ALL), "loyalty_member": (("club", "C001"), ALL),
-    "warnings": ((), ALL), "contacts": ((), ALL), "complaints": ((), ALL),
+    "warnings": ((), ALL), "contacts": ((), ALL), "complaints": ((), ALL), "notices": ((), ALL),
     "scorecards": ((), ALL), "policy_effectiveness": (("dist-q",), ALL), "approvals": ((), ALL),
     "policy_effectiveness_export": (("dist-q",), ALL),
     "payment_batches": ((), READ_ALL), "payment_batch": (("batch",), READ_ALL),
@@ -58,19 +60,25 @@ ACTIONS = {
     "scorecard_edit": (("dealer",), EDITORS),
     "statements_batch": ((), PAYERS), "payment_batch_confirm": (("batch",), PAYERS),
     "payment_batch_cancel": (("batch",), PAYERS), "customer_bank_verify": (("C001",), PAYERS),
-    "payment_batch_remove": (("batch",), PAYERS),
+    "payment_batch_remove": (("batch",), PAYERS), "notice_resend": (("delivery",), CRM),
 }
 PORTAL = {"portal": (), "portal_statement": ("statement",), "portal_statement_print": ("statement",),
           "portal_statement_pdf": ("statement",),
-          "portal_dispute": ("statement",), "portal_dispute_message": ("statement",), "portal_survey": ()}
-PORTAL_ACTIONS = {"portal_dispute", "portal_dispute_message", "portal_survey"}
+          "portal_dispute": ("statement",), "portal_dispute_message": ("statement",), "portal_survey": (),
+          "portal_inbox": (), "portal_notice": ("notice",), "portal_notice_preferences": ()}
+PORTAL_ACTIONS = {"portal_dispute", "portal_dispute_message", "portal_survey", "portal_notice_preferences"}
 PUBLIC = {"home", "login", "logout"}
 ELSEWHERE = {"job": "tests/common/test_jobs.py (the starter and auditors only)"}
 
 
 def url(world, name: str, arguments: tuple) -> str:
+    notice = Notice.objects.get_or_create(key="matrix", defaults={"customer": world["acme_statement"].customer,
+                                                                  "kind": "statement"})[0]
+    delivery = Delivery.objects.get_or_create(notice=notice, address="matrix@example.cn", defaults={
+        "contact_name": "Matrix", "language": "en", "next_attempt_at": timezone.now(), "state": "failed"})[0]
     objects = {"statement": world["acme_statement"].pk, "dispute": Dispute.objects.get().pk,
-               "batch": PaymentBatch.objects.get_or_create(reference="PB-MATRIX")[0].pk}
+               "batch": PaymentBatch.objects.get_or_create(reference="PB-MATRIX")[0].pk,
+               "notice": notice.pk, "delivery": delivery.pk}
     return reverse(f"web:{name}", args=[objects.get(a, a) if isinstance(a, str) else a for a in arguments])
 
 
