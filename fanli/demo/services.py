@@ -173,6 +173,7 @@ def _everything_create(
         _month_end_run(actor=admin, today=today)
         _payouts_made(approver=users["finance"], payer=users["controller"], today=today, rng=random.Random(seed + 3))
         _notices_dated(today)
+        _agreements_accepted(today)
     if activity:
         crm_create(master, users=users, today=today, rng=random.Random(seed + 2))
     token = api_token_create(user=admin, name="demo")
@@ -345,19 +346,40 @@ def _customers_create(master: MasterData, *, grades: dict[str, int], users: dict
     return ids
 
 
+def _agreements_accepted(today: date) -> None:
+    """The portal's distributor accepted its agreements in the portal, but for the last by name,
+    which waits for its acceptance."""
+    from fanli.accounts.models import PortalAccess
+    from fanli.rebates.agreements import agreement_accept, customer_agreements
+
+    access = PortalAccess.objects.select_related("user", "customer").first()
+    if access is None:
+        return
+    for agreement in customer_agreements(access.customer, today)[:-1]:
+        agreement_accept(customer_code=access.customer.code, version_id=agreement.version.pk, actor=access.user,
+                         day=today, ip_address="127.0.0.1", user_agent="demo data")
+
+
 def _notices_dated(today: date) -> None:
     """The notices the month end raised belong to the demo's history: each is dated on its event
     (the statement's approval, the payout's day) and, but for today's, its e-mails went out then.
     Today's wait for the notices job, which sends them (to ``FANLI_VAR_DIR/mail`` by default)."""
     from fanli.ledger.models import Payout
     from fanli.notices.models import Delivery, Notice
-    from fanli.rebates.models import Statement
+    from fanli.rebates.models import PolicyVersion, Statement
 
     notices = list(Notice.objects.all())
     ids = {kind: [int(n.key.split(":")[1]) for n in notices if n.kind == kind] for kind in ("statement", "payout")}
     days = {f"statement:{pk}": day for pk, day in
             Statement.objects.filter(pk__in=ids["statement"]).values_list("pk", "approved_on")}
     days |= {f"payout:{pk}": day for pk, day in Payout.objects.filter(pk__in=ids["payout"]).values_list("pk", "paid_on")}
+    valid_from = {pk: date.fromisoformat(str(document["valid_from"])) for pk, document in
+                  PolicyVersion.objects.filter(status=PolicyVersion.Status.PUBLISHED).values_list("pk", "document")}
+    for notice in notices:  # a sample policy's agreement was sent when it took effect
+        if notice.kind == "agreement":
+            version_id = int(notice.key.split(":")[1])
+            if version_id in valid_from:
+                days[notice.key] = min(valid_from[version_id], today)
     zone = timezone.get_current_timezone()
     when: dict[int, datetime] = {}
     for notice in notices:

@@ -54,23 +54,43 @@ def notice_raise(*, customer_id: int, kind: str, key: str, params: dict[str, Any
     """The notice of the event ``key`` for the customer, made once: raising the same event again
     answers the notice made the first time and queues nothing. Each contact person who takes
     ``kind`` and has an e-mail address gets one delivery (one per address), in their language."""
+    notices_raise(kind=kind, events=[(customer_id, key, params, attachment)])
+    return Notice.objects.get(key=key)
+
+
+def notices_raise(*, kind: str, events: list[tuple[int, str, dict[str, Any], str]]) -> int:
+    """``notice_raise`` for many events of one kind at once, set-wise (a version published to
+    every customer it concerns): (customer id, key, params, attachment) each. Answers how many
+    notices were new."""
     if kind not in NoticeKind.values:
         raise ValueError(f"unknown notice kind {kind!r}")
-    notice, created = Notice.objects.get_or_create(
-        key=key, defaults={"customer_id": customer_id, "kind": kind, "params": params, "attachment": attachment})
-    if not created:
-        return notice
+    existing = set(Notice.objects.filter(key__in=[key for _, key, _, _ in events]).values_list("key", flat=True))
+    new = {key: Notice(customer_id=customer_id, kind=kind, key=key, params=params, attachment=attachment)
+           for customer_id, key, params, attachment in events if key not in existing}
+    if not new:
+        return 0
+    Notice.objects.bulk_create(new.values(), batch_size=500, ignore_conflicts=True)
+    created = {n.key: n for n in Notice.objects.filter(key__in=list(new))}
+    by_customer: dict[int, list[Notice]] = {}
+    for notice in created.values():
+        by_customer.setdefault(notice.customer_id, []).append(notice)
     now = timezone.now()
-    deliveries: dict[str, Delivery] = {}
-    for contact in ContactPerson.objects.filter(customer_id=customer_id).exclude(email="").order_by("name"):
+    deliveries: dict[tuple[int, str], Delivery] = {}
+    contacts = (ContactPerson.objects.filter(customer_id__in=list(by_customer)).exclude(email="")
+                .order_by("customer_id", "name"))
+    for contact in contacts:
+        if kind not in contact.notices:
+            continue
         address = contact.email.strip().lower()
-        if kind in contact.notices and address not in deliveries:
-            deliveries[address] = Delivery(notice=notice, contact=contact, contact_name=contact.name, address=address,
-                                           language=contact.language, next_attempt_at=now)
-    Delivery.objects.bulk_create(deliveries.values())
+        for notice in by_customer[contact.customer_id]:
+            if (notice.pk, address) not in deliveries:
+                deliveries[(notice.pk, address)] = Delivery(
+                    notice=notice, contact=contact, contact_name=contact.name, address=address,
+                    language=contact.language, next_attempt_at=now)
+    Delivery.objects.bulk_create(deliveries.values(), batch_size=500, ignore_conflicts=True)
     if deliveries:
         transaction.on_commit(_send_soon)
-    return notice
+    return len(new)
 
 
 def _send_soon() -> None:

@@ -277,3 +277,23 @@ class DisputeMessage(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+class AgreementAcceptance(models.Model):
+    """A customer's acceptance of one exact version of a policy's agreement, kept as evidence:
+    who accepted, when, from where (address and browser), and the version's content hash."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="agreement_acceptances")
+    policy_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="acceptances")
+    document_sha256 = models.CharField(max_length=64)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    accepted_at = models.DateTimeField(auto_now_add=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-accepted_at"]
+        constraints = [models.UniqueConstraint(fields=["customer", "policy_version"], name="agreement_accepted_once")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} accepted {self.policy_version_id}"

@@ -49,6 +49,7 @@ from fanli.ledger.services import Posting, entries_post
 from fanli.notices.services import notice_raise
 
 from . import rechecks
+from .agreements import agreement_notices
 from .disputes import dispute_close_for_statement, dispute_open
 from .document import (
     FlatRate,
@@ -89,6 +90,8 @@ def policy_apply(*, text: str, actor: Any, publish: bool = True) -> PolicyApplie
         version, created = version_store(versions=PolicyVersion, parent=policy, parent_field="policy",
                                          body=document_to_json(document), name=document.name, actor=actor,
                                          publish=publish, audit_prefix="policy")
+        if created and version.status == PolicyVersion.Status.PUBLISHED:
+            agreement_notices(version, timezone.localdate())
         return PolicyApplied(version, created=created)
 
 
@@ -171,6 +174,8 @@ def policy_version_publish(*, version_id: int, actor: Any) -> PolicyVersion:
         version = _version_for_update(version_id)
         _check_references(parsed(version))
         version_publish(**_versioned(version), actor=actor)
+        version.refresh_from_db()
+        agreement_notices(version, timezone.localdate())
         return version
 
 

@@ -22,6 +22,7 @@ from fanli.common.exceptions import FanliError, ValidationFailed
 from fanli.common.periods import Period, PeriodKind, period_containing
 from fanli.common.versions import version_makers
 from fanli.customers.models import CustomerKind, CustomerSegment, Grade, Relationship
+from fanli.rebates.agreements import version_acceptance
 from fanli.rebates.diff import document_diff, flatten
 from fanli.rebates.document import parse_policy_document
 from fanli.rebates.models import Policy, PolicyVersion
@@ -108,10 +109,17 @@ def policy_detail(request: HttpRequest, code: str) -> HttpResponse:
     for version in versions:  # the decision is offered only to a second person with the right
         version.may_publish = can_publish and second_person(  # type: ignore[attr-defined]
             request.user, version_makers(version, parent_field="policy", audit_prefix="policy"))
+    in_force = next((v for v in versions if v.status == PolicyVersion.Status.PUBLISHED), None)
+    acceptance = None
+    if in_force is not None:  # who accepted the agreement in force, among the customers this user sees
+        acceptance = version_acceptance(in_force, timezone.localdate())
+        visible = set(visible_customers(request.user).values_list("id", flat=True))
+        acceptance = {"accepted": [a for a in acceptance["accepted"] if a.customer_id in visible],
+                      "waiting": [c for c in acceptance["waiting"] if c.pk in visible]}
     return render(request, "web/office/policy.html", {
         "policy": policy, "versions": versions, "can_edit": can(request.user, "policies"),
-        "can_publish": can_publish, "four_eyes": four_eyes(),
-        "in_force": next((v for v in versions if v.status == PolicyVersion.Status.PUBLISHED), None),
+        "can_publish": can_publish, "four_eyes": four_eyes(), "acceptance": acceptance,
+        "in_force": in_force,
         "draft": next((v for v in versions if v.status in (PolicyVersion.Status.DRAFT,
                                                            PolicyVersion.Status.SUBMITTED)), None),
     })

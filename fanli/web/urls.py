@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import (
+    agreements,
     analytics,
     approvals,
     audit,
@@ -103,6 +104,9 @@ urlpatterns = [
     path("office/jobs/<int:job_id>/", jobs.job_detail, name="job"),
     path("portal/", views.portal_home, name="portal"),
     path("portal/survey/", crm.portal_survey, name="portal_survey"),
+    path("portal/agreements/", agreements.portal_agreements, name="portal_agreements"),
+    path("portal/agreements/<int:version_id>/accept/", agreements.portal_agreement_accept,
+         name="portal_agreement_accept"),
     path("portal/inbox/", notices.portal_inbox, name="portal_inbox"),
     path("portal/inbox/<int:notice_id>/", notices.portal_notice, name="portal_notice"),
     path("portal/inbox/choices/", notices.portal_notice_preferences, name="portal_notice_preferences"),

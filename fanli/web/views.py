@@ -44,6 +44,7 @@ from fanli.ledger.models import Account, Payout
 from fanli.ledger.selectors import balances_by_customer, customer_balances, customers_balances
 from fanli.loyalty.selectors import member_summaries
 from fanli.notices.models import Notice
+from fanli.rebates.agreements import customer_agreements
 from fanli.rebates.explain import explanation_text
 from fanli.rebates.models import Policy, Statement
 from fanli.rebates.payouts import payout_record
@@ -487,6 +488,7 @@ def portal_home(request: HttpRequest, customer: Customer) -> HttpResponse:
         "memberships": member_summaries(customer.pk, today=day),
         "survey_answered": survey_answered_lately(customer, timezone.localdate()), "scores": range(1, 6),
         "unread": Notice.objects.filter(customer__in=companies, read_at__isnull=True).count(),
+        "to_accept": sum(1 for a in customer_agreements(customer, day) if a.acceptance is None),
     })
 
 

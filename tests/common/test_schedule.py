@@ -53,7 +53,7 @@ def test_a_time_claimed_by_another_process_is_not_run_again(settings):
 
 def test_overrides_move_or_switch_off_a_task(settings):
     settings.FANLI_SCHEDULE = {"warnings": "0 7 * * *", "points-expiry": "off", "segments": "off",
-                               "month-end-accruals": "off"}
+                               "month-end-accruals": "off", "notices": "off"}
     assert ran(tick(at("2026-11-24T06:59"))) == [("warnings", "11-23 07:00")]  # a first start looks back a day
     assert ran(tick(at("2026-11-24T07:00"))) == [("warnings", "11-24 07:00")]
     assert Job.objects.filter(kind="warnings").count() == 2 and not Job.objects.exclude(kind="warnings").exists()

@@ -65,8 +65,10 @@ ACTIONS = {
 PORTAL = {"portal": (), "portal_statement": ("statement",), "portal_statement_print": ("statement",),
           "portal_statement_pdf": ("statement",),
           "portal_dispute": ("statement",), "portal_dispute_message": ("statement",), "portal_survey": (),
-          "portal_inbox": (), "portal_notice": ("notice",), "portal_notice_preferences": ()}
-PORTAL_ACTIONS = {"portal_dispute", "portal_dispute_message", "portal_survey", "portal_notice_preferences"}
+          "portal_inbox": (), "portal_notice": ("notice",), "portal_notice_preferences": (),
+          "portal_agreements": (), "portal_agreement_accept": (1,)}
+PORTAL_ACTIONS = {"portal_dispute", "portal_dispute_message", "portal_survey", "portal_notice_preferences",
+                  "portal_agreement_accept"}
 PUBLIC = {"home", "login", "logout"}
 ELSEWHERE = {"job": "tests/common/test_jobs.py (the starter and auditors only)"}
 
