@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -89,8 +89,27 @@ def notices_raise(*, kind: str, events: list[tuple[int, str, dict[str, Any], str
                     language=contact.language, next_attempt_at=now)
     Delivery.objects.bulk_create(deliveries.values(), batch_size=500, ignore_conflicts=True)
     if deliveries:
-        transaction.on_commit(_send_soon)
+        _send_after_commit()
     return len(new)
+
+
+class _SendSoon:
+    """The after-commit call that starts sending; it knows whether it has run."""
+
+    def __init__(self) -> None:
+        self.done = False
+
+    def __call__(self) -> None:
+        self.done = True
+        _send_soon()
+
+
+def _send_after_commit() -> None:
+    """Start sending once the transaction commits: once per transaction, however many notices
+    it raised (a month end approves hundreds of statements)."""
+    waiting = (entry[1] for entry in connection.run_on_commit)  # (savepoints, callback, robust)
+    if not any(isinstance(callback, _SendSoon) and not callback.done for callback in waiting):
+        transaction.on_commit(_SendSoon())
 
 
 def _send_soon() -> None:
@@ -99,6 +118,8 @@ def _send_soon() -> None:
     from fanli.common.jobs import job_start
     from fanli.common.models import Job
 
+    if not Delivery.objects.filter(due_now(timezone.now())).exists():
+        return  # nothing left to send (an earlier job sent it, or the demo dated it in the past)
     if Job.objects.filter(kind="notices_deliver", state=Job.State.QUEUED).exists():
         return
     try:
@@ -211,7 +232,7 @@ def delivery_resend(*, delivery_id: int, actor: Any) -> Delivery:
                                                        attempts=0)
         audit_record(actor=actor, action="notice.resend", object_type="delivery", object_id=delivery.pk,
                      data={"notice": delivery.notice.key, "to": delivery.address})
-    transaction.on_commit(_send_soon)
+    _send_after_commit()
     delivery.refresh_from_db()
     return delivery
 

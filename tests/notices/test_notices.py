@@ -224,3 +224,20 @@ def test_the_command_sends_what_is_due_and_lists_the_log(committed, settled, set
     call_command("notices", "send", stdout=sent)
     assert sent.getvalue() == "1 sent, 0 failed\n"
     assert [m.to for m in mail.outbox] == [["chen@c02.example"]]
+
+
+def test_one_month_end_of_approvals_starts_one_sending_job(settled, django_capture_on_commit_callbacks):
+    """However many statements one transaction issues, sending starts once, after its commit."""
+    from django.db import transaction
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        for statement in settled.values():
+            statement_approve(statement_id=statement.pk, actor=None, on=date(2026, 4, 2))
+    assert len(callbacks) == 1
+    assert Job.objects.filter(kind="notices_deliver").count() == 1
+    assert sorted(m.to[0] for m in mail.outbox) == ["chen@c02.example", "john@c01.example", "li.na@c01.example"]
+    # nothing waits any more: a later commit starts no job
+    with django_capture_on_commit_callbacks(execute=True):
+        from fanli.notices.services import _send_soon
+        _send_soon()
+    assert Job.objects.filter(kind="notices_deliver").count() == 1
