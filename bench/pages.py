@@ -149,7 +149,14 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         ("statements", admin, "/office/statements/"),
         ("warnings by group and rule", admin, "/office/warnings/?view=grouped"),
         ("payment batches", admin, "/office/payments/"),
+        ("policy (with who accepted it)", admin, "/office/policies/dist-q-tiers/"),
+        ("notices to customers", admin, "/office/notices/"),
+        ("notices to customers, failed", admin, "/office/notices/?state=failed"),
     ]
+    portal = users.filter(portal_access__isnull=False).first()
+    if portal is not None:
+        pages += [("portal home", portal, "/portal/"), ("portal agreements", portal, "/portal/agreements/"),
+                  ("portal inbox", portal, "/portal/inbox/")]
     if rep is not None:
         pages += [("customer list (sales rep)", rep, "/office/customers/"), ("dashboard (sales rep)", rep, "/office/")]
     gc.collect()
